@@ -1,0 +1,10 @@
+# cmake -DFILE=path -DMAX=bytes -P check-size.cmake : fail when FILE is larger than MAX.
+if(NOT EXISTS "${FILE}")
+  message(FATAL_ERROR "check-size: ${FILE} does not exist")
+endif()
+file(SIZE "${FILE}" _size)
+get_filename_component(_name "${FILE}" NAME)
+if(_size GREATER MAX)
+  message(FATAL_ERROR "check-size: ${_name} is ${_size} bytes, over the limit of ${MAX}")
+endif()
+message(STATUS "check-size: ${_name} ${_size} bytes (limit ${MAX})")

@@ -1,0 +1,23 @@
+# Cross-compile for 64-bit Arm Linux (NEON) with Debian's gcc-aarch64-linux-gnu;
+# tests run through qemu-user.
+#   cmake -S . -B build-arm -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64.cmake
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+
+set(MNAS_CROSS_TRIPLE aarch64-linux-gnu CACHE STRING "Cross compiler prefix")
+set(MNAS_CROSS_SYSROOT /usr/${MNAS_CROSS_TRIPLE} CACHE PATH "Target libraries (for qemu -L)")
+
+set(CMAKE_C_COMPILER ${MNAS_CROSS_TRIPLE}-gcc)
+set(CMAKE_CXX_COMPILER ${MNAS_CROSS_TRIPLE}-g++)
+find_program(MNAS_CROSS_AR ${MNAS_CROSS_TRIPLE}-ar)
+if(MNAS_CROSS_AR)
+  set(CMAKE_AR ${MNAS_CROSS_AR} CACHE FILEPATH "" FORCE)
+endif()
+
+set(CMAKE_FIND_ROOT_PATH ${MNAS_CROSS_SYSROOT})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;${MNAS_CROSS_SYSROOT})

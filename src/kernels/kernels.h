@@ -1,0 +1,82 @@
+/* The kernel interface: pointers, dims and an activation, nothing else.
+ * Two implementations exist: the scalar reference (kernels/ref.c, the
+ * oracle every SIMD kernel is tested against) and the SIMD kernels written
+ * once against the vector layer (kernels/simd_*.c). Each implementation
+ * packs weights in its own layout, so packing lives beside the kernels. */
+#ifndef MNAS_KERNELS_H
+#define MNAS_KERNELS_H
+
+#include <stddef.h>
+
+typedef enum {
+    ACT_NONE = 0,
+    ACT_RELU,       /* max(x, 0) */
+    ACT_CLIP,       /* min(max(x, a), b); ReLU6 is a=0, b=6 */
+    ACT_SIGMOID,    /* 1 / (1 + exp(-x)) */
+    ACT_HSIGMOID,   /* max(0, min(1, a*x + b)) */
+    ACT_HSWISH,     /* x * max(0, min(1, x/6 + 1/2)) */
+    ACT_SILU        /* x * sigmoid(x) (swish) */
+} act_kind;
+
+typedef struct {
+    int kind;       /* act_kind */
+    float a, b;
+} mnas_act;
+
+/* Depthwise convolution, NHWC, square k x k kernel, channel multiplier 1. */
+typedef struct {
+    int in_h, in_w, c;
+    int k, stride;
+    int pad_t, pad_l;          /* bottom/right padding is implied by out_h/out_w */
+    int out_h, out_w;
+    mnas_act act;
+} dw_params;
+
+/* Full convolution (group 1), NHWC, kh x kw kernel (the stem). */
+typedef struct {
+    int in_h, in_w, ci, co;
+    int kh, kw, stride_h, stride_w;
+    int pad_t, pad_l;
+    int out_h, out_w;
+    mnas_act act;
+} conv_params;
+
+typedef struct mnas_kernels {
+    const char *name;
+
+    /* 1x1 convolution / GEMM: out[p][o] = act(sum_i in[p][i] * w[o][i] + bias[o]) (+ residual[p][o]).
+     * w is [co][ci] (ONNX OIHW with 1x1 spatial); bias may be NULL; residual may be NULL. */
+    size_t (*pw_packed_floats)(int ci, int co);
+    void (*pw_pack)(const float *w, const float *bias, int ci, int co, float *dst);
+    void (*pw_run)(const float *in, int pixels, int ci, const float *packed, int co,
+                   mnas_act act, const float *residual, float *out);
+
+    /* Depthwise: w is [c][k][k] (ONNX [c][1][k][k]); bias may be NULL. */
+    size_t (*dw_packed_floats)(int c, int k);
+    void (*dw_pack)(const float *w, const float *bias, int c, int k, float *dst);
+    void (*dw_run)(const dw_params *p, const float *in, const float *packed, float *out);
+
+    /* Full conv: w is [co][ci][kh][kw]; bias may be NULL; residual may be NULL. */
+    size_t (*conv_packed_floats)(int ci, int co, int kh, int kw);
+    void (*conv_pack)(const float *w, const float *bias, int ci, int co, int kh, int kw, float *dst);
+    void (*conv_run)(const conv_params *p, const float *in, const float *packed,
+                     const float *residual, float *out);
+
+    /* Global average pool over pixels: out[c] = mean_p in[p][c]. */
+    void (*gap_run)(const float *in, int pixels, int c, float *out);
+    /* out[p][c] = in[p][c] * scale[c]; out may equal in. */
+    void (*scale_ch_run)(const float *in, int pixels, int c, const float *scale, float *out);
+    /* Elementwise over n floats; out may equal an input. */
+    void (*act_run)(const float *in, size_t n, mnas_act act, float *out);
+    void (*add_run)(const float *a, const float *b, size_t n, mnas_act act, float *out);
+    void (*mul_run)(const float *a, const float *b, size_t n, float *out);
+} mnas_kernels;
+
+extern const mnas_kernels mnas_kernels_ref;
+/* The best kernels compiled into this build (the reference when no SIMD). */
+const mnas_kernels *mnas_kernels_best(void);
+
+/* Scalar activation, shared by every implementation's tail handling. */
+float mnas_act_apply(mnas_act act, float x);
+
+#endif

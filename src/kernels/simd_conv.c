@@ -1,0 +1,144 @@
+/* Full (group 1) convolution, NHWC, vectorized over output channels: the
+ * stem (3x3 s2, ci = 3, co = 16/32) and any other kh/kw/stride/ci.
+ *
+ * Packed layout, per group of VEC_W output channels (zero-padded past co):
+ *   bias[VEC_W], then w[ky][kx][ci][VEC_W].
+ * Up to CONV_GB groups are computed together so each broadcast input value
+ * feeds CONV_GB FMAs; per pixel the tap window is clipped once, so no tap
+ * is tested individually.
+ */
+#include "kernels/simd_internal.h"
+
+#define CONV_GB 4
+
+size_t mnas_simd_conv_packed_floats(int ci, int co, int kh, int kw)
+{
+    size_t groups = (size_t)((co + VEC_W - 1) / VEC_W);
+    return groups * VEC_W * (1 + (size_t)kh * (size_t)kw * (size_t)ci);
+}
+
+void mnas_simd_conv_pack(const float *w, const float *bias, int ci, int co, int kh, int kw, float *dst)
+{
+    for (int o0 = 0; o0 < co; o0 += VEC_W) {
+        for (int j = 0; j < VEC_W; j++)
+            dst[j] = (o0 + j < co && bias) ? bias[o0 + j] : 0.0f;
+        dst += VEC_W;
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++)
+                for (int i = 0; i < ci; i++) {
+                    for (int j = 0; j < VEC_W; j++) {
+                        int o = o0 + j;
+                        dst[j] = o < co ? w[(((size_t)o * (size_t)ci + (size_t)i) * (size_t)kh + (size_t)ky) *
+                                                (size_t)kw + (size_t)kx]
+                                        : 0.0f;
+                    }
+                    dst += VEC_W;
+                }
+    }
+}
+
+/* gb groups (constant after inlining) of one output pixel; the last group
+ * may hold only `last_n` real channels. */
+VEC_INLINE void conv_pixel(const conv_params *p, const float *in, const float *wg, size_t gstride,
+                           int gb, int iy0, int ix0, int ky_a, int ky_b, int kx_a, int kx_b,
+                           int last_n, const vact *act, const float *res, float *out)
+{
+    const int ci = p->ci;
+    vfloat acc[CONV_GB];
+    for (int g = 0; g < gb; g++)
+        acc[g] = vf_load(wg + (size_t)g * gstride);
+    for (int ky = ky_a; ky < ky_b; ky++) {
+        for (int kx = kx_a; kx < kx_b; kx++) {
+            const float *x = in + ((size_t)(iy0 + ky) * (size_t)p->in_w + (size_t)(ix0 + kx)) * (size_t)ci;
+            const float *wt = wg + VEC_W + (size_t)((ky * p->kw + kx) * ci) * VEC_W;
+            for (int i = 0; i < ci; i++) {
+                vfloat xv = vf_splat(x[i]);
+                for (int g = 0; g < gb; g++)
+                    acc[g] = vf_fma(xv, vf_load(wt + (size_t)g * gstride + (size_t)i * VEC_W), acc[g]);
+            }
+        }
+    }
+    for (int g = 0; g < gb; g++) {
+        vfloat y = vact_apply(act, acc[g]);
+        int n = g == gb - 1 ? last_n : VEC_W;
+        if (n == VEC_W) {
+            if (res)
+                y = vf_add(y, vf_load(res + g * VEC_W));
+            vf_store(out + g * VEC_W, y);
+        } else {
+            if (res)
+                y = vf_add(y, vf_load_partial(res + g * VEC_W, n));
+            vf_store_partial(out + g * VEC_W, y, n);
+        }
+    }
+}
+
+VEC_INLINE void conv_groups(const conv_params *p, const float *in, const float *wg, size_t gstride,
+                            int gb, int last_n, int o0, const vact *act, const float *residual,
+                            float *out)
+{
+    for (int oy = 0; oy < p->out_h; oy++) {
+        int iy0 = oy * p->stride_h - p->pad_t;
+        int ky_a = iy0 < 0 ? -iy0 : 0;
+        int ky_b = p->in_h - iy0 < p->kh ? p->in_h - iy0 : p->kh;
+        for (int ox = 0; ox < p->out_w; ox++) {
+            int ix0 = ox * p->stride_w - p->pad_l;
+            int kx_a = ix0 < 0 ? -ix0 : 0;
+            int kx_b = p->in_w - ix0 < p->kw ? p->in_w - ix0 : p->kw;
+            size_t off = ((size_t)oy * (size_t)p->out_w + (size_t)ox) * (size_t)p->co + (size_t)o0;
+            conv_pixel(p, in, wg, gstride, gb, iy0, ix0, ky_a, ky_b, kx_a, kx_b, last_n, act,
+                       residual ? residual + off : NULL, out + off);
+        }
+    }
+}
+
+static void conv_gb1(const conv_params *p, const float *in, const float *wg, size_t gs, int last_n,
+                     int o0, const vact *act, const float *res, float *out)
+{
+    conv_groups(p, in, wg, gs, 1, last_n, o0, act, res, out);
+}
+static void conv_gb2(const conv_params *p, const float *in, const float *wg, size_t gs, int last_n,
+                     int o0, const vact *act, const float *res, float *out)
+{
+    conv_groups(p, in, wg, gs, 2, last_n, o0, act, res, out);
+}
+static void conv_gb3(const conv_params *p, const float *in, const float *wg, size_t gs, int last_n,
+                     int o0, const vact *act, const float *res, float *out)
+{
+    conv_groups(p, in, wg, gs, 3, last_n, o0, act, res, out);
+}
+static void conv_gb4(const conv_params *p, const float *in, const float *wg, size_t gs, int last_n,
+                     int o0, const vact *act, const float *res, float *out)
+{
+    conv_groups(p, in, wg, gs, 4, last_n, o0, act, res, out);
+}
+
+void mnas_simd_conv_run(const conv_params *p, const float *in, const float *packed,
+                        const float *residual, float *out)
+{
+    const vact act = vact_make(p->act);
+    const size_t gstride = (size_t)VEC_W * (1 + (size_t)p->kh * (size_t)p->kw * (size_t)p->ci);
+    const int groups = (p->co + VEC_W - 1) / VEC_W;
+    for (int g0 = 0; g0 < groups; g0 += CONV_GB) {
+        int gb = groups - g0 < CONV_GB ? groups - g0 : CONV_GB;
+        int o0 = g0 * VEC_W;
+        int last_n = p->co - (g0 + gb - 1) * VEC_W;
+        if (last_n > VEC_W)
+            last_n = VEC_W;
+        const float *wg = packed + (size_t)g0 * gstride;
+        switch (gb) {
+        case 1:
+            conv_gb1(p, in, wg, gstride, last_n, o0, &act, residual, out);
+            break;
+        case 2:
+            conv_gb2(p, in, wg, gstride, last_n, o0, &act, residual, out);
+            break;
+        case 3:
+            conv_gb3(p, in, wg, gstride, last_n, o0, &act, residual, out);
+            break;
+        default:
+            conv_gb4(p, in, wg, gstride, last_n, o0, &act, residual, out);
+            break;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+/* Depthwise convolution, NHWC, channels in vectors.
+ *
+ * Packed layout, per group of VEC_W channels (zero-padded past c):
+ *   bias[VEC_W], then w[ky][kx][VEC_W].
+ * so a group's k*k+1 vectors are contiguous and one output pixel of one
+ * group is k*k FMAs with unit-stride weight loads.
+ *
+ * Each output row is split into a left edge, an interior whose receptive
+ * fields lie fully inside the input, and a right edge; rows near the top
+ * and bottom are all edge. The interior loop has no bounds tests at all,
+ * the edge loop clips the tap ranges. 3x3 and 5x5 with stride 1 and 2 are
+ * compiled with constant k and stride so the taps unroll; anything else
+ * runs the same code with runtime k and stride.
+ */
+#include "kernels/simd_internal.h"
+
+size_t mnas_simd_dw_packed_floats(int c, int k)
+{
+    size_t groups = (size_t)((c + VEC_W - 1) / VEC_W);
+    return groups * VEC_W * (size_t)(k * k + 1);
+}
+
+void mnas_simd_dw_pack(const float *w, const float *bias, int c, int k, float *dst)
+{
+    int kk = k * k;
+    for (int c0 = 0; c0 < c; c0 += VEC_W) {
+        for (int j = 0; j < VEC_W; j++)
+            dst[j] = (c0 + j < c && bias) ? bias[c0 + j] : 0.0f;
+        dst += VEC_W;
+        for (int t = 0; t < kk; t++) {
+            for (int j = 0; j < VEC_W; j++)
+                dst[j] = c0 + j < c ? w[(size_t)(c0 + j) * (size_t)kk + (size_t)t] : 0.0f;
+            dst += VEC_W;
+        }
+    }
+}
+
+/* Channel-group load/store: full vectors, or exactly n lanes for the tail. */
+VEC_INLINE vfloat ld_ch(const float *p, int tail, int n)
+{
+    return tail ? vf_load_partial(p, n) : vf_load(p);
+}
+
+VEC_INLINE void st_ch(float *p, vfloat v, int tail, int n)
+{
+    if (tail)
+        vf_store_partial(p, v, n);
+    else
+        vf_store(p, v);
+}
+
+/* Pixels [ox_a, ox_b) of one output row for one channel group, with taps
+ * clipped to [ky_a, ky_b) x input columns. `clip` selects the edge version;
+ * the interior version touches all k x k taps unconditionally. */
+VEC_INLINE void dw_span(const dw_params *p, const float *in, const float *wg, float *out_row,
+                        int iy0, int ky_a, int ky_b, int ox_a, int ox_b, int c0,
+                        int K, int S, int clip, int tail, int n, const vact *act)
+{
+    const size_t c = (size_t)p->c;
+    const vfloat bias = vf_load(wg);
+    const float *wt = wg + VEC_W;
+    for (int ox = ox_a; ox < ox_b; ox++) {
+        int ix0 = ox * S - p->pad_l;
+        int kx_a = 0, kx_b = K;
+        if (clip) {
+            kx_a = ix0 < 0 ? -ix0 : 0;
+            kx_b = p->in_w - ix0 < K ? p->in_w - ix0 : K;
+        }
+        vfloat acc = bias;
+        for (int ky = ky_a; ky < ky_b; ky++) {
+            const float *row = in + ((size_t)(iy0 + ky) * (size_t)p->in_w) * c + (size_t)c0;
+            for (int kx = kx_a; kx < kx_b; kx++) {
+                vfloat x = ld_ch(row + (size_t)(ix0 + kx) * c, tail, n);
+                acc = vf_fma(x, vf_load(wt + (ky * K + kx) * VEC_W), acc);
+            }
+        }
+        st_ch(out_row + (size_t)ox * c + (size_t)c0, vact_apply(act, acc), tail, n);
+    }
+}
+
+VEC_INLINE void dw_group_row(const dw_params *p, const float *in, const float *wg, float *out_row,
+                             int oy, int c0, int K, int S, int tail, int n, int ox_lo, int ox_hi,
+                             const vact *act)
+{
+    int iy0 = oy * S - p->pad_t;
+    int ky_a = iy0 < 0 ? -iy0 : 0;
+    int ky_b = p->in_h - iy0 < K ? p->in_h - iy0 : K;
+    if (ky_a == 0 && ky_b == K) {
+        dw_span(p, in, wg, out_row, iy0, 0, K, 0, ox_lo, c0, K, S, 1, tail, n, act);
+        dw_span(p, in, wg, out_row, iy0, 0, K, ox_lo, ox_hi, c0, K, S, 0, tail, n, act);
+        dw_span(p, in, wg, out_row, iy0, 0, K, ox_hi, p->out_w, c0, K, S, 1, tail, n, act);
+    } else {
+        dw_span(p, in, wg, out_row, iy0, ky_a, ky_b, 0, p->out_w, c0, K, S, 1, tail, n, act);
+    }
+}
+
+VEC_INLINE void dw_run_ks(const dw_params *p, const float *in, const float *packed, float *out,
+                          int K, int S)
+{
+    const vact act = vact_make(p->act);
+    const size_t gstride = (size_t)VEC_W * (size_t)(K * K + 1);
+    /* Interior columns: ix0 >= 0 and ix0 + K <= in_w. */
+    int ox_lo = (p->pad_l + S - 1) / S;
+    int ox_hi = 0;
+    if (p->in_w - K + p->pad_l >= 0)
+        ox_hi = (p->in_w - K + p->pad_l) / S + 1;
+    if (ox_lo > p->out_w)
+        ox_lo = p->out_w;
+    if (ox_hi > p->out_w)
+        ox_hi = p->out_w;
+    if (ox_hi < ox_lo)
+        ox_hi = ox_lo;
+    const int cfull = p->c / VEC_W * VEC_W;
+    const int ctail = p->c - cfull;
+
+    for (int oy = 0; oy < p->out_h; oy++) {
+        float *out_row = out + (size_t)oy * (size_t)p->out_w * (size_t)p->c;
+        const float *wg = packed;
+        for (int c0 = 0; c0 < cfull; c0 += VEC_W, wg += gstride)
+            dw_group_row(p, in, wg, out_row, oy, c0, K, S, 0, VEC_W, ox_lo, ox_hi, &act);
+        if (ctail)
+            dw_group_row(p, in, wg, out_row, oy, cfull, K, S, 1, ctail, ox_lo, ox_hi, &act);
+    }
+}
+
+static void dwconv_3x3s1_f32(const dw_params *p, const float *in, const float *w, float *out)
+{
+    dw_run_ks(p, in, w, out, 3, 1);
+}
+static void dwconv_3x3s2_f32(const dw_params *p, const float *in, const float *w, float *out)
+{
+    dw_run_ks(p, in, w, out, 3, 2);
+}
+static void dwconv_5x5s1_f32(const dw_params *p, const float *in, const float *w, float *out)
+{
+    dw_run_ks(p, in, w, out, 5, 1);
+}
+static void dwconv_5x5s2_f32(const dw_params *p, const float *in, const float *w, float *out)
+{
+    dw_run_ks(p, in, w, out, 5, 2);
+}
+static void dwconv_generic_f32(const dw_params *p, const float *in, const float *w, float *out)
+{
+    dw_run_ks(p, in, w, out, p->k, p->stride);
+}
+
+void mnas_simd_dw_run(const dw_params *p, const float *in, const float *packed, float *out)
+{
+    if (p->k == 3 && p->stride == 1)
+        dwconv_3x3s1_f32(p, in, packed, out);
+    else if (p->k == 3 && p->stride == 2)
+        dwconv_3x3s2_f32(p, in, packed, out);
+    else if (p->k == 5 && p->stride == 1)
+        dwconv_5x5s1_f32(p, in, packed, out);
+    else if (p->k == 5 && p->stride == 2)
+        dwconv_5x5s2_f32(p, in, packed, out);
+    else
+        dwconv_generic_f32(p, in, packed, out);
+}

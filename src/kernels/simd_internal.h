@@ -1,0 +1,90 @@
+/* Shared pieces of the SIMD kernels (kernels/simd_*.c): the activation in
+ * vector form and the per-file entry points gathered by simd_table.c. */
+#ifndef MNAS_SIMD_INTERNAL_H
+#define MNAS_SIMD_INTERNAL_H
+
+#include "kernels/kernels.h"
+#include "simd/vec.h"
+
+/* An activation with its parameters already splatted, built once per call. */
+typedef struct {
+    int kind;
+    vfloat a, b;
+} vact;
+
+VEC_INLINE vact vact_make(mnas_act act)
+{
+    vact v;
+    v.kind = act.kind;
+    v.a = vf_splat(act.a);
+    v.b = vf_splat(act.b);
+    return v;
+}
+
+VEC_INLINE vfloat vact_apply(const vact *act, vfloat x)
+{
+    switch (act->kind) {
+    case ACT_RELU:
+        return vf_max(x, vf_zero());
+    case ACT_CLIP:
+        return vf_min(vf_max(x, act->a), act->b);
+    case ACT_SIGMOID:
+        return vf_sigmoid(x);
+    case ACT_HSIGMOID:
+        return vf_hsigmoid(x, act->a, act->b);
+    case ACT_HSWISH:
+        return vf_hswish(x);
+    case ACT_SILU:
+        return vf_silu(x);
+    default:
+        return x;
+    }
+}
+
+/* Applies the activation to n vectors in place; the switch sits outside the
+ * loop so register tiles are not re-dispatched per vector. */
+VEC_INLINE void vact_apply_n(const vact *act, vfloat *v, int n)
+{
+    switch (act->kind) {
+    case ACT_NONE:
+        break;
+    case ACT_RELU:
+        for (int i = 0; i < n; i++)
+            v[i] = vf_max(v[i], vf_zero());
+        break;
+    case ACT_CLIP:
+        for (int i = 0; i < n; i++)
+            v[i] = vf_min(vf_max(v[i], act->a), act->b);
+        break;
+    default:
+        for (int i = 0; i < n; i++)
+            v[i] = vact_apply(act, v[i]);
+        break;
+    }
+}
+
+/* The table built by simd_table.c (tests compare it with the reference
+ * even when mnas_kernels_best() returns the reference). */
+extern const mnas_kernels mnas_kernels_simd;
+
+size_t mnas_simd_pw_packed_floats(int ci, int co);
+void mnas_simd_pw_pack(const float *w, const float *bias, int ci, int co, float *dst);
+void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, int co,
+                      mnas_act act, const float *residual, float *out);
+
+size_t mnas_simd_dw_packed_floats(int c, int k);
+void mnas_simd_dw_pack(const float *w, const float *bias, int c, int k, float *dst);
+void mnas_simd_dw_run(const dw_params *p, const float *in, const float *packed, float *out);
+
+size_t mnas_simd_conv_packed_floats(int ci, int co, int kh, int kw);
+void mnas_simd_conv_pack(const float *w, const float *bias, int ci, int co, int kh, int kw, float *dst);
+void mnas_simd_conv_run(const conv_params *p, const float *in, const float *packed,
+                        const float *residual, float *out);
+
+void mnas_simd_gap_run(const float *in, int pixels, int c, float *out);
+void mnas_simd_scale_ch_run(const float *in, int pixels, int c, const float *scale, float *out);
+void mnas_simd_act_run(const float *in, size_t n, mnas_act act, float *out);
+void mnas_simd_add_run(const float *a, const float *b, size_t n, mnas_act act, float *out);
+void mnas_simd_mul_run(const float *a, const float *b, size_t n, float *out);
+
+#endif

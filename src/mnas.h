@@ -1,0 +1,143 @@
+/* mnasnet-wasm: a small inference engine for MnasNet-family CNNs.
+ *
+ * Public C API. Every fallible function returns an mnas_status; on failure
+ * mnas_error(model) names what is wrong (node, tensor or byte offset).
+ * The model object owns all memory: results returned as pointers stay valid
+ * until the next run on the same model or until mnas_free. */
+#ifndef MNAS_H
+#define MNAS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MNAS_VERSION_MAJOR 0
+#define MNAS_VERSION_MINOR 1
+#define MNAS_VERSION_PATCH 0
+#define MNAS_VERSION "0.1.0"
+
+#if defined(__EMSCRIPTEN__)
+#define MNAS_API __attribute__((used, visibility("default")))
+#else
+#define MNAS_API __attribute__((visibility("default")))
+#endif
+
+typedef enum {
+    MNAS_OK = 0,
+    MNAS_E_ARG = 1,          /* bad argument: null pointer, bad size, bad index */
+    MNAS_E_FORMAT = 2,       /* bytes are not a well-formed ONNX model */
+    MNAS_E_UNSUPPORTED = 3,  /* a well-formed model uses an op or attribute we do not run */
+    MNAS_E_MODEL = 4,        /* inconsistent graph: shapes, sizes, cycles, missing inputs */
+    MNAS_E_NOMEM = 5,
+    MNAS_E_INPUT = 6,        /* bad input tensor or image */
+    MNAS_E_LIMIT = 7,        /* a documented size limit was exceeded */
+    MNAS_E_IO = 8,           /* file could not be read or written */
+    MNAS_E_STATE = 9         /* call not valid now (e.g. run before load) */
+} mnas_status;
+
+typedef enum { MNAS_RGBA = 0, MNAS_RGB = 1 } mnas_pixel_format;
+
+typedef struct mnas_model mnas_model;
+
+/* Preprocessing defaults used when the model's metadata_props do not carry
+ * them (keys mnas.mean, mnas.std, mnas.source_size). Zeroed fields mean
+ * "ImageNet mean/std, no pre-downscale". */
+typedef struct {
+    float mean[3];
+    float std[3];
+    int source_size;
+    int reference_kernels;   /* 1: run the plain scalar reference kernels (for comparisons) */
+} mnas_options;
+
+MNAS_API const char *mnas_version(void);
+/* The compiled-in kernel backend: "avx2-fma", "sse2", "neon", "wasm-simd128", "scalar". */
+MNAS_API const char *mnas_backend(void);
+MNAS_API const char *mnas_status_name(mnas_status s);
+
+MNAS_API mnas_status mnas_create(mnas_model **out);
+MNAS_API void mnas_free(mnas_model *m);
+/* Message for the last failure on this model ("" when none). */
+MNAS_API const char *mnas_error(const mnas_model *m);
+
+/* Load an ONNX model. The bytes are not retained after the call. */
+MNAS_API mnas_status mnas_load(mnas_model *m, const void *onnx, size_t len, const mnas_options *opt);
+MNAS_API mnas_status mnas_load_file(mnas_model *m, const char *path, const mnas_options *opt);
+
+/* Model description. */
+MNAS_API mnas_status mnas_input_shape(const mnas_model *m, int *height, int *width, int *channels);
+MNAS_API int mnas_num_classes(const mnas_model *m);
+MNAS_API const char *mnas_label(const mnas_model *m, int index); /* NULL when out of range */
+
+typedef struct {
+    int64_t params;          /* weights + biases after BN folding */
+    int64_t macs;            /* multiply-adds of one inference */
+    int64_t arena_bytes;     /* activation arena */
+    int64_t weight_bytes;    /* packed weights */
+    int layers;              /* plan steps */
+    int se_blocks;
+    float mean[3], std[3];   /* preprocessing in effect */
+    int source_size;         /* 0: no pre-downscale */
+} mnas_stats;
+MNAS_API mnas_status mnas_get_stats(const mnas_model *m, mnas_stats *out);
+
+typedef struct {
+    const char *name;        /* ONNX node name (or output tensor name) */
+    const char *kind;        /* "conv", "conv1x1", "dwconv", "se", "gap", "fc", "add", "act", ... */
+    const char *category;    /* "stem/conv", "1x1", "depthwise", "se", "other" */
+    int in_h, in_w, in_c;
+    int out_h, out_w, out_c;
+    int kh, stride;          /* kernel size and stride (1 for non-convolutions) */
+    int64_t params, macs;
+    double time_ms;          /* last run, when profiling is on; else 0 */
+} mnas_layer;
+MNAS_API mnas_status mnas_get_layer(const mnas_model *m, int index, mnas_layer *out);
+MNAS_API mnas_status mnas_set_profiling(mnas_model *m, int on);
+
+/* Inference. The input tensor is NHWC float32, already normalized,
+ * count = height * width * channels. */
+MNAS_API float *mnas_input_buffer(mnas_model *m);
+MNAS_API mnas_status mnas_run(mnas_model *m, const float *nhwc, size_t count);
+/* Same, NCHW (as PyTorch holds tensors). */
+MNAS_API mnas_status mnas_run_nchw(mnas_model *m, const float *nchw, size_t count);
+/* Run on 8-bit RGBA or RGB pixels of any size: centre square crop,
+ * optional area-downscale to source_size, bilinear resize to the input
+ * size, mean/std normalization. stride is bytes per row (0: packed). */
+MNAS_API mnas_status mnas_run_image(mnas_model *m, const uint8_t *pixels, int width, int height,
+                                    int stride, mnas_pixel_format fmt);
+
+/* Results of the last run. */
+MNAS_API const float *mnas_logits(const mnas_model *m, int *count);
+/* Top-k classes by softmax probability, best first; k is clamped to the class count. */
+MNAS_API mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *written);
+
+/* Squeeze-and-excitation blocks, in network order. */
+MNAS_API int mnas_se_count(const mnas_model *m);
+typedef struct {
+    const char *name;        /* e.g. "blocks.2.0.se" */
+    int channels;
+    int height, width;       /* feature map the gate scales */
+    const float *values;     /* gate of the last run, `channels` floats */
+} mnas_se_block;
+MNAS_API mnas_status mnas_get_se(const mnas_model *m, int index, mnas_se_block *out);
+
+/* Rewrite an ONNX model with mnas.* metadata and optionally fp16 weights
+ * (Cast nodes restore fp32). *out is allocated with malloc; free it with
+ * mnas_buffer_free. Errors are written into err (may be NULL). */
+typedef struct {
+    const char *labels_json; /* JSON array of strings, or NULL */
+    const float *mean;       /* 3 floats or NULL */
+    const float *std;        /* 3 floats or NULL */
+    int source_size;         /* 0: leave unset */
+    int fp16;
+} mnas_pack_options;
+MNAS_API mnas_status mnas_pack(const void *onnx, size_t len, const mnas_pack_options *opt,
+                               uint8_t **out, size_t *out_len, char *err, size_t err_cap);
+MNAS_API void mnas_buffer_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,122 @@
+// Engine adapters, isomorphic (Node child processes and Chromium pages).
+//
+// An adapter is { init(ctx) -> { version, details, load(bytes, meta) -> session } }
+// with session = { run(Float32Array NCHW) -> Float32Array logits, dispose() }.
+// The environment supplies ctx (see node_child.mjs and page.mjs): how to import
+// each engine's module there. Everything engine-specific stays in this file, so
+// the Node and the Chromium numbers come from the very same code.
+
+import { buildTfjsModel } from './onnx_to_tfjs.mjs';
+import { Unavailable } from './measure.mjs';
+
+const ortWeb = {
+  async init(ctx) {
+    const mod = await ctx.importOrtWeb();
+    const ort = mod.default?.InferenceSession ? mod.default : mod;
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.proxy = false;
+    if (ctx.ortWasmPaths) ort.env.wasm.wasmPaths = ctx.ortWasmPaths;
+    return {
+      version: ort.env.versions?.web ?? null,
+      async load(bytes, meta) {
+        const s = await ort.InferenceSession.create(bytes, {
+          executionProviders: ['wasm'],
+          graphOptimizationLevel: 'all',
+        });
+        const inName = s.inputNames[0], outName = s.outputNames[0];
+        return {
+          async run(x) {
+            const r = await s.run({ [inName]: new ort.Tensor('float32', x, meta.inputShape) });
+            return r[outName].data;
+          },
+          dispose: () => s.release(),
+        };
+      },
+    };
+  },
+};
+
+const tfjsWasm = {
+  async init(ctx) {
+    const { tf, wasm } = await ctx.loadTfjs();
+    // One thread: make the backend pick the single-threaded SIMD binary.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    if (ctx.tfjsWasmPath) wasm.setWasmPaths(ctx.tfjsWasmPath);
+    if (typeof wasm.setThreadsCount === 'function') wasm.setThreadsCount(1);
+    const ok = await tf.setBackend('wasm');
+    await tf.ready();
+    if (!ok || tf.getBackend() !== 'wasm') throw new Error('tfjs: wasm backend did not initialise');
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    return {
+      version: tf.version_core ?? tf.version?.['tfjs-core'] ?? null,
+      details: { simd, threads: 1 },
+      async load(bytes) {
+        const m = buildTfjsModel(tf, bytes);
+        return { run: (x) => m.run(x), dispose: () => m.dispose() };
+      },
+    };
+  },
+};
+
+const mnasWasm = {
+  optional: true, // init failures (SDK not built yet) are 'unavailable', not errors
+  async init(ctx) {
+    let mod;
+    try {
+      mod = await ctx.importMnas();
+    } catch (e) {
+      throw new Unavailable(`cannot import the SDK (${ctx.mnasEntry}): ${String(e?.message ?? e).split('\n')[0]}`);
+    }
+    const MnasNet = mod.MnasNet ?? mod.default?.MnasNet ?? mod.default;
+    if (!MnasNet || typeof MnasNet.load !== 'function') {
+      throw new Unavailable(`${ctx.mnasEntry} does not export MnasNet.load`);
+    }
+    return {
+      version: mod.version ?? mod.VERSION ?? MnasNet.version ?? null,
+      async load(bytes) {
+        const net = await MnasNet.load(bytes);
+        return {
+          async run(x) {
+            const r = await net.run(x, { layout: 'NCHW' });
+            return r?.logits ?? r;
+          },
+          dispose: () => net.dispose?.(),
+        };
+      },
+    };
+  },
+};
+
+const ortNode = {
+  async init(ctx) {
+    const mod = await ctx.importOrtNode();
+    const ort = mod.default?.InferenceSession ? mod.default : mod;
+    return {
+      version: ort.env?.versions?.node ?? null,
+      async load(bytes, meta) {
+        const s = await ort.InferenceSession.create(bytes, {
+          executionProviders: ['cpu'],
+          intraOpNumThreads: 1,
+          interOpNumThreads: 1,
+          executionMode: 'sequential',
+          graphOptimizationLevel: 'all',
+        });
+        const inName = s.inputNames[0], outName = s.outputNames[0];
+        return {
+          async run(x) {
+            const r = await s.run({ [inName]: new ort.Tensor('float32', x, meta.inputShape) });
+            return r[outName].data;
+          },
+          dispose: () => s.release(),
+        };
+      },
+    };
+  },
+};
+
+export const adapters = {
+  'ort-web': ortWeb,
+  'tfjs-wasm': tfjsWasm,
+  'mnas-wasm': mnasWasm,
+  'ort-node': ortNode,
+};

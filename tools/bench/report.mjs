@@ -1,0 +1,120 @@
+// Aggregation of per-round results and the markdown report.
+import { ENGINES, OURS_FOR_ENV } from './config.mjs';
+
+export function quantile(sorted, q) {
+  if (!sorted.length) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+const median = (xs) => quantile([...xs].sort((a, b) => a - b), 0.5);
+const vals = (rs, k) => rs.map((r) => r[k]).filter((v) => typeof v === 'number' && Number.isFinite(v));
+
+/** rounds: results of one engine on one model, one per round. */
+export function summarize(engine, model, rounds, binary) {
+  const s = { engine, model, env: ENGINES[engine].env, ours: ENGINES[engine].ours, rounds: rounds.length, binary };
+  const bad = rounds.find((r) => r.status === 'error') ?? rounds.find((r) => r.status !== 'ok');
+  if (bad) {
+    s.status = bad.status;
+    s.reason = bad.reason;
+    return s;
+  }
+  s.status = 'ok';
+  const pooled = rounds.flatMap((r) => r.times_ms ?? []);
+  if (pooled.length) {
+    const sorted = [...pooled].sort((a, b) => a - b);
+    s.runs = sorted.length;
+    s.min_ms = sorted[0];
+    s.median_ms = quantile(sorted, 0.5);
+    s.p90_ms = quantile(sorted, 0.9);
+    s.mean_ms = pooled.reduce((a, b) => a + b, 0) / pooled.length;
+    s.round_medians_ms = rounds.map((r) => median(r.times_ms ?? []));
+  } else { // native CLI that printed only summary numbers
+    s.min_ms = Math.min(...vals(rounds, 'min_ms'));
+    s.median_ms = median(vals(rounds, 'median_ms'));
+    s.pooled_from_round_summaries = true;
+  }
+  for (const k of ['cold_start_ms', 'init_ms', 'load_ms', 'first_inference_ms']) {
+    const v = vals(rounds, k);
+    s[k] = v.length ? median(v) : null;
+  }
+  const rss = vals(rounds, 'peak_rss_bytes');
+  s.peak_rss_bytes = rss.length ? Math.max(...rss) : null;
+  const wm = vals(rounds, 'wasm_memory_bytes');
+  s.wasm_memory_bytes = wm.length ? Math.max(...wm) : null;
+  const heap = vals(rounds, 'js_heap_bytes');
+  s.js_heap_bytes = heap.length ? Math.max(...heap) : null;
+  const d = vals(rounds, 'max_rel_diff');
+  s.max_rel_diff = d.length ? Math.max(...d) : null;
+  s.version = rounds.find((r) => r.version)?.version ?? null;
+  // Wasm bytes the engine actually compiled (seen by the WebAssembly hooks),
+  // preferred over the static file list (js/dist may hold several variants).
+  const loaded = rounds.map((r) => (r.wasm_modules ?? []).reduce((a, m) => a + (m.bytes || 0), 0)).filter((v) => v > 0);
+  if (loaded.length) s.binary = { ...binary, loaded_wasm_bytes: Math.max(...loaded) };
+  return s;
+}
+
+/** Adds ratio_min / ratio_median = peer latency / our latency (same model, same environment). */
+export function addRatios(summaries) {
+  for (const s of summaries) {
+    if (s.ours || s.status !== 'ok') continue;
+    const ours = summaries.find((o) => o.model === s.model && o.engine === OURS_FOR_ENV[s.env]);
+    s.vs = OURS_FOR_ENV[s.env];
+    if (ours && ours.status === 'ok') {
+      s.ratio_min = s.min_ms / ours.min_ms;
+      s.ratio_median = s.median_ms / ours.median_ms;
+    } else {
+      s.ratio_min = s.ratio_median = null;
+      s.ratio_note = ours ? `${ours.engine} ${ours.status}` : `${OURS_FOR_ENV[s.env]} not run`;
+    }
+  }
+  return summaries;
+}
+
+const f1 = (v) => (v == null ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const fx = (v) => (v == null ? '—' : `${v.toFixed(2)}×`);
+const cell = (t) => t.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
+const mb = (b) => (b == null ? '—' : `${(b / 1048576).toFixed(1)} MiB`);
+
+export function markdown({ env, settings, summaries, notes }) {
+  const L = [];
+  L.push('# mnasnet-wasm benchmark');
+  L.push('');
+  L.push(`- date: ${env.date}`);
+  L.push(`- CPU: ${env.cpu} (${env.cores} logical cores), ${env.os}`);
+  L.push(`- Node ${env.node}; Chromium: ${env.chromium ?? 'n/a'}; playwright-core ${env.versions['playwright-core'] ?? '—'}`);
+  L.push(`- peers: onnxruntime-web ${env.versions['onnxruntime-web'] ?? '—'}, onnxruntime-node ${env.versions['onnxruntime-node'] ?? '—'}, @tensorflow/tfjs-core ${env.versions['@tensorflow/tfjs-core'] ?? '—'} + tfjs-backend-wasm ${env.versions['@tensorflow/tfjs-backend-wasm'] ?? '—'}`);
+  L.push(`- settings: ${settings.rounds} round(s) × ${settings.runs} timed runs after a warm-up of ≥${settings.warmup} runs and ≥${settings.warmupMs} ms, one thread everywhere, batch 1, fp32; engines interleaved within each round; each round in a fresh process / fresh browser profile`);
+  L.push('');
+  L.push('Latency = one `run()` from a Float32Array NCHW input to the logits back in JS (native: as timed by the CLI). min / median over all timed runs of all rounds. ' +
+    '**×ours** = peer latency ÷ our latency in the same environment (Node wasm ↔ `mnas-wasm-node`, Chromium ↔ `mnas-wasm-chromium`, native ↔ `mnas-native`): above 1 means we are faster. ' +
+    'Cold start = import + wasm compile/instantiate + model load + session creation (model bytes already in memory), median over rounds; first inference is timed separately. ' +
+    'Binary = the .wasm bytes the engine compiled (native: shared library / executable bytes). Peak RSS = the Node process (ru_maxrss) / the Chromium renderer (VmHWM) / the CLI process. Wasm mem = linear memory size at the end.');
+  L.push('');
+  const models = [...new Set(summaries.map((s) => s.model))];
+  for (const model of models) {
+    L.push(`## ${model}`);
+    L.push('');
+    L.push('| engine | min ms | median ms | ×ours min | ×ours median | cold start ms | first inf. ms | binary | peak RSS | wasm mem | status |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const s of summaries.filter((x) => x.model === model)) {
+      const name = s.ours ? `**${s.engine}**` : s.engine;
+      if (s.status !== 'ok') {
+        L.push(`| ${name} | — | — | — | — | — | — | ${mb(s.binary?.binary_bytes)} | — | — | ${s.status}: ${cell(String(s.reason ?? '').slice(0, 200))} |`);
+        continue;
+      }
+      const rmin = s.ours ? '(ours)' : s.ratio_min != null ? fx(s.ratio_min) : 'n/a';
+      const rmed = s.ours ? '(ours)' : s.ratio_median != null ? fx(s.ratio_median) : 'n/a';
+      const status = s.pooled_from_round_summaries ? 'ok (CLI summary)' : `ok (${s.runs} runs)`;
+      L.push(`| ${name} | ${f1(s.min_ms)} | ${f1(s.median_ms)} | ${rmin} | ${rmed} | ${f1(s.cold_start_ms)} | ${f1(s.first_inference_ms)} | ${mb(s.binary?.loaded_wasm_bytes ?? s.binary?.binary_bytes)} | ${mb(s.peak_rss_bytes)} | ${mb(s.wasm_memory_bytes)} | ${status} |`);
+    }
+    L.push('');
+  }
+  if (notes?.length) {
+    L.push('## Notes');
+    L.push('');
+    for (const n of notes) L.push(`- ${n}`);
+    L.push('');
+  }
+  return L.join('\n');
+}
