@@ -531,38 +531,42 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
     }
     if (!v->name && (v->name = calloc(1, 1)) == NULL)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
-    const char *nm = v->name[0] ? v->name : ctx;
+    char nm[256];
+    if (v->name[0])
+        snprintf(nm, sizeof nm, "'%.200s'", v->name);
+    else
+        snprintf(nm, sizeof nm, "(unnamed, in %.200s)", ctx);
     if (external || location == ONNX_EXTERNAL)
         return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
-                         "tensor '%s' uses external data; re-export with the weights inside the file", nm);
+                         "tensor %s uses external data; re-export with the weights inside the file", nm);
     if (segment)
-        return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "tensor '%s' is split into segments", nm);
+        return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "tensor %s is split into segments", nm);
     size_t esz = dtype_size(v->dtype);
     if (!esz)
         return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
-                         "tensor '%s' (byte %zu) has data type %d; only float, float16, double, int32 and int64 are supported",
+                         "tensor %s (byte %zu) has data type %d; only float, float16, double, int32 and int64 are supported",
                          nm, start, v->dtype);
     int64_t count = 1;
     for (int k = 0; k < v->ndim; k++) {
         count *= v->dims[k]; /* each dim <= 2^24 and count <= 2^28 before: no overflow */
         if (count > MNAS_MAX_TENSOR_ELEMS)
-            return mnas_fail(r->err, MNAS_E_LIMIT, "tensor '%s' has more than %lld elements", nm,
+            return mnas_fail(r->err, MNAS_E_LIMIT, "tensor %s has more than %lld elements", nm,
                              (long long)MNAS_MAX_TENSOR_ELEMS);
     }
     uint32_t tf = typed_field(v->dtype);
     for (uint32_t f = 0; f < 11; f++)
         if (typed[f] && f != tf)
-            return mnas_fail(r->err, MNAS_E_MODEL, "tensor '%s' of data type %d carries values in field %u",
+            return mnas_fail(r->err, MNAS_E_MODEL, "tensor %s of data type %d carries values in field %u",
                              nm, v->dtype, (unsigned)f);
     if (has_raw && typed[tf])
-        return mnas_fail(r->err, MNAS_E_MODEL, "tensor '%s' has both raw_data and typed values", nm);
+        return mnas_fail(r->err, MNAS_E_MODEL, "tensor %s has both raw_data and typed values", nm);
     /* All sizes below are bounded by the file size (< 2^29) times 8, and
      * count <= 2^28: they fit a 64-bit integer, compared before any size_t math. */
     uint64_t have = has_raw ? (uint64_t)raw_len : (uint64_t)typed[tf] * esz;
     uint64_t need = (uint64_t)count * esz;
     if (have != need)
         return mnas_fail(r->err, MNAS_E_MODEL,
-                         "tensor '%s': data holds %llu bytes but its dims need %llu bytes", nm,
+                         "tensor %s: data holds %llu bytes but its dims need %llu bytes", nm,
                          (unsigned long long)have, (unsigned long long)need);
     v->count = (size_t)count;
     if (count == 0)
@@ -573,7 +577,7 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
     else
         v->i = malloc(v->count * sizeof *v->i);
     if (!v->f && !v->i)
-        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for tensor '%s' (%zu elements)", nm, v->count);
+        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for tensor %s (%zu elements)", nm, v->count);
     if (has_raw) {
         store_raw(v, raw);
         return MNAS_OK;
@@ -603,7 +607,7 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
             double d = 0;
             int64_t iv = 0;
             if (k >= v->count)
-                return mnas_fail(r->err, MNAS_E_FORMAT, "tensor '%s': inconsistent element count", nm);
+                return mnas_fail(r->err, MNAS_E_FORMAT, "tensor %s: inconsistent element count", nm);
             if ((st = typed_elem(r, src, want, &d, &iv)))
                 return st;
             store_typed(v, k++, want, d, iv);
@@ -678,7 +682,7 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
             if (*has_tensor) /* keep the last, as protobuf would */
                 value_clear(tensor);
             *has_tensor = 1;
-            if ((st = read_tensor(r, t, tensor, "(attribute tensor)")))
+            if ((st = read_tensor(r, t, tensor, node)))
                 return st;
             break;
         }
@@ -1238,7 +1242,7 @@ static mnas_status read_graph(reader *r, pb_cursor m)
                 graph_value t;
                 memset(&t, 0, sizeof t);
                 t.ndim = -1;
-                if ((st = read_tensor(r, sub, &t, "(initializer)"))) {
+                if ((st = read_tensor(r, sub, &t, "an initializer"))) {
                     value_clear(&t);
                     return st;
                 }

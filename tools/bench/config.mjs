@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(BENCH_DIR, '../..');
 
-// Our JS SDK entry, relative to the repo root. The single place to change if
-// the SDK moves (e.g. to js/src/index.js). Env MNAS_JS_ENTRY overrides it.
-export const MNAS_JS_ENTRY = process.env.MNAS_JS_ENTRY || 'js/index.js';
+// Our JS SDK entry, relative to the repo root: the single place to change if
+// the SDK moves. The first existing candidate wins; env MNAS_JS_ENTRY overrides.
+export const MNAS_JS_ENTRY_CANDIDATES = ['js/index.js', 'js/src/index.js'];
+export const MNAS_JS_ENTRY = process.env.MNAS_JS_ENTRY
+  || MNAS_JS_ENTRY_CANDIDATES.find((p) => fs.existsSync(path.join(REPO_ROOT, p)))
+  || MNAS_JS_ENTRY_CANDIDATES[0];
 // Our native CLI (`mnas bench MODEL --runs N --warmup W --json`). Env MNAS_BIN overrides.
 export const MNAS_NATIVE_BIN = process.env.MNAS_BIN || 'build/mnas';
 // Reference models/data (see ../shared/README.md).

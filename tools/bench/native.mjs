@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { MNAS_NATIVE_BIN, REPO_ROOT } from './config.mjs';
+import { parseNpy } from './npy.mjs';
 
 export function nativeBinPath() { return path.resolve(REPO_ROOT, MNAS_NATIVE_BIN); }
 
@@ -52,6 +53,46 @@ function vmHwmKb(pid) {
     const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : null;
   } catch { return null; }
+}
+
+function writeNpyF32(file, data, shape) {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const h = Buffer.alloc(10);
+  h.write('\x93NUMPY', 0, 'latin1');
+  h[6] = 1; h[7] = 0;
+  h.writeUInt16LE(header.length, 8);
+  fs.writeFileSync(file, Buffer.concat([h, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+}
+
+function run(cmd, argv, timeoutMs) {
+  return new Promise((resolve) => {
+    let out = '', err = '';
+    const p = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', (e) => { err += String(e); });
+    p.on('close', (code, sig) => { clearTimeout(timer); resolve({ code: sig ? `signal ${sig}` : code, out, err }); });
+  });
+}
+
+/**
+ * Correctness gate for the CLI, like the JS engines' first-inference check:
+ * `<bin> run MODEL in.npy --save-logits out.npy` on the benchmark input.
+ * Returns { checked: true, max_rel_diff } or { checked: false, why }.
+ */
+export async function checkNative(spec, tmpDir, maxRelDiff) {
+  const inPath = path.join(tmpDir, `${spec.model}.native-in.npy`);
+  const outPath = path.join(tmpDir, `${spec.model}.native-out.npy`);
+  writeNpyF32(inPath, spec.input, spec.inputShape);
+  const r = await run(nativeBinPath(), ['run', spec.modelPath, inPath, '--save-logits', outPath], 120000);
+  if (r.code !== 0 || !fs.existsSync(outPath)) {
+    return { checked: false, why: `\`${MNAS_NATIVE_BIN} run ... --save-logits\` failed (${r.code}): ${r.err.trim().split('\n').slice(-1)[0] ?? ''}` };
+  }
+  const y = parseNpy(fs.readFileSync(outPath));
+  return { checked: true, max_rel_diff: maxRelDiff(Float32Array.from(y.data, Number), spec.reference) };
 }
 
 export async function runNative(spec, { timeoutMs = 600000 } = {}) {

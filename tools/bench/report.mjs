@@ -100,7 +100,7 @@ export function markdown({ env, settings, summaries, notes }) {
     for (const s of summaries.filter((x) => x.model === model)) {
       const name = s.ours ? `**${s.engine}**` : s.engine;
       if (s.status !== 'ok') {
-        L.push(`| ${name} | — | — | — | — | — | — | ${mb(s.binary?.binary_bytes)} | — | — | ${s.status}: ${cell(String(s.reason ?? '').slice(0, 200))} |`);
+        L.push(`| ${name} | — | — | — | — | — | — | — | — | — | ${s.status}: ${cell(String(s.reason ?? '').slice(0, 200))} |`);
         continue;
       }
       const rmin = s.ours ? '(ours)' : s.ratio_min != null ? fx(s.ratio_min) : 'n/a';

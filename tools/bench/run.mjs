@@ -16,13 +16,14 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  BENCH_DIR, REPO_ROOT, TESTDATA, MNAS_JS_ENTRY, ENGINES, DEFAULT_MODELS, QUICK_MODEL,
+  BENCH_DIR, REPO_ROOT, TESTDATA, MNAS_JS_ENTRY, MNAS_JS_ENTRY_CANDIDATES, ENGINES, DEFAULT_MODELS, QUICK_MODEL,
   binarySize, CHROMIUM_PATH,
 } from './config.mjs';
 import { parseOnnx } from './onnx_proto.mjs';
 import { parseNpy } from './npy.mjs';
 import { summarize, addRatios, markdown } from './report.mjs';
-import { runNative, nativeUnavailableReason } from './native.mjs';
+import { runNative, checkNative, nativeUnavailableReason } from './native.mjs';
+import { maxRelDiff } from './measure.mjs';
 
 const MARK = '@@BENCH_RESULT@@';
 
@@ -209,7 +210,7 @@ async function main() {
     }
     const mnasEntryAbs = path.resolve(REPO_ROOT, MNAS_JS_ENTRY);
     for (const e of opt.engines) {
-      if (ENGINES[e].adapter === 'mnas-wasm' && !fs.existsSync(mnasEntryAbs)) unavailable[e] ??= `SDK entry ${MNAS_JS_ENTRY} not found (MNAS_JS_ENTRY in tools/bench/config.mjs)`;
+      if (ENGINES[e].adapter === 'mnas-wasm' && !fs.existsSync(mnasEntryAbs)) unavailable[e] ??= `SDK entry not found (${process.env.MNAS_JS_ENTRY ? MNAS_JS_ENTRY : MNAS_JS_ENTRY_CANDIDATES.join(" or ")}; MNAS_JS_ENTRY in tools/bench/config.mjs)`;
       if (e === 'mnas-native' && nativeUnavailableReason()) unavailable[e] = nativeUnavailableReason();
     }
     for (const e of opt.engines) {
@@ -257,7 +258,19 @@ async function main() {
               refUrl: P.refPath ? `/tmp/${path.basename(P.refPath)}` : null,
             }, server, { timeoutMs, verbose: opt.verbose });
           } else if (e === 'mnas-native') {
-            r = await runNative({ ...spec, modelPath: P.modelPath }, { timeoutMs });
+            let check = null;
+            if (round === 0 && P.refPath) {
+              const readF32 = (f) => { const b = fs.readFileSync(f); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)); };
+              check = await checkNative({ ...spec, modelPath: P.modelPath, input: readF32(P.inputPath), reference: readF32(P.refPath) }, tmpDir, maxRelDiff);
+              if (!check.checked) notes.push(`${m}: mnas-native logits not checked: ${check.why}`);
+            }
+            if (check?.checked && !(check.max_rel_diff <= opt.tol)) {
+              r = { engine: e, model: m, status: 'error', max_rel_diff: check.max_rel_diff,
+                reason: `logits disagree with onnxruntime-node: max|diff|/max|ref| = ${check.max_rel_diff.toExponential(3)} > ${opt.tol} — timing aborted` };
+            } else {
+              r = await runNative({ ...spec, modelPath: P.modelPath }, { timeoutMs });
+              if (check?.checked) r.max_rel_diff = check.max_rel_diff;
+            }
           } else {
             r = await runNodeChild({ ...spec, modelPath: P.modelPath, inputPath: P.inputPath, refPath: P.refPath }, tmpDir, { timeoutMs, verbose: opt.verbose });
           }
@@ -275,7 +288,6 @@ async function main() {
     const summaries = [];
     for (const m of opt.models) for (const e of opt.engines) summaries.push(summarize(e, m, results[key(m, e)], sizes[e]));
     addRatios(summaries);
-    if (!results[key(opt.models[0], opt.engines[0])]) notes.push('no results');
     notes.push(`wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
     const settings = { rounds: opt.rounds, runs: opt.runs, warmup: opt.warmup, warmupMs: opt.warmupMs, tol: opt.tol, quick: opt.quick, models: opt.models, engines: opt.engines };

@@ -1,0 +1,403 @@
+// The MnasNet class: one wasm instance per loaded model, so dispose() gives
+// back every byte and models never share (or corrupt) each other's heap.
+import { MnasNetError, statusError } from './errors.js';
+import { defaultModelUrl, getModule, instantiate, isArrayBuffer, readBytes } from './loader.js';
+
+// Byte offsets in the C structs of src/mnas.h (wasm32: 4-byte pointers, 8-byte int64 alignment).
+const OPT = { mean: 0, std: 12, sourceSize: 24, size: 32 }; // mnas_options
+const STATS = { params: 0, macs: 8, arena: 16, weights: 24, layers: 32, se: 36, mean: 40, std: 52, source: 64, size: 72 };
+const LAYER = { name: 0, kind: 4, category: 8, dims: 12, kh: 36, stride: 40, params: 48, macs: 56, size: 72 }; // mnas_layer
+const SE = { name: 0, channels: 4, height: 8, width: 12, values: 16, size: 20 }; // mnas_se_block
+
+// One scratch block per model for out-parameters and structs.
+const S_STRUCT = 0; // 72 bytes, the largest struct above
+const S_INTS = 80; // 4 ints of out-parameters
+const S_SIZE = 96;
+
+const MAX_SOURCE_SIZE = 4096; // src/api.c
+const kind = (x) => Object.prototype.toString.call(x).slice(8, -1);
+
+// Only load() constructs: a MnasNet always has a loaded model (until dispose).
+const CONSTRUCT = Symbol('construct');
+
+/** Symbol for test-only access to the wasm instance (not part of the public API). */
+export const kInternals = Symbol('mnasnet-wasm internals');
+
+function cString(u8, ptr) {
+  if (!ptr) return null;
+  let end = ptr;
+  while (u8[end]) end++;
+  return new TextDecoder().decode(u8.subarray(ptr, end));
+}
+
+function checkTriple(v, name, positive) {
+  if (v === undefined) return undefined;
+  const ok =
+    (Array.isArray(v) || ArrayBuffer.isView(v)) && v.length === 3 &&
+    Array.prototype.every.call(v, (x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
+  if (!ok) throw new MnasNetError('E_ARGUMENT', `options.${name}: expected 3 finite numbers${positive ? ' > 0' : ''}`);
+  return Array.from(v);
+}
+
+function readLoadOptions(options) {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', 'options: expected an object');
+  const mean = checkTriple(options.mean, 'mean', false);
+  const std = checkTriple(options.std, 'std', true);
+  if ((mean === undefined) !== (std === undefined)) {
+    throw new MnasNetError('E_ARGUMENT', 'options.mean and options.std go together');
+  }
+  const sourceSize = options.sourceSize ?? 0;
+  if (!Number.isInteger(sourceSize) || sourceSize < 0 || sourceSize > MAX_SOURCE_SIZE) {
+    throw new MnasNetError('E_ARGUMENT', `options.sourceSize: expected an integer 0..${MAX_SOURCE_SIZE}`);
+  }
+  return { wasm: options.wasm, mean, std, sourceSize };
+}
+
+export class MnasNet {
+  #x; // wasm exports
+  #mem; // () => typed-array views of the current memory
+  #model = 0; // mnas_model*
+  #scratch = 0; // S_SIZE bytes
+  #topk = 0; // classes * 8 bytes: indices, then probabilities
+  #pixels = 0; // image bytes, grown on demand and reused
+  #pixelCap = 0;
+  #se = []; // [{name, channels, height, width, ptr}]
+  #canvas = null; // for drawing browser image sources
+  #baseline = 0; // heap in use before this model's allocations
+  #info;
+
+  constructor(token) {
+    if (token !== CONSTRUCT) throw new MnasNetError('E_ARGUMENT', 'use `await MnasNet.load(model, options)`');
+  }
+
+  /**
+   * Load a model: URL, Node path, ArrayBuffer/typed array of ONNX bytes, or
+   * nothing for the CIFAR-10 model shipped with the package.
+   */
+  static async load(model, options) {
+    const opt = readLoadOptions(options);
+    if (model === undefined || model === null) model = defaultModelUrl();
+    else if (!isArrayBuffer(model) && !ArrayBuffer.isView(model) && typeof model !== 'string' && kind(model) !== 'URL') {
+      throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${kind(model)}`);
+    }
+    // Fetch/read the model while the .wasm compiles.
+    const [module, bytes] = await Promise.all([getModule(opt.wasm), readBytes(model, 'model')]);
+    if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', 'model: no bytes (empty or detached buffer)');
+    const { exports, mem } = await instantiate(module);
+    const net = new MnasNet(CONSTRUCT);
+    net.#init(exports, mem, bytes, opt);
+    return net;
+  }
+
+  #init(x, mem, bytes, opt) {
+    this.#x = x;
+    this.#mem = mem;
+    this.#baseline = x.mnas_heap_in_use ? x.mnas_heap_in_use() : 0;
+    this.#scratch = this.#malloc(S_SIZE);
+    let st = x.mnas_create(this.#scratch + S_INTS);
+    if (st) throw statusError(st, 'cannot create a model', 'load');
+    this.#model = mem().u32[(this.#scratch + S_INTS) >> 2];
+
+    // Options struct; zeroed fields mean "ImageNet mean/std, no pre-downscale".
+    const o = this.#scratch + S_STRUCT;
+    mem().u8.fill(0, o, o + OPT.size);
+    if (opt.mean) {
+      mem().f32.set(opt.mean, (o + OPT.mean) >> 2);
+      mem().f32.set(opt.std, (o + OPT.std) >> 2);
+    }
+    mem().i32[(o + OPT.sourceSize) >> 2] = opt.sourceSize;
+
+    // The model bytes are needed only during mnas_load.
+    const p = this.#malloc(bytes.byteLength);
+    mem().u8.set(bytes, p);
+    st = x.mnas_load(this.#model, p, bytes.byteLength, o);
+    x.free(p);
+    if (st) {
+      const err = statusError(st, this.#error(), 'load');
+      this.dispose();
+      throw err;
+    }
+    this.#info = this.#describe();
+    this.#topk = this.#malloc(this.#info.labels.length * 8);
+  }
+
+  #malloc(n) {
+    const p = this.#x.malloc(Math.max(n, 1));
+    if (!p) throw new MnasNetError('E_NOMEM', `out of wasm memory allocating ${n} bytes`);
+    return p;
+  }
+
+  #error() {
+    return cString(this.#mem().u8, this.#x.mnas_error(this.#model)) || '';
+  }
+
+  #describe() {
+    const x = this.#x;
+    const m = this.#model;
+    const s = this.#scratch + S_STRUCT;
+    const ints = this.#scratch + S_INTS;
+    x.mnas_input_shape(m, ints, ints + 4, ints + 8);
+    let v = this.#mem();
+    const inputSize = { height: v.i32[ints >> 2], width: v.i32[(ints >> 2) + 1], channels: v.i32[(ints >> 2) + 2] };
+    const labels = [];
+    const classes = x.mnas_num_classes(m);
+    for (let i = 0; i < classes; i++) labels.push(cString(v.u8, x.mnas_label(m, i)) ?? String(i));
+
+    x.mnas_get_stats(m, s);
+    const n64 = (off) => Number(v.dv.getBigInt64(s + off, true));
+    const stats = {
+      params: n64(STATS.params),
+      macs: n64(STATS.macs),
+      arenaBytes: n64(STATS.arena),
+      weightBytes: n64(STATS.weights),
+      layers: v.i32[(s + STATS.layers) >> 2],
+      mean: Array.from(v.f32.subarray((s + STATS.mean) >> 2, ((s + STATS.mean) >> 2) + 3)),
+      std: Array.from(v.f32.subarray((s + STATS.std) >> 2, ((s + STATS.std) >> 2) + 3)),
+      sourceSize: v.i32[(s + STATS.source) >> 2],
+    };
+
+    const layers = [];
+    for (let i = 0; i < stats.layers; i++) {
+      x.mnas_get_layer(m, i, s);
+      const d = v.i32.subarray((s + LAYER.dims) >> 2, ((s + LAYER.dims) >> 2) + 6);
+      layers.push(
+        Object.freeze({
+          name: cString(v.u8, v.u32[(s + LAYER.name) >> 2]),
+          kind: cString(v.u8, v.u32[(s + LAYER.kind) >> 2]),
+          category: cString(v.u8, v.u32[(s + LAYER.category) >> 2]),
+          input: Object.freeze({ height: d[0], width: d[1], channels: d[2] }),
+          output: Object.freeze({ height: d[3], width: d[4], channels: d[5] }),
+          kernel: v.i32[(s + LAYER.kh) >> 2],
+          stride: v.i32[(s + LAYER.stride) >> 2],
+          params: Number(v.dv.getBigInt64(s + LAYER.params, true)),
+          macs: Number(v.dv.getBigInt64(s + LAYER.macs, true)),
+        }),
+      );
+    }
+
+    // Gate pointers live in the activation arena, fixed for the model's lifetime.
+    this.#se = [];
+    for (let i = 0, n = x.mnas_se_count(m); i < n; i++) {
+      x.mnas_get_se(m, i, s);
+      v = this.#mem();
+      this.#se.push({
+        name: cString(v.u8, v.u32[(s + SE.name) >> 2]),
+        channels: v.i32[(s + SE.channels) >> 2],
+        height: v.i32[(s + SE.height) >> 2],
+        width: v.i32[(s + SE.width) >> 2],
+        ptr: v.u32[(s + SE.values) >> 2],
+      });
+    }
+    // mnas.h documents "wasm-simd128" | "scalar"; the kernel table names itself "simd-<isa>".
+    const backend = cString(v.u8, x.mnas_backend()).replace(/^simd-/, '');
+    return Object.freeze({
+      inputSize: Object.freeze(inputSize),
+      labels: Object.freeze(labels),
+      layers: Object.freeze(layers),
+      params: stats.params,
+      macs: stats.macs,
+      arenaBytes: stats.arenaBytes,
+      weightBytes: stats.weightBytes,
+      seBlocks: Object.freeze(this.#se.map(({ name, channels, height, width }) => Object.freeze({ name, channels, height, width }))),
+      preprocessing: Object.freeze({ mean: stats.mean, std: stats.std, sourceSize: stats.sourceSize }),
+      backend,
+      version: cString(v.u8, x.mnas_version()),
+    });
+  }
+
+  /** Model description (see index.d.ts). */
+  get info() {
+    this.#live();
+    return this.#info;
+  }
+
+  #live() {
+    if (!this.#model) throw new MnasNetError('E_DISPOSED', 'this MnasNet has been disposed');
+  }
+
+  /**
+   * Classify an image: ImageData, a canvas, video, image or ImageBitmap
+   * (browsers), or {data, width, height} with RGBA or RGB bytes.
+   */
+  classify(source, options) {
+    this.#live();
+    const opt = readRunOptions(options, true);
+    const { data, width, height } = this.#pixelsOf(source);
+    const n = width * height;
+    const bpp = data.length === n * 4 ? 4 : data.length === n * 3 ? 3 : 0;
+    if (!bpp) {
+      throw new MnasNetError(
+        'E_INPUT',
+        `image data has ${data.length} bytes; ${width}x${height} needs ${n * 4} (RGBA) or ${n * 3} (RGB)`,
+      );
+    }
+    if (data.length > this.#pixelCap) {
+      // Grow only: a video or camera stream keeps one size, so this runs once.
+      this.#x.free(this.#pixels);
+      this.#pixels = 0;
+      this.#pixelCap = 0;
+      this.#pixels = this.#malloc(data.length);
+      this.#pixelCap = data.length;
+    }
+    this.#mem().u8.set(data, this.#pixels);
+    const t0 = performance.now();
+    const st = this.#x.mnas_run_image(this.#model, this.#pixels, width, height, 0, bpp === 4 ? 0 : 1);
+    return this.#result(st, t0, opt);
+  }
+
+  /** Run on a normalized float tensor (1×3×H×W NCHW by default, or NHWC). */
+  run(tensor, options) {
+    this.#live();
+    const opt = readRunOptions(options, false);
+    const { height: h, width: w, channels: c } = this.#info.inputSize;
+    const count = h * w * c;
+    const k = kind(tensor);
+    if (!(k === 'Float32Array' || k === 'Float64Array' || Array.isArray(tensor))) {
+      throw new MnasNetError('E_INPUT', `run: expected a Float32Array, got ${k}`);
+    }
+    if (tensor.length !== count) {
+      throw new MnasNetError('E_INPUT', `run: tensor has ${tensor.length} values; the model takes ${c}x${h}x${w} = ${count}`);
+    }
+    const x = this.#x;
+    const input = x.mnas_input_buffer(this.#model);
+    const f32 = this.#mem().f32;
+    const base = input >> 2;
+    if (opt.layout === 'NHWC') f32.set(tensor, base);
+    else {
+      // NCHW -> the engine's NHWC, straight into the model's input tensor.
+      const hw = h * w;
+      for (let ch = 0; ch < c; ch++) {
+        const src = ch * hw;
+        for (let p = 0, d = base + ch; p < hw; p++, d += c) f32[d] = tensor[src + p];
+      }
+    }
+    const t0 = performance.now();
+    const st = x.mnas_run(this.#model, input, count);
+    return this.#result(st, t0, opt);
+  }
+
+  #result(st, t0, opt) {
+    const x = this.#x;
+    const m = this.#model;
+    if (st) throw statusError(st, this.#error());
+    const timeMs = performance.now() - t0;
+    const ints = this.#scratch + S_INTS;
+    const logitsPtr = x.mnas_logits(m, ints);
+    let v = this.#mem();
+    const classes = v.i32[ints >> 2];
+    const k = Math.min(opt.topK, classes);
+    const top = [];
+    if (k > 0) {
+      const idx = this.#topk;
+      const prob = this.#topk + classes * 4;
+      const s = x.mnas_topk(m, k, idx, prob, ints);
+      if (s) throw statusError(s, this.#error());
+      v = this.#mem();
+      for (let i = 0; i < k; i++) {
+        const index = v.i32[(idx >> 2) + i];
+        top.push({ index, label: this.#info.labels[index], probability: v.f32[(prob >> 2) + i] });
+      }
+    }
+    const floats = (ptr, n) => {
+      const view = new Float32Array(v.buffer, ptr, n);
+      return opt.views ? view : view.slice();
+    };
+    return {
+      top,
+      logits: floats(logitsPtr, classes),
+      excitations: this.#se.map((b) => ({
+        name: b.name,
+        channels: b.channels,
+        height: b.height,
+        width: b.width,
+        values: floats(b.ptr, b.channels),
+      })),
+      timeMs,
+    };
+  }
+
+  // RGBA/RGB bytes of a source, validated before anything touches wasm memory.
+  #pixelsOf(source) {
+    if (source === null || typeof source !== 'object') {
+      throw new MnasNetError('E_ARGUMENT', `classify: expected an image source, got ${source === null ? 'null' : typeof source}`);
+    }
+    let { data, width, height } = source;
+    if (data === undefined) {
+      const img = this.#draw(source);
+      ({ data, width, height } = img);
+    }
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw new MnasNetError('E_INPUT', `classify: image size ${width}x${height}; width and height must be integers >= 1`);
+    }
+    if (isArrayBuffer(data)) data = new Uint8Array(data);
+    const k = kind(data);
+    if (k !== 'Uint8Array' && k !== 'Uint8ClampedArray') {
+      throw new MnasNetError('E_INPUT', `classify: data must be a Uint8Array or Uint8ClampedArray, got ${k}`);
+    }
+    if (data.buffer.detached || (data.length === 0 && data.buffer.byteLength === 0)) {
+      throw new MnasNetError('E_INPUT', 'classify: image data buffer is detached or empty');
+    }
+    // Plain bytes view: set() from a Uint8ClampedArray would go element by element.
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
+  }
+
+  // Browser sources: draw into a (reused) canvas and read RGBA back.
+  #draw(source) {
+    const width = source.videoWidth || source.naturalWidth || source.displayWidth || source.width;
+    const height = source.videoHeight || source.naturalHeight || source.displayHeight || source.height;
+    if (typeof source.readyState === 'number' && source.readyState < 2 && 'videoWidth' in source) {
+      throw new MnasNetError('E_INPUT', 'classify: the video has no frame yet (readyState < HAVE_CURRENT_DATA)');
+    }
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw new MnasNetError('E_INPUT', `classify: unsupported or empty image source (${kind(source)})`);
+    }
+    let c = this.#canvas;
+    if (!c) {
+      if (typeof OffscreenCanvas === 'function') c = new OffscreenCanvas(width, height);
+      else if (typeof document === 'object') c = document.createElement('canvas');
+      else throw new MnasNetError('E_INPUT', `classify: cannot draw a ${kind(source)} here; pass {data, width, height}`);
+      this.#canvas = c;
+    }
+    if (c.width !== width || c.height !== height) {
+      c.width = width;
+      c.height = height;
+    }
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    try {
+      ctx.drawImage(source, 0, 0, width, height);
+    } catch (e) {
+      throw new MnasNetError('E_INPUT', `classify: cannot draw the source: ${e.message}`);
+    }
+    return ctx.getImageData(0, 0, width, height);
+  }
+
+  /** Free the model and its wasm instance; later calls throw E_DISPOSED. Idempotent. */
+  dispose() {
+    if (!this.#scratch) return;
+    const x = this.#x;
+    if (this.#model) x.mnas_free(this.#model);
+    for (const p of [this.#topk, this.#pixels, this.#scratch]) if (p) x.free(p);
+    this.#model = this.#topk = this.#pixels = this.#pixelCap = this.#scratch = 0;
+    this.#canvas = null;
+    this.#se = [];
+    // Keep the exports for [kInternals] (tests); the instance is unreachable once `this` is.
+  }
+
+  /** Test-only: the raw wasm exports, memory and heap baseline. */
+  [kInternals]() {
+    return { exports: this.#x, memory: this.#x.memory, baseline: this.#baseline, model: this.#model };
+  }
+}
+
+function readRunOptions(options, image) {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', 'options: expected an object');
+  const topK = options.topK ?? 5;
+  if (!Number.isInteger(topK) || topK < 0) throw new MnasNetError('E_ARGUMENT', 'options.topK: expected an integer >= 0');
+  const layout = options.layout ?? 'NCHW';
+  if (!image && layout !== 'NCHW' && layout !== 'NHWC') {
+    throw new MnasNetError('E_ARGUMENT', "options.layout: expected 'NCHW' or 'NHWC'");
+  }
+  return { topK, views: Boolean(options.views), layout };
+}

@@ -1,0 +1,302 @@
+// Browser tests of the web demo (web/), in headless Debian Chromium driven by
+// playwright-core. They use the page as a user would (camera, clicks, file
+// inputs, drag-and-drop) and only read window.__demo and the DOM.
+//
+//   node --test tests/browser/
+//
+// Env: MNAS_TESTDATA (default ../shared) for CIFAR-10 and the reference
+// models; CHROMIUM_PATH (default /usr/bin/chromium); DEMO_URL to test an
+// already running server instead of starting tools/serve.mjs in-process.
+// Screenshots go to test-output/ (camera.png, camera-detail.png,
+// no-camera.png, custom-model.png).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TESTDATA = path.resolve(ROOT, process.env.MNAS_TESTDATA || '../shared');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const OUT = path.join(ROOT, 'test-output');
+const BIG_MODEL = path.join(TESTDATA, 'models', 'mnasnet_a1.onnx');
+const CIFAR_BIN = path.join(TESTDATA, 'data', 'cifar10_test.bin');
+
+const BASE_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-default-apps', '--disable-extensions', '--mute-audio',
+  // Keep timers and rAF/video callbacks running at full rate in headless.
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+function skipReason() {
+  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} not found (set CHROMIUM_PATH)`;
+  if (!process.env.DEMO_URL) {
+    const hasSdk = fs.existsSync(path.join(ROOT, 'js', 'package.json')) || fs.existsSync(path.join(ROOT, 'js', 'src', 'index.js'));
+    if (!hasSdk) return 'the JS SDK (js/package.json) is missing';
+    const dist = path.join(ROOT, 'js', 'dist');
+    if (!fs.existsSync(dist) || !fs.readdirSync(dist).some((f) => f.endsWith('.wasm'))) return 'js/dist/*.wasm is missing (run make wasm)';
+  }
+  if (!fs.existsSync(CIFAR_BIN) || !fs.existsSync(BIG_MODEL)) return `reference data missing in ${TESTDATA} (set MNAS_TESTDATA)`;
+  return null;
+}
+const SKIP = skipReason();
+if (SKIP) console.log(`# browser tests skipped: ${SKIP}`);
+
+let chromium, server, baseUrl, tmpDir, y4m;
+const browsers = [];
+
+before(async () => {
+  if (SKIP) return;
+  ({ chromium } = await import('playwright-core'));
+  fs.mkdirSync(OUT, { recursive: true });
+  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mnas-demo-'));
+  const { makeY4m } = await import('../../tools/fixtures/make-y4m.mjs');
+  y4m = makeY4m({ out: path.join(tmpDir, 'automobile.y4m'), size: 256, images: 6, framesPerImage: 8, fps: 10 });
+  if (process.env.DEMO_URL) {
+    baseUrl = process.env.DEMO_URL;
+  } else {
+    const { serve } = await import('../../tools/serve.mjs');
+    const s = await serve({ port: 0, host: '127.0.0.1' });
+    server = s.server;
+    baseUrl = `http://127.0.0.1:${s.port}/`;
+  }
+});
+
+after(async () => {
+  for (const b of browsers) await b.close().catch(() => {});
+  if (server) await new Promise((r) => server.close(r));
+  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+});
+
+async function launch(extraArgs) {
+  const b = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...extraArgs] });
+  browsers.push(b);
+  return b;
+}
+
+/** Opens the demo and records console errors, page errors and failed or foreign requests. */
+async function openDemo(context) {
+  const page = await context.newPage();
+  const problems = [];
+  const origin = new URL(baseUrl).origin;
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`external request: ${u}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`); });
+  page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') problems.push(`worker console error: ${m.text()}`); }));
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(baseUrl);
+  return { page, problems };
+}
+
+const demo = (page, expr) => page.evaluate(expr);
+
+async function waitDemo(page, fnSrc, timeout, what) {
+  try {
+    await page.waitForFunction(fnSrc, null, { timeout, polling: 100 });
+  } catch (e) {
+    const state = await page.evaluate(() => JSON.stringify({
+      ready: window.__demo?.ready, frames: window.__demo?.frames, error: window.__demo?.error,
+      camera: window.__demo?.camera, lastTop: window.__demo?.lastTop, modelInfo: window.__demo?.modelInfo && { ...window.__demo.modelInfo, labels: undefined },
+    })).catch(() => '?');
+    throw new Error(`timed out waiting for ${what}; page state ${state}`);
+  }
+}
+
+/** Per-strip pixel statistics read from the SE canvases. */
+function stripStats(page) {
+  return page.evaluate(() => [...document.querySelectorAll('canvas.se-strip')].map((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const colours = new Set();
+    let lit = 0;
+    for (let i = 0; i < d.length; i += 16) {
+      if (d[i + 3] && d[i] + d[i + 1] + d[i + 2] > 30) lit++;
+      colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    }
+    return { w: c.width, h: c.height, lit, colours: colours.size };
+  }));
+}
+
+const snapshot = (page) => page.evaluate(() => ({
+  frame: window.__demo.excitationsFrame,
+  values: window.__demo.excitations.map((e) => Array.from(e.values)),
+}));
+
+function maxAbsDiff(a, b) {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) for (let i = 0; i < a[k].length; i++) m = Math.max(m, Math.abs(a[k][i] - b[k][i]));
+  return m;
+}
+
+test('fake camera: live automobile classification, metrics, 8 changing SE strips', { skip: SKIP || false, timeout: 90_000 }, async () => {
+  const browser = await launch([
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4m.file}`,
+  ]);
+  const context = await browser.newContext({ permissions: ['camera'] });
+  const { page, problems } = await openDemo(context);
+  await waitDemo(page, () => window.__demo && window.__demo.ready && window.__demo.camera.state === 'live', 30_000, 'model and camera');
+
+  // Collect gate snapshots while the video cycles through its images.
+  const snaps = [];
+  const t0 = Date.now();
+  while (Date.now() - t0 < 9_000) {
+    const s = await snapshot(page);
+    if (s.values.length && (!snaps.length || snaps[snaps.length - 1].frame !== s.frame)) snaps.push(s);
+    const frames = await demo(page, () => window.__demo.frames);
+    if (frames >= 40 && Date.now() - t0 > 6_000) break;
+    await page.waitForTimeout(120);
+  }
+  const st = await demo(page, () => ({
+    frames: window.__demo.frames, counts: window.__demo.top1Counts, fps: window.__demo.fps,
+    latencyMs: window.__demo.latencyMs, roundTripMs: window.__demo.roundTripMs, stripsDrawn: window.__demo.stripsDrawn,
+    n: window.__demo.excitations.length, names: window.__demo.excitations.map((e) => e.name),
+    latencyText: document.getElementById('latency').textContent, fpsText: document.getElementById('fps').textContent,
+    top1Text: document.querySelector('#top3 .pred-label').textContent, backend: window.__demo.modelInfo.backend,
+  }));
+  console.log(`# camera: ${st.frames} frames, top-1 counts ${JSON.stringify(st.counts)}, ` +
+    `fps ${st.fps.toFixed(1)}, inference ${st.latencyMs.toFixed(1)} ms, frame-to-result ${st.roundTripMs.toFixed(1)} ms, backend ${st.backend}`);
+  assert.ok(st.frames >= 10, `only ${st.frames} frames classified`);
+  const auto = st.counts.automobile || 0;
+  assert.ok(auto / st.frames >= 0.6, `automobile top-1 on ${auto}/${st.frames} frames (< 60%)`);
+  assert.ok(Number(st.latencyText) > 0, `latency shows "${st.latencyText}"`);
+  assert.ok(Number(st.fpsText) > 0, `fps shows "${st.fpsText}"`);
+  assert.ok(st.top1Text.length > 0 && st.top1Text !== '–');
+
+  // All 8 SE strips drawn with more than one colour.
+  assert.equal(st.n, 8, `expected 8 SE blocks, got ${st.n}`);
+  assert.equal(st.stripsDrawn, 8);
+  const strips = await stripStats(page);
+  assert.equal(strips.length, 8);
+  for (const [i, s] of strips.entries()) {
+    assert.ok(s.w > 0 && s.h > 0 && s.lit > 0 && s.colours > 2, `strip ${i} (${st.names[i]}) looks empty: ${JSON.stringify(s)}`);
+  }
+  // Gates change between frames of different images.
+  assert.ok(snaps.length >= 3, `only ${snaps.length} distinct gate snapshots`);
+  let change = 0;
+  for (let i = 1; i < snaps.length; i++) change = Math.max(change, maxAbsDiff(snaps[0].values, snaps[i].values));
+  assert.ok(change > 0.05, `gates hardly change over the video (max |Δ| ${change})`);
+  for (const v of snaps[snaps.length - 1].values.flat()) assert.ok(v >= 0 && v <= 1, `gate ${v} outside [0, 1]`);
+
+  await page.screenshot({ path: path.join(OUT, 'camera.png'), fullPage: true });
+
+  // Freeze holds the frame, difference mode recolours, a block opens its detail view.
+  await page.click('#freeze');
+  await page.waitForTimeout(400);
+  const f1 = await demo(page, () => window.__demo.frames);
+  await page.waitForTimeout(800);
+  const f2 = await demo(page, () => window.__demo.frames);
+  assert.equal(f2, f1, 'frames kept coming while frozen');
+  await page.click('#diff');
+  assert.equal(await page.textContent('#legend-name'), 'Δ gate vs frozen frame');
+  await page.click('#freeze'); // live again, differences against the frozen frame
+  await waitDemo(page, (n) => window.__demo.frames > n + 3, 15_000, 'frames after unfreezing');
+  await page.click('.se-block[data-index="4"]');
+  await waitDemo(page, () => document.getElementById('detail').open, 5_000, 'detail dialog');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(OUT, 'camera-detail.png') });
+  await page.keyboard.press('Escape');
+
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('camera denied: plain message, sample images and uploads classified', { skip: SKIP || false, timeout: 60_000 }, async () => {
+  const browser = await launch([]);
+  const context = await browser.newContext(); // no camera permission granted: the request is denied
+  const { page, problems } = await openDemo(context);
+  await waitDemo(page, () => ['denied', 'none', 'busy', 'unsupported', 'error'].includes(window.__demo?.camera.state), 20_000, 'camera failure');
+  const notice = page.locator('#camera-notice');
+  assert.ok(await notice.isVisible(), 'camera notice hidden');
+  const text = await notice.textContent();
+  assert.match(text, /camera/i);
+  assert.match(text, /sample images/i);
+  assert.ok(await page.locator('#samples .sample').count() >= 10, 'sample images not offered');
+
+  await waitDemo(page, () => window.__demo.ready, 30_000, 'model');
+  await page.click('#samples .sample[data-label="cat"]');
+  await waitDemo(page, () => window.__demo.source === 'sample' && window.__demo.sourceName.startsWith('cat') &&
+    window.__demo.lastTop && window.__demo.lastTop[0].label === 'cat' && document.querySelector('#top3 .pred-label').textContent === 'cat',
+  20_000, 'cat sample classified as cat');
+
+  // Every sample is classified as its own class (they were picked from images PyTorch gets right).
+  const labels = await page.$$eval('#samples .sample', (bs) => bs.map((b) => b.dataset.label));
+  let right = 0;
+  for (const [i, label] of labels.entries()) {
+    const before = await demo(page, () => window.__demo.frames);
+    await page.click(`#samples .sample >> nth=${i}`);
+    await waitDemo(page, (n) => window.__demo.frames > n, 10_000, `sample ${i}`);
+    if ((await demo(page, () => window.__demo.lastTop[0].label)) === label) right++;
+  }
+  assert.ok(right >= labels.length - 1, `only ${right}/${labels.length} samples classified as their class`);
+
+  // Upload of an image file.
+  const files = fs.readdirSync(path.join(ROOT, 'web', 'samples')).filter((f) => f.startsWith('ship') && f.endsWith('.png'));
+  await page.setInputFiles('#image-file', path.join(ROOT, 'web', 'samples', files[0]));
+  await waitDemo(page, () => window.__demo.source === 'upload' && window.__demo.lastTop[0].label === 'ship', 10_000, 'uploaded ship');
+  await page.click(`#samples .sample[data-label="cat"]`);
+  await waitDemo(page, () => window.__demo.sourceName.startsWith('cat') && window.__demo.lastTop[0].label === 'cat', 10_000, 'cat again');
+  assert.equal((await stripStats(page)).filter((s) => s.lit > 0).length, 8);
+  await page.screenshot({ path: path.join(OUT, 'no-camera.png'), fullPage: true });
+
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('bring your own model: mnasnet_a1.onnx loads (1000 classes, 8 SE), a non-ONNX file shows the SDK error', { skip: SKIP || false, timeout: 90_000 }, async () => {
+  const browser = browsers[1] || await launch([]);
+  const context = await browser.newContext();
+  const { page, problems } = await openDemo(context);
+  await waitDemo(page, () => window.__demo?.ready && window.__demo.camera.state !== 'starting' && window.__demo.frames > 0, 30_000, 'default model and a sample');
+
+  await page.setInputFiles('#model-file', BIG_MODEL);
+  await waitDemo(page, () => window.__demo.modelInfo?.name === 'mnasnet_a1.onnx' && !window.__demo.loading, 60_000, 'mnasnet_a1.onnx');
+  const mi = await demo(page, () => window.__demo.modelInfo);
+  assert.equal(mi.classes, 1000);
+  assert.equal(mi.seBlocks.length, 8);
+  assert.equal(await demo(page, () => window.__demo.error), null);
+  assert.match(await page.textContent('#mi-classes'), /^1000\b/);
+  assert.match(await page.textContent('#mi-se'), /^8\b/);
+  assert.match(await page.textContent('#mi-input'), /224/);
+  assert.notEqual(await page.textContent('#mi-params'), '–');
+  assert.notEqual(await page.textContent('#mi-macs'), '–');
+  assert.equal(await page.locator('.se-block').count(), 8);
+  const names = await page.$$eval('.se-block .se-name', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(names, mi.seBlocks.map((b) => b.name));
+  // The current image is classified again with the new model.
+  await waitDemo(page, () => window.__demo.excitations.length === 8 && window.__demo.excitations[7].channels === window.__demo.modelInfo.seBlocks[7].channels,
+    30_000, 'classification with the new model');
+  const strips = await stripStats(page);
+  assert.equal(strips.filter((s) => s.lit > 0).length, 8);
+  await page.screenshot({ path: path.join(OUT, 'custom-model.png'), fullPage: true });
+
+  // A file that is not an ONNX model, dropped on the page.
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['this is a plain text file, not a model\n'.repeat(8)], 'notes.txt', { type: 'text/plain' }));
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }
+  });
+  await waitDemo(page, () => window.__demo.error && /notes\.txt/.test(window.__demo.error.context) && !window.__demo.loading, 20_000, 'model error');
+  const err = await demo(page, () => window.__demo.error);
+  assert.ok(err.message && err.message.length > 5, 'empty error message');
+  assert.ok(err.code != null, 'the error carries no MnasNetError code');
+  const banner = page.locator('#error');
+  assert.ok(await banner.isVisible());
+  assert.ok((await banner.textContent()).includes(err.message), 'banner does not show the SDK message');
+  // The previous model keeps working.
+  assert.equal(await demo(page, () => window.__demo.modelInfo.classes), 1000);
+  assert.ok(await page.locator('#drop-overlay').isHidden());
+
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -1,0 +1,53 @@
+// Page-side client of the inference worker: promise per request, at most one
+// classification in flight (callers check `busy` before sending a frame).
+
+export class Engine {
+  constructor() {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'mnasnet-inference' });
+    this.pending = new Map();
+    this.nextId = 1;
+    this.inflight = 0;
+    this.onfatal = null;
+    this.worker.onmessage = (ev) => {
+      const m = ev.data;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m);
+      else p.reject(Object.assign(new Error(m.error.message), { code: m.error.code, name: m.error.name }));
+    };
+    this.worker.onerror = (ev) => {
+      ev.preventDefault?.();
+      const err = Object.assign(new Error(`inference worker failed: ${ev.message || 'could not start (module worker support needed)'}`), { code: 'WORKER' });
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      this.inflight = 0;
+      if (this.onfatal) this.onfatal(err);
+    };
+  }
+
+  get busy() { return this.inflight > 0; }
+
+  async _call(msg, transfer = []) {
+    const id = this.nextId++;
+    this.inflight++;
+    try {
+      return await new Promise((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        this.worker.postMessage({ ...msg, id }, transfer);
+      });
+    } finally {
+      this.inflight = Math.max(0, this.inflight - 1);
+    }
+  }
+
+  /** model: ArrayBuffer (transferred) | URL string | null for the SDK's default model. */
+  load(model, name) {
+    return this._call({ type: 'load', model, name }, model instanceof ArrayBuffer ? [model] : []);
+  }
+
+  /** image: ImageBitmap (transferred and closed by the worker). */
+  classify(image, topK = 3) {
+    return this._call({ type: 'classify', image, topK }, image instanceof ImageBitmap ? [image] : []);
+  }
+}
