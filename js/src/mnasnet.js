@@ -15,6 +15,7 @@ const S_INTS = 80; // 4 ints of out-parameters
 const S_SIZE = 96;
 
 const MAX_SOURCE_SIZE = 4096; // src/api.c
+const MAX_IMAGE_SIDE = 16384; // src/api.c; checked here so a rejected image allocates nothing
 const kind = (x) => Object.prototype.toString.call(x).slice(8, -1);
 
 // Only load() constructs: a MnasNet always has a loaded model (until dispose).
@@ -327,8 +328,9 @@ export class MnasNet {
       const img = this.#draw(source);
       ({ data, width, height } = img);
     }
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      throw new MnasNetError('E_INPUT', `classify: image size ${width}x${height}; width and height must be integers >= 1`);
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 ||
+        width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+      throw new MnasNetError('E_INPUT', `classify: image size ${width}x${height}; each side must be an integer 1..${MAX_IMAGE_SIDE}`);
     }
     if (isArrayBuffer(data)) data = new Uint8Array(data);
     const k = kind(data);

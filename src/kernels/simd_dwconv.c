@@ -54,7 +54,7 @@ VEC_INLINE void st_ch(float *p, vfloat v, int tail, int n)
  * the interior version touches all k x k taps unconditionally. */
 VEC_INLINE void dw_span(const dw_params *p, const float *in, const float *wg, float *out_row,
                         int iy0, int ky_a, int ky_b, int ox_a, int ox_b, int c0,
-                        int K, int S, int clip, int tail, int n, const vact *act)
+                        int K, int S, int clip, int tail, int n)
 {
     const size_t c = (size_t)p->c;
     const vfloat bias = vf_load(wg);
@@ -74,30 +74,28 @@ VEC_INLINE void dw_span(const dw_params *p, const float *in, const float *wg, fl
                 acc = vf_fma(x, vf_load(wt + (ky * K + kx) * VEC_W), acc);
             }
         }
-        st_ch(out_row + (size_t)ox * c + (size_t)c0, vact_apply(act, acc), tail, n);
+        st_ch(out_row + (size_t)ox * c + (size_t)c0, acc, tail, n);
     }
 }
 
 VEC_INLINE void dw_group_row(const dw_params *p, const float *in, const float *wg, float *out_row,
-                             int oy, int c0, int K, int S, int tail, int n, int ox_lo, int ox_hi,
-                             const vact *act)
+                             int oy, int c0, int K, int S, int tail, int n, int ox_lo, int ox_hi)
 {
     int iy0 = oy * S - p->pad_t;
     int ky_a = iy0 < 0 ? -iy0 : 0;
     int ky_b = p->in_h - iy0 < K ? p->in_h - iy0 : K;
     if (ky_a == 0 && ky_b == K) {
-        dw_span(p, in, wg, out_row, iy0, 0, K, 0, ox_lo, c0, K, S, 1, tail, n, act);
-        dw_span(p, in, wg, out_row, iy0, 0, K, ox_lo, ox_hi, c0, K, S, 0, tail, n, act);
-        dw_span(p, in, wg, out_row, iy0, 0, K, ox_hi, p->out_w, c0, K, S, 1, tail, n, act);
+        dw_span(p, in, wg, out_row, iy0, 0, K, 0, ox_lo, c0, K, S, 1, tail, n);
+        dw_span(p, in, wg, out_row, iy0, 0, K, ox_lo, ox_hi, c0, K, S, 0, tail, n);
+        dw_span(p, in, wg, out_row, iy0, 0, K, ox_hi, p->out_w, c0, K, S, 1, tail, n);
     } else {
-        dw_span(p, in, wg, out_row, iy0, ky_a, ky_b, 0, p->out_w, c0, K, S, 1, tail, n, act);
+        dw_span(p, in, wg, out_row, iy0, ky_a, ky_b, 0, p->out_w, c0, K, S, 1, tail, n);
     }
 }
 
 VEC_INLINE void dw_run_ks(const dw_params *p, const float *in, const float *packed, float *out,
                           int K, int S)
 {
-    const vact act = vact_make(p->act);
     const size_t gstride = (size_t)VEC_W * (size_t)(K * K + 1);
     /* Interior columns: ix0 >= 0 and ix0 + K <= in_w. */
     int ox_lo = (p->pad_l + S - 1) / S;
@@ -117,9 +115,14 @@ VEC_INLINE void dw_run_ks(const dw_params *p, const float *in, const float *pack
         float *out_row = out + (size_t)oy * (size_t)p->out_w * (size_t)p->c;
         const float *wg = packed;
         for (int c0 = 0; c0 < cfull; c0 += VEC_W, wg += gstride)
-            dw_group_row(p, in, wg, out_row, oy, c0, K, S, 0, VEC_W, ox_lo, ox_hi, &act);
+            dw_group_row(p, in, wg, out_row, oy, c0, K, S, 0, VEC_W, ox_lo, ox_hi);
         if (ctail)
-            dw_group_row(p, in, wg, out_row, oy, cfull, K, S, 1, ctail, ox_lo, ox_hi, &act);
+            dw_group_row(p, in, wg, out_row, oy, cfull, K, S, 1, ctail, ox_lo, ox_hi);
+        /* The activation runs over the finished row while it is still in
+         * L1: one dispatch per row instead of per pixel, and the tap loops
+         * above stay free of activation code in every specialization. */
+        if (p->act.kind != ACT_NONE)
+            mnas_simd_act_run(out_row, (size_t)p->out_w * (size_t)p->c, p->act, out_row);
     }
 }
 

@@ -8,7 +8,7 @@
 // models; CHROMIUM_PATH (default /usr/bin/chromium); DEMO_URL to test an
 // already running server instead of starting tools/serve.mjs in-process.
 // Screenshots go to test-output/ (camera.png, camera-detail.png,
-// no-camera.png, custom-model.png).
+// no-camera.png, no-camera-phone.png, custom-model.png, custom-model-error.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -99,9 +99,9 @@ async function openDemo(context) {
 
 const demo = (page, expr) => page.evaluate(expr);
 
-async function waitDemo(page, fnSrc, timeout, what) {
+async function waitDemo(page, fnSrc, timeout, what, arg = null) {
   try {
-    await page.waitForFunction(fnSrc, null, { timeout, polling: 100 });
+    await page.waitForFunction(fnSrc, arg, { timeout, polling: 100 });
   } catch (e) {
     const state = await page.evaluate(() => JSON.stringify({
       ready: window.__demo?.ready, frames: window.__demo?.frames, error: window.__demo?.error,
@@ -188,6 +188,11 @@ test('fake camera: live automobile classification, metrics, 8 changing SE strips
 
   await page.screenshot({ path: path.join(OUT, 'camera.png'), fullPage: true });
 
+  // Hovering a channel cell shows its index and gate.
+  await page.hover('canvas.se-strip >> nth=0', { position: { x: 2, y: 2 } });
+  assert.match(await page.textContent('#tip'), /channel 0 · gate [01]\.\d{3}/);
+  assert.ok(await page.locator('#tip').isVisible());
+
   // Freeze holds the frame, difference mode recolours, a block opens its detail view.
   await page.click('#freeze');
   await page.waitForTimeout(400);
@@ -198,7 +203,7 @@ test('fake camera: live automobile classification, metrics, 8 changing SE strips
   await page.click('#diff');
   assert.equal(await page.textContent('#legend-name'), 'Δ gate vs frozen frame');
   await page.click('#freeze'); // live again, differences against the frozen frame
-  await waitDemo(page, (n) => window.__demo.frames > n + 3, 15_000, 'frames after unfreezing');
+  await waitDemo(page, (n) => window.__demo.frames > n + 3, 15_000, 'frames after unfreezing', f2);
   await page.click('.se-block[data-index="4"]');
   await waitDemo(page, () => document.getElementById('detail').open, 5_000, 'detail dialog');
   await page.waitForTimeout(300);
@@ -210,52 +215,66 @@ test('fake camera: live automobile classification, metrics, 8 changing SE strips
 });
 
 test('camera denied: plain message, sample images and uploads classified', { skip: SKIP || false, timeout: 60_000 }, async () => {
-  const browser = await launch([]);
-  const context = await browser.newContext(); // no camera permission granted: the request is denied
+  // A camera exists (fake device) but the context has no camera permission and
+  // there is no auto-accepting prompt: getUserMedia is refused.
+  const browser = await launch(['--use-fake-device-for-media-stream']);
+  const context = await browser.newContext();
   const { page, problems } = await openDemo(context);
-  await waitDemo(page, () => ['denied', 'none', 'busy', 'unsupported', 'error'].includes(window.__demo?.camera.state), 20_000, 'camera failure');
+  await waitDemo(page, () => window.__demo && !['idle', 'starting', 'live'].includes(window.__demo.camera.state), 20_000, 'camera failure');
+  assert.equal(await demo(page, () => window.__demo.camera.state), 'denied');
   const notice = page.locator('#camera-notice');
   assert.ok(await notice.isVisible(), 'camera notice hidden');
   const text = await notice.textContent();
-  assert.match(text, /camera/i);
+  assert.match(text, /camera access was denied/i);
   assert.match(text, /sample images/i);
   assert.ok(await page.locator('#samples .sample').count() >= 10, 'sample images not offered');
 
-  await waitDemo(page, () => window.__demo.ready, 30_000, 'model');
+  await waitDemo(page, () => window.__demo.ready && window.__demo.frames > 0, 30_000, 'model');
+  // Once loaded, the page works without the network.
+  await context.setOffline(true);
   await page.click('#samples .sample[data-label="cat"]');
-  await waitDemo(page, () => window.__demo.source === 'sample' && window.__demo.sourceName.startsWith('cat') &&
+  await waitDemo(page, () => window.__demo.source === 'sample' && window.__demo.resultSource.startsWith('cat') &&
     window.__demo.lastTop && window.__demo.lastTop[0].label === 'cat' && document.querySelector('#top3 .pred-label').textContent === 'cat',
   20_000, 'cat sample classified as cat');
 
   // Every sample is classified as its own class (they were picked from images PyTorch gets right).
   const labels = await page.$$eval('#samples .sample', (bs) => bs.map((b) => b.dataset.label));
-  let right = 0;
+  const wrong = [];
   for (const [i, label] of labels.entries()) {
-    const before = await demo(page, () => window.__demo.frames);
+    const file = await page.getAttribute(`#samples .sample >> nth=${i}`, 'data-name');
     await page.click(`#samples .sample >> nth=${i}`);
-    await waitDemo(page, (n) => window.__demo.frames > n, 10_000, `sample ${i}`);
-    if ((await demo(page, () => window.__demo.lastTop[0].label)) === label) right++;
+    await waitDemo(page, (f) => window.__demo.resultSource === f && window.__demo.lastTop,
+      10_000, `sample ${file}`, file);
+    const got = await demo(page, () => window.__demo.lastTop[0].label);
+    if (got !== label) wrong.push(`${file} -> ${got}`);
   }
-  assert.ok(right >= labels.length - 1, `only ${right}/${labels.length} samples classified as their class`);
+  assert.equal(wrong.length, 0, `samples not classified as their class: ${wrong.join(', ')}`);
 
   // Upload of an image file.
   const files = fs.readdirSync(path.join(ROOT, 'web', 'samples')).filter((f) => f.startsWith('ship') && f.endsWith('.png'));
   await page.setInputFiles('#image-file', path.join(ROOT, 'web', 'samples', files[0]));
-  await waitDemo(page, () => window.__demo.source === 'upload' && window.__demo.lastTop[0].label === 'ship', 10_000, 'uploaded ship');
+  await waitDemo(page, () => window.__demo.source === 'upload' && window.__demo.resultSource.startsWith('ship') && window.__demo.lastTop[0].label === 'ship', 10_000, 'uploaded ship');
   await page.click(`#samples .sample[data-label="cat"]`);
-  await waitDemo(page, () => window.__demo.sourceName.startsWith('cat') && window.__demo.lastTop[0].label === 'cat', 10_000, 'cat again');
+  await waitDemo(page, () => window.__demo.resultSource.startsWith('cat') && window.__demo.lastTop[0].label === 'cat', 10_000, 'cat again');
   assert.equal((await stripStats(page)).filter((s) => s.lit > 0).length, 8);
   await page.screenshot({ path: path.join(OUT, 'no-camera.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 }); // phone
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone screen`);
+  await page.screenshot({ path: path.join(OUT, 'no-camera-phone.png'), fullPage: true });
 
   assert.deepEqual(problems, []);
   await context.close();
 });
 
 test('bring your own model: mnasnet_a1.onnx loads (1000 classes, 8 SE), a non-ONNX file shows the SDK error', { skip: SKIP || false, timeout: 90_000 }, async () => {
-  const browser = browsers[1] || await launch([]);
+  const browser = await launch([]); // no camera at all
   const context = await browser.newContext();
   const { page, problems } = await openDemo(context);
   await waitDemo(page, () => window.__demo?.ready && window.__demo.camera.state !== 'starting' && window.__demo.frames > 0, 30_000, 'default model and a sample');
+  assert.equal(await demo(page, () => window.__demo.camera.state), 'none');
+  assert.match(await page.textContent('#camera-notice'), /no camera was found/i);
 
   await page.setInputFiles('#model-file', BIG_MODEL);
   await waitDemo(page, () => window.__demo.modelInfo?.name === 'mnasnet_a1.onnx' && !window.__demo.loading, 60_000, 'mnasnet_a1.onnx');
@@ -296,6 +315,7 @@ test('bring your own model: mnasnet_a1.onnx loads (1000 classes, 8 SE), a non-ON
   // The previous model keeps working.
   assert.equal(await demo(page, () => window.__demo.modelInfo.classes), 1000);
   assert.ok(await page.locator('#drop-overlay').isHidden());
+  await page.screenshot({ path: path.join(OUT, 'custom-model-error.png') });
 
   assert.deepEqual(problems, []);
   await context.close();

@@ -6,7 +6,7 @@
 //    histogram), kept live while open.
 import { SEQUENTIAL, DIVERGING, lutIndex, cssColor } from './colormap.js';
 
-export const DIFF_RANGE = 0.5; // difference mode maps [-0.5, +0.5] onto the diverging map
+export const DIFF_RANGE = 0.25; // difference mode maps [-0.25, +0.25] onto the diverging map (clamped)
 
 const MIN_CELL = 4; // css px per channel before a strip wraps onto more rows
 
@@ -98,8 +98,10 @@ export class ExcitationPanel {
     for (const [i, c] of this.cards.entries()) {
       const C = this.blocks[i].channels;
       const W = Math.max(40, c.canvas.clientWidth || this.root.clientWidth - 16);
-      const cols = Math.max(1, Math.min(C, Math.floor(W / MIN_CELL)));
-      const rows = Math.ceil(C / cols);
+      // Wrap onto as few rows as keep cells >= MIN_CELL wide, balanced so the
+      // last row is (nearly) full.
+      const rows = Math.max(1, Math.ceil((C * MIN_CELL) / W));
+      const cols = Math.ceil(C / rows);
       const rowH = rows === 1 ? 22 : Math.max(5, Math.round(30 / rows));
       const H = rows * rowH;
       const dpr = window.devicePixelRatio || 1;
@@ -274,7 +276,7 @@ export class DetailView {
     // sorted bars
     {
       const { ctx, W, H } = this._fit(this.sorted);
-      const padL = 34, padR = 6, padT = 8, padB = 18;
+      const padL = 44, padR = 6, padT = 8, padB = 18;
       const pw = W - padL - padR, ph = H - padT - padB;
       const y = (val) => padT + ph * (1 - (Math.min(hi, Math.max(lo, val)) - lo) / (hi - lo));
       ctx.strokeStyle = 'rgba(160,170,190,0.25)';
@@ -308,7 +310,7 @@ export class DetailView {
     // histogram
     {
       const { ctx, W, H } = this._fit(this.hist);
-      const padL = 34, padR = 6, padT = 8, padB = 18;
+      const padL = 44, padR = 6, padT = 8, padB = 18;
       const pw = W - padL - padR, ph = H - padT - padB;
       const bins = new Array(HIST_BINS).fill(0);
       for (let i = 0; i < n; i++) {

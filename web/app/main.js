@@ -28,6 +28,7 @@ const demo = {
   loading: false, // a model is being loaded
   frames: 0, // classifications shown
   lastTop: null, // [{index, label, probability}]
+  resultSource: '', // what the shown result was computed from: 'camera' or an image's file name
   top1Counts: {}, // label -> number of classified frames with it as top-1
   fps: 0, // smoothed classification rate (continuous camera mode)
   latencyMs: 0, // smoothed SDK inference time
@@ -200,7 +201,7 @@ function resetRate() {
   el.fps.textContent = '–';
 }
 
-function onResult(res, continuous, capturedAt) {
+function onResult(res, continuous, capturedAt, sourceName) {
   const now = performance.now();
   if (!offsetsSet) {
     panel.setOffsets(res.blocks);
@@ -208,6 +209,7 @@ function onResult(res, continuous, capturedAt) {
   }
   lastValues = res.values;
   demo.frames++;
+  demo.resultSource = sourceName;
   const top = res.top.map((t) => ({ index: t.index, label: labelOf(t), probability: t.probability }));
   demo.lastTop = top;
   if (top[0]) demo.top1Counts[top[0].label] = (demo.top1Counts[top[0].label] || 0) + 1;
@@ -338,7 +340,7 @@ async function onFrame(token) {
     const bmp = await createImageBitmap(v);
     const res = await engine.classify(bmp, 3);
     // Drop a result that finished after the user froze or left the camera.
-    if (token === frameLoopToken && !demo.frozen && mode === 'camera') onResult(res, true, capturedAt);
+    if (token === frameLoopToken && !demo.frozen && mode === 'camera') onResult(res, true, capturedAt, 'camera');
   } catch (e) {
     if (token === frameLoopToken) showError('Classification failed', e);
   } finally {
@@ -514,17 +516,18 @@ async function classifyStill() {
   try {
     const bmp = await createImageBitmap(target.bitmap);
     const res = await engine.classify(bmp, 3);
-    if (mode === 'images' && still === target) onResult(res, false, capturedAt);
+    if (mode === 'images' && still === target) onResult(res, false, capturedAt, target.name);
   } catch (e) {
     showError('Classification failed', e);
   }
   if (stillPending) classifyStill();
 }
 
-async function useImage(blob, name, kind) {
+/** source: a Blob/File or a loaded <img>. */
+async function useImage(source, name, kind) {
   let bitmap;
   try {
-    bitmap = await createImageBitmap(blob);
+    bitmap = await createImageBitmap(source);
   } catch (e) {
     showError(`Could not decode ${name} as an image`, e);
     return;
@@ -565,13 +568,14 @@ async function loadSamples() {
     cap.textContent = s.label;
     b.append(img, cap);
     b.addEventListener('click', async () => {
+      // Decode the thumbnail that is already loaded: no request, works offline.
       try {
-        const res = await fetch(`samples/${s.file}`);
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        await useImage(await res.blob(), s.file, 'sample');
+        await img.decode();
       } catch (e) {
         showError(`Could not load sample ${s.file}`, e);
+        return;
       }
+      await useImage(img, s.file, 'sample');
     });
     el.samples.append(b);
   }
