@@ -204,6 +204,11 @@ mnas_status mnas_load_file(mnas_model *m, const char *path, const mnas_options *
         return MNAS_E_ARG;
     if (!path)
         return fail(m, MNAS_E_ARG, "no model path given");
+#ifdef __EMSCRIPTEN__
+    /* the standalone module has no filesystem: keep stdio file calls out of it */
+    (void)opt;
+    return fail(m, MNAS_E_IO, "no filesystem in WebAssembly: read the file and pass its bytes to mnas_load");
+#else
     FILE *f = fopen(path, "rb");
     if (!f)
         return mnas_fail(&m->err, MNAS_E_IO, "cannot open '%s'", path);
@@ -238,6 +243,7 @@ mnas_status mnas_load_file(mnas_model *m, const char *path, const mnas_options *
         st = mnas_load(m, buf, len, opt);
     free(buf);
     return st;
+#endif
 }
 
 static mnas_status need_model(const mnas_model *m)

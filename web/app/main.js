@@ -324,16 +324,34 @@ function hasFrameCallback() {
 
 function scheduleFrame(token) {
   if (token !== frameLoopToken) return;
-  if (hasFrameCallback()) el.video.requestVideoFrameCallback(() => onFrame(token));
-  else requestAnimationFrame(() => onFrame(token));
+  if (hasFrameCallback()) {
+    el.video.requestVideoFrameCallback(() => onFrame(token));
+  } else {
+    // Fallback: poll once per display frame, act only when the video advanced.
+    requestAnimationFrame(() => {
+      if (el.video.currentTime === lastVideoTime) return scheduleFrame(token);
+      lastVideoTime = el.video.currentTime;
+      onFrame(token);
+    });
+  }
 }
 
-async function onFrame(token) {
+let lastVideoTime = -1;
+let frameWaiting = false; // a new video frame arrived while one was being classified
+
+function onFrame(token) {
   if (token !== frameLoopToken) return;
   scheduleFrame(token);
+  // Never more than one frame in flight. A frame that arrives meanwhile is not
+  // kept: we only note it, and grab the video's newest frame when the worker is free.
+  if (cameraBusy || engine.busy) frameWaiting = true;
+  else captureFrame(token);
+}
+
+async function captureFrame(token) {
   const v = el.video;
-  // Never more than one frame in flight: frames arriving meanwhile are dropped.
-  if (cameraBusy || engine.busy || demo.frozen || !demo.ready || mode !== 'camera' || v.readyState < 2 || !v.videoWidth) return;
+  frameWaiting = false;
+  if (demo.frozen || !demo.ready || mode !== 'camera' || v.readyState < 2 || !v.videoWidth) return;
   cameraBusy = true;
   const capturedAt = performance.now();
   try {
@@ -346,6 +364,7 @@ async function onFrame(token) {
   } finally {
     cameraBusy = false;
   }
+  if (frameWaiting && token === frameLoopToken && !engine.busy) captureFrame(token);
 }
 
 function cameraFailure(e) {
