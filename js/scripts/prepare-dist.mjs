@@ -1,4 +1,5 @@
 // node js/scripts/prepare-dist.mjs — fills js/dist/ for `npm pack` (runs as `prepack`).
+// Progress goes to stderr: `npm pack --json` prints its JSON on stdout after prepack.
 //
 // - js/dist/mnasnet.wasm, mnasnet-scalar.wasm: built there by `make wasm`; must exist.
 // - js/dist/mnasnet_a1_cifar10.onnx, the default model: copied from
@@ -28,7 +29,7 @@ for (const f of ['mnasnet.wasm', 'mnasnet-scalar.wasm']) {
 const shipped = resolve(root, 'models', MODEL);
 if (await exists(shipped)) {
   await copyFile(shipped, resolve(dist, MODEL));
-  console.log(`prepare-dist: copied ${shipped}`);
+  console.error(`prepare-dist: copied ${shipped}`);
 } else {
   const testdata = resolve(root, process.env.MNAS_TESTDATA || '../shared');
   const src = resolve(testdata, 'models/mnasnet_a1_cifar10.onnx');
@@ -60,5 +61,5 @@ if (await exists(shipped)) {
   }
   const [out, len] = [w.u32[outs >> 2], w.u32[(outs >> 2) + 1]];
   await writeFile(resolve(dist, MODEL), w.u8.slice(out, out + len));
-  console.log(`prepare-dist: packed ${src} -> dist/${MODEL} (${len} bytes)`);
+  console.error(`prepare-dist: packed ${src} -> dist/${MODEL} (${len} bytes)`);
 }

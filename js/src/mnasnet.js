@@ -94,6 +94,9 @@ export class MnasNet {
   #init(x, mem, bytes, opt) {
     this.#x = x;
     this.#mem = mem;
+    // emmalloc claims its first region (4 bytes of bookkeeping) on the first
+    // malloc; prime it so the baseline compares exactly with after dispose().
+    x.free(x.malloc(1));
     this.#baseline = x.mnas_heap_in_use ? x.mnas_heap_in_use() : 0;
     this.#scratch = this.#malloc(S_SIZE);
     let st = x.mnas_create(this.#scratch + S_INTS);

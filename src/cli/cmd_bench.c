@@ -1,5 +1,7 @@
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 
@@ -8,6 +10,12 @@ typedef struct {
     long runs, warmup;
     int per_layer;
 } bench_args;
+
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -97,6 +105,13 @@ int cmd_bench(int argc, char **argv)
             layer_ms[l] += L.time_ms;
         }
     }
+    if (a.c.json) {
+        /* per-run times in run order, so a harness can pool runs across processes */
+        printf("{\"times_ms\": [");
+        for (long r = 0; r < a.runs; r++)
+            printf("%s%.4f", r ? ", " : "", times[r]);
+        printf("], ");
+    }
     qsort(times, (size_t)a.runs, sizeof(double), cmp_double);
     const double mn = times[0], med = times[a.runs / 2], p90 = times[(a.runs * 9) / 10 < a.runs ? (a.runs * 9) / 10 : a.runs - 1];
     const double gmacs = (double)s.macs / (mn * 1e6);
@@ -116,11 +131,13 @@ int cmd_bench(int argc, char **argv)
     }
     qsort(lt, (size_t)s.layers, sizeof *lt, cmp_layer);
     if (a.c.json) {
-        printf("{\"model\": ");
+        printf("\"model\": ");
         cli_json_string(stdout, a.c.model);
         printf(", \"kernels\": \"%s\", \"runs\": %ld, \"warmup\": %ld, \"load_ms\": %.3f, \"first_ms\": %.3f, "
-               "\"min_ms\": %.4f, \"median_ms\": %.4f, \"p90_ms\": %.4f, \"macs\": %lld, \"gmacs_per_s\": %.3f",
-               mnas_backend(), a.runs, a.warmup, load_ms, first_ms, mn, med, p90, (long long)s.macs, gmacs);
+               "\"min_ms\": %.4f, \"median_ms\": %.4f, \"p90_ms\": %.4f, \"macs\": %lld, \"gmacs_per_s\": %.3f, "
+               "\"arena_bytes\": %lld, \"peak_rss_kb\": %ld",
+               mnas_backend(), a.runs, a.warmup, load_ms, first_ms, mn, med, p90, (long long)s.macs, gmacs,
+               (long long)s.arena_bytes, peak_rss_kb());
         if (a.per_layer) {
             printf(", \"categories\": {");
             for (int k = 0; k < 5; k++)

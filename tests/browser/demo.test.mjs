@@ -7,7 +7,7 @@
 // Env: MNAS_TESTDATA (default ../shared) for CIFAR-10 and the reference
 // models; CHROMIUM_PATH (default /usr/bin/chromium); DEMO_URL to test an
 // already running server instead of starting tools/serve.mjs in-process.
-// Screenshots go to test-output/ (camera.png, camera-detail.png,
+// Screenshots go to test-output/ (camera.png, camera-contrast.png, camera-detail.png,
 // no-camera.png, no-camera-phone.png, custom-model.png, custom-model-error.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -193,6 +193,15 @@ test('fake camera: live automobile classification, metrics, 8 changing SE strips
   assert.match(await page.textContent('#tip'), /channel 0 · gate [01]\.\d{3}/);
   assert.ok(await page.locator('#tip').isVisible());
 
+  // Contrast stretches each strip's colours over the block's own range.
+  await page.click('#stretch');
+  assert.equal(await page.textContent('#legend-lo'), 'low');
+  await page.waitForTimeout(500);
+  assert.match(await page.textContent('.se-block .se-mean'), /colours 0\.\d\d … 0\.\d\d|colours 1\.00/);
+  await page.screenshot({ path: path.join(OUT, 'camera-contrast.png'), fullPage: true });
+  await page.click('#stretch');
+  assert.equal(await page.textContent('#legend-lo'), '0');
+
   // Freeze holds the frame, difference mode recolours, a block opens its detail view.
   await page.click('#freeze');
   await page.waitForTimeout(400);
@@ -204,6 +213,9 @@ test('fake camera: live automobile classification, metrics, 8 changing SE strips
   assert.equal(await page.textContent('#legend-name'), 'Δ gate vs frozen frame');
   await page.click('#freeze'); // live again, differences against the frozen frame
   await waitDemo(page, (n) => window.__demo.frames > n + 3, 15_000, 'frames after unfreezing', f2);
+  assert.ok((await stripStats(page)).every((x) => x.lit > 0), 'strips empty in difference mode');
+  await page.click('#diff'); // back to gates for the detail view
+  assert.match(await page.textContent('#legend-name'), /^gate/);
   await page.click('.se-block[data-index="4"]');
   await waitDemo(page, () => document.getElementById('detail').open, 5_000, 'detail dialog');
   await page.waitForTimeout(300);

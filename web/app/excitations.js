@@ -10,6 +10,13 @@ export const DIFF_RANGE = 0.25; // difference mode maps [-0.25, +0.25] onto the 
 
 const MIN_CELL = 4; // css px per channel before a strip wraps onto more rows
 
+/** '+0.123', '−0.045', or '±0.000' for values that round to zero. */
+export function signed(x) {
+  const t = Math.abs(x).toFixed(3);
+  if (Number(t) === 0) return `±${t}`;
+  return `${x > 0 ? '+' : '−'}${t}`;
+}
+
 function fmtSize(h, w) {
   return h && w ? `${h}×${w}` : '';
 }
@@ -116,22 +123,46 @@ export class ExcitationPanel {
   }
 
   /** values: packed Float32Array (block.offset indexes it); ref: packed reference or null. */
-  update(values, mode, ref) {
+  update(values, mode, ref, stretch = false) {
+    if (values !== this.values || mode !== this.mode || ref !== this.ref) this._fresh = true;
     this.values = values;
     this.mode = mode;
     this.ref = ref;
+    this.stretch = stretch;
     this._draw();
+  }
+
+  /**
+   * Colour range of block b for values v. Fixed ([0, 1], or ±DIFF_RANGE for
+   * differences) unless stretched: then the block's own range, smoothed over
+   * frames so the colours do not flicker.
+   */
+  _range(b, v, diff) {
+    if (!this.stretch) return diff ? [-DIFF_RANGE, DIFF_RANGE] : [0, 1];
+    // 2nd..98th percentile: a few outlying channels should not wash the rest out.
+    const sorted = Float32Array.from(v).sort();
+    const q = (f) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(f * (sorted.length - 1))))];
+    let mn = q(0.02), mx = q(0.98);
+    if (diff) { mx = Math.max(Math.abs(mn), Math.abs(mx), 0.01); mn = -mx; }
+    const key = diff ? 'rangeDiff' : 'rangeGate';
+    const a = this._fresh ? 0.3 : 0; // smooth once per new frame, not per redraw
+    let r = b[key];
+    if (!r) r = b[key] = [mn, mx];
+    else if (a) { r[0] += a * (mn - r[0]); r[1] += a * (mx - r[1]); }
+    if (r[1] - r[0] < 0.02) { const c = (r[0] + r[1]) / 2; r[0] = c - 0.01; r[1] = c + 0.01; }
+    return r.slice();
   }
 
   _draw() {
     const diff = this.mode === 'diff' && this.ref;
     const lut = diff ? DIVERGING : SEQUENTIAL;
-    const lo = diff ? -DIFF_RANGE : 0, hi = diff ? DIFF_RANGE : 1;
     let drawn = 0;
     for (const [i, c] of this.cards.entries()) {
       const b = this.blocks[i];
       if (!c.grid || b.offset === undefined) continue;
       const v = displayValues(this.values, b, this.mode, this.ref);
+      const [lo, hi] = this._range(b, v, diff);
+      b.range = [lo, hi];
       const { img } = c;
       const d = img.data;
       d.fill(0);
@@ -148,9 +179,11 @@ export class ExcitationPanel {
       ctx.clearRect(0, 0, c.canvas.width, c.canvas.height);
       ctx.drawImage(c.small, 0, 0, c.canvas.width, c.canvas.height);
       const m = mean(v);
-      c.meanEl.textContent = diff ? `Δmean ${m >= 0 ? '+' : '−'}${Math.abs(m).toFixed(3)}` : `mean ${m.toFixed(3)}`;
+      const span = this.stretch ? ` · colours ${diff ? signed(lo) : lo.toFixed(2)} … ${diff ? signed(hi) : hi.toFixed(2)}` : '';
+      c.meanEl.textContent = (diff ? `Δmean ${signed(m)}` : `mean ${m.toFixed(3)}`) + span;
       drawn++;
     }
+    this._fresh = false;
     this.drawn = drawn;
     if (this._tipState) this._hover(this._tipState.i, this._tipState.ev);
   }
@@ -175,7 +208,7 @@ export class ExcitationPanel {
     let text = `${b.name} · channel ${ch} · gate ${gate.toFixed(3)}`;
     if (this.mode === 'diff' && this.ref) {
       const d = gate - this.ref[b.offset + ch];
-      text += ` · Δ ${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(3)}`;
+      text += ` · Δ ${signed(d)}`;
     }
     showTip(this.tooltip, text, ev.clientX, ev.clientY);
   }
@@ -220,18 +253,20 @@ export class DetailView {
 
   get open() { return this.dialog.open && this.block != null; }
 
-  show(block, values, mode, ref) {
+  show(block, values, mode, ref, range) {
     this.block = block;
     this.title.textContent = `${block.name}`;
     if (!this.dialog.open) this.dialog.showModal();
-    this.update(values, mode, ref);
+    this.update(values, mode, ref, range);
   }
 
-  update(values, mode, ref) {
+  /** range: [lo, hi] the colours (and axes) span. */
+  update(values, mode, ref, range) {
     if (!this.open || !values) return;
     this.values = values;
     this.mode = mode;
     this.ref = ref;
+    this.range = range;
     this._draw();
   }
 
@@ -253,7 +288,9 @@ export class DetailView {
     const diff = this.mode === 'diff' && this.ref;
     const v = displayValues(this.values, b, this.mode, this.ref);
     const lut = diff ? DIVERGING : SEQUENTIAL;
-    const lo = diff ? -DIFF_RANGE : 0, hi = diff ? DIFF_RANGE : 1;
+    const [lo, hi] = this.range || (diff ? [-DIFF_RANGE, DIFF_RANGE] : [0, 1]);
+    const fixed = !this.range || (diff ? hi === DIFF_RANGE : lo === 0 && hi === 1);
+    const tick = (t) => (diff && t > 0 ? '+' : '') + (fixed ? String(t) : t.toFixed(3));
     const n = v.length;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, c) => v[c] - v[a]);
     this.order = order;
@@ -276,7 +313,7 @@ export class DetailView {
     // sorted bars
     {
       const { ctx, W, H } = this._fit(this.sorted);
-      const padL = 44, padR = 6, padT = 8, padB = 18;
+      const padL = 50, padR = 6, padT = 8, padB = 18;
       const pw = W - padL - padR, ph = H - padT - padB;
       const y = (val) => padT + ph * (1 - (Math.min(hi, Math.max(lo, val)) - lo) / (hi - lo));
       ctx.strokeStyle = 'rgba(160,170,190,0.25)';
@@ -284,11 +321,11 @@ export class DetailView {
       ctx.font = '11px system-ui, sans-serif';
       ctx.textAlign = 'right';
       ctx.textBaseline = 'middle';
-      const ticks = diff ? [lo, lo / 2, 0, hi / 2, hi] : [0, 0.25, 0.5, 0.75, 1];
+      const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => lo + f * (hi - lo));
       for (const t of ticks) {
         const yy = Math.round(y(t)) + 0.5;
         ctx.beginPath(); ctx.moveTo(padL, yy); ctx.lineTo(W - padR, yy); ctx.stroke();
-        ctx.fillText(diff && t > 0 ? `+${t}` : String(t), padL - 4, yy);
+        ctx.fillText(tick(t), padL - 4, yy);
       }
       const base = y(diff ? 0 : lo);
       const bw = pw / n;
@@ -310,7 +347,7 @@ export class DetailView {
     // histogram
     {
       const { ctx, W, H } = this._fit(this.hist);
-      const padL = 44, padR = 6, padT = 8, padB = 18;
+      const padL = 50, padR = 6, padT = 8, padB = 18;
       const pw = W - padL - padR, ph = H - padT - padB;
       const bins = new Array(HIST_BINS).fill(0);
       for (let i = 0; i < n; i++) {
@@ -333,10 +370,10 @@ export class DetailView {
       ctx.fillText('0', padL - 4, padT + ph);
       ctx.textAlign = 'center';
       ctx.textBaseline = 'alphabetic';
-      const labels = diff ? [lo, 0, hi] : [0, 0.5, 1];
+      const labels = [lo, (lo + hi) / 2, hi];
       for (const [k, t] of labels.entries()) {
         ctx.textAlign = k === 0 ? 'left' : k === labels.length - 1 ? 'right' : 'center';
-        ctx.fillText(diff && t > 0 ? `+${t}` : String(t), padL + ((t - lo) / (hi - lo)) * pw, H - 4);
+        ctx.fillText(tick(t), padL + ((t - lo) / (hi - lo)) * pw, H - 4);
       }
     }
   }
@@ -353,7 +390,7 @@ export class DetailView {
     let text = `rank ${rank + 1} · channel ${ch} · gate ${gate.toFixed(3)}`;
     if (this.mode === 'diff' && this.ref) {
       const d = this.shown[ch];
-      text += ` · Δ ${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(3)}`;
+      text += ` · Δ ${signed(d)}`;
     }
     showTip(this.tooltip, text, ev.clientX, ev.clientY);
   }

@@ -8,7 +8,7 @@ import { SEQUENTIAL, DIVERGING, drawLegend } from './colormap.js';
 const $ = (id) => document.getElementById(id);
 
 const el = {
-  freeze: $('freeze'), diff: $('diff'), modelFile: $('model-file'),
+  freeze: $('freeze'), diff: $('diff'), stretch: $('stretch'), modelFile: $('model-file'),
   error: $('error'), status: $('status'),
   tabCamera: $('tab-camera'), tabImages: $('tab-images'), cameraSelect: $('camera-select'),
   stage: $('stage'), video: $('video'), still: $('still'), cropGuide: $('crop-guide'),
@@ -43,6 +43,7 @@ const demo = {
   sourceName: '',
   frozen: false,
   diff: false,
+  stretch: false, // colours span each block's own range instead of [0, 1]
   detailOpen: null,
 };
 window.__demo = demo;
@@ -255,16 +256,20 @@ function renderTop(top) {
 function renderExcitations() {
   if (!lastValues) return;
   const m = demo.diff ? 'diff' : 'gate';
-  panel.update(lastValues, m, refValues);
+  panel.update(lastValues, m, refValues, demo.stretch);
   demo.stripsDrawn = panel.drawn;
-  if (detail.open) detail.update(lastValues, m, refValues);
+  if (detail.open) detail.update(lastValues, m, refValues, detailRange());
 }
 
 function openDetail(i) {
   const b = panel.blocks[i];
   if (!b || !lastValues) return;
   demo.detailOpen = b.name;
-  detail.show(b, lastValues, demo.diff ? 'diff' : 'gate', refValues);
+  detail.show(b, lastValues, demo.diff ? 'diff' : 'gate', refValues, detailRange(b));
+}
+
+function detailRange(b = detail.block) {
+  return demo.stretch && b && b.range ? b.range : null;
 }
 el.detail.addEventListener('close', () => { demo.detailOpen = null; });
 el.detailClose.addEventListener('click', () => el.detail.close());
@@ -294,26 +299,41 @@ function setDiff(on) {
   renderExcitations();
 }
 
+const HINT_GATE = el.exHint.textContent;
+
 function updateLegend() {
   if (demo.diff) {
     drawLegend(el.legend, DIVERGING);
-    el.legendLo.textContent = `−${DIFF_RANGE}`;
-    el.legendHi.textContent = `+${DIFF_RANGE}`;
+    el.legendLo.textContent = demo.stretch ? '−high' : `−${DIFF_RANGE}`;
+    el.legendHi.textContent = demo.stretch ? '+high' : `+${DIFF_RANGE}`;
     el.legendName.textContent = 'Δ gate vs frozen frame';
+    el.exHint.textContent = 'One cell per channel, coloured by how much its gate changed from the frozen frame: red opened further, blue closed. Hover a cell for its value; click a block for a closer look.';
   } else {
     drawLegend(el.legend, SEQUENTIAL);
-    el.legendLo.textContent = '0';
-    el.legendHi.textContent = '1';
-    el.legendName.textContent = 'gate';
+    el.legendLo.textContent = demo.stretch ? 'low' : '0';
+    el.legendHi.textContent = demo.stretch ? 'high' : '1';
+    el.legendName.textContent = demo.stretch ? 'gate, per block' : 'gate';
+    el.exHint.textContent = demo.stretch
+      ? "One cell per channel; colours are stretched over each block's own range of gates (shown on its right), so small differences stand out. Hover a cell for its value; click a block for a closer look."
+      : HINT_GATE;
   }
 }
 
+function setStretch(on) {
+  demo.stretch = on;
+  el.stretch.setAttribute('aria-pressed', String(on));
+  updateLegend();
+  renderExcitations();
+}
+
 el.freeze.addEventListener('click', () => setFrozen(!demo.frozen));
+el.stretch.addEventListener('click', () => setStretch(!demo.stretch));
 el.diff.addEventListener('click', () => setDiff(!demo.diff));
 document.addEventListener('keydown', (ev) => {
   if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   if ((ev.key === 'f' || ev.key === 'F') && !el.freeze.disabled) setFrozen(!demo.frozen);
   else if ((ev.key === 'd' || ev.key === 'D') && !el.diff.disabled) setDiff(!demo.diff);
+  else if (ev.key === 'c' || ev.key === 'C') setStretch(!demo.stretch);
 });
 
 // ---------------------------------------------------------------- camera
@@ -329,14 +349,17 @@ function scheduleFrame(token) {
   } else {
     // Fallback: poll once per display frame, act only when the video advanced.
     requestAnimationFrame(() => {
-      if (el.video.currentTime === lastVideoTime) return scheduleFrame(token);
-      lastVideoTime = el.video.currentTime;
+      const v = el.video;
+      const q = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : null;
+      const stamp = q && q.totalVideoFrames ? q.totalVideoFrames : v.currentTime;
+      if (stamp === lastVideoStamp) return scheduleFrame(token);
+      lastVideoStamp = stamp;
       onFrame(token);
     });
   }
 }
 
-let lastVideoTime = -1;
+let lastVideoStamp = -1;
 let frameWaiting = false; // a new video frame arrived while one was being classified
 
 function onFrame(token) {
@@ -553,6 +576,8 @@ async function useImage(source, name, kind) {
   }
   if (still) still.bitmap.close();
   still = { bitmap, name, kind };
+  // A new picture ends a freeze; the frozen gates stay as the difference reference.
+  if (demo.frozen) setFrozen(false);
   demo.source = kind;
   demo.sourceName = name;
   for (const b of el.samples.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.name === name && kind === 'sample'));

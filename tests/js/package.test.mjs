@@ -1,0 +1,99 @@
+// The npm tarball: only the package files, < 6 MB, installs offline into an
+// empty folder where a Node script classifies an image with the default model;
+// its TypeScript declarations type-check a typical use.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { JS, ROOT, cifarImage, describeIf, wasmMissing } from './helpers.mjs';
+
+const skip = wasmMissing();
+const ALLOWED = [
+  'package.json', 'README.md', 'index.d.ts',
+  'src/index.js', 'src/mnasnet.js', 'src/loader.js', 'src/errors.js',
+  'dist/mnasnet.wasm', 'dist/mnasnet-scalar.wasm', 'dist/mnasnet_a1_cifar10.onnx',
+];
+const MAX_TARBALL = 6 * 1024 * 1024;
+
+// npm run by `npm test` passes its own settings down as npm_config_*; keep them out.
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+const npm = (args, cwd) => execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describeIf(describe, skip, 'npm package', () => {
+  let tmp;
+  let packed;
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'mnasnet-pack-'));
+    // prepack (scripts/prepare-dist.mjs) puts the default model into dist/.
+    [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', tmp], JS));
+  });
+  afterAll(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  test('the tarball holds exactly the package files and is < 6 MB', () => {
+    const files = packed.files.map((f) => f.path).sort();
+    expect(files).toEqual([...ALLOWED].sort());
+    expect(packed.size).toBeLessThan(MAX_TARBALL);
+    console.log(`npm pack: ${packed.filename} ${(packed.size / 1e6).toFixed(2)} MB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked`);
+  });
+
+  test('installs offline into an empty folder and classifies with the default model', () => {
+    const app = join(tmp, 'app');
+    execFileSync('mkdir', ['-p', app]);
+    npm(['install', join(tmp, packed.filename), '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+    expect(existsSync(join(app, 'node_modules/mnasnet-wasm/dist/mnasnet.wasm'))).toBe(true);
+    // Airplane 0 of the committed 500-image fixture, else a synthetic image.
+    const fixture = resolve(ROOT, 'tests/fixtures/cifar10_test_500.bin');
+    const img = existsSync(fixture)
+      ? cifarImage(readFileSync(fixture), 0)
+      : { data: new Uint8Array(32 * 32 * 4).fill(200), width: 32, height: 32 };
+    writeFileSync(join(app, 'image.bin'), img.data);
+    writeFileSync(join(app, 'classify.mjs'), `
+      import { readFileSync } from 'node:fs';
+      const t0 = performance.now();
+      const { MnasNet } = await import('mnasnet-wasm');
+      const net = await MnasNet.load();
+      const t1 = performance.now();
+      const r = net.classify({ data: readFileSync('image.bin'), width: 32, height: 32 }, { topK: 3 });
+      const t2 = performance.now();
+      console.log(JSON.stringify({ top: r.top, backend: net.info.backend, se: r.excitations.length,
+                                   coldMs: t1 - t0, firstMs: t2 - t1 }));
+      net.dispose();
+    `);
+    const out = JSON.parse(execFileSync(process.execPath, ['classify.mjs'], { cwd: app, env, encoding: 'utf8' }));
+    expect(out.top).toHaveLength(3);
+    expect(out.top[0].label).toMatch(/^[a-z]+$/);
+    if (existsSync(fixture)) expect(out.top[0].label).toBe('airplane');
+    expect(out.backend).toBe('wasm-simd128');
+    expect(out.se).toBe(8);
+    console.log(`installed package: cold start ${out.coldMs.toFixed(1)} ms (import + compile + load default model), first classify ${out.firstMs.toFixed(1)} ms`);
+  });
+
+  test('index.d.ts type-checks a typical use (tsc --strict)', () => {
+    const tsc = resolve(ROOT, 'node_modules/typescript/bin/tsc');
+    if (!existsSync(tsc)) {
+      console.warn(`SKIP tsc: ${tsc} not found (npm install)`);
+      return;
+    }
+    const dir = join(tmp, 'ts');
+    execFileSync('mkdir', ['-p', join(dir, 'node_modules')]);
+    execFileSync('ln', ['-s', JS, join(dir, 'node_modules/mnasnet-wasm')]);
+    writeFileSync(join(dir, 'use.ts'), `
+      import { MnasNet, MnasNetError, VERSION, type Result } from 'mnasnet-wasm';
+      export async function main(bytes: Uint8Array): Promise<string> {
+        const net = await MnasNet.load(bytes, { wasm: 'scalar', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], sourceSize: 32 });
+        const r: Result = net.classify({ data: new Uint8ClampedArray(16), width: 2, height: 2 }, { topK: 1, views: true });
+        const t = net.run(new Float32Array(3 * net.info.inputSize.height * net.info.inputSize.width), { layout: 'NHWC' });
+        const gate: Float32Array = t.excitations[0].values;
+        try { await MnasNet.load('model.onnx'); } catch (e) { if (e instanceof MnasNetError && e.code === 'E_IO') return e.message; }
+        net.dispose();
+        return \`\${VERSION} \${net.info.backend} \${r.top[0].label} \${gate.length} \${r.timeMs}\`;
+      }
+    `);
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: [] },
+      files: ['use.ts'],
+    }));
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+  });
+});
