@@ -1,8 +1,8 @@
 # mnasnet-wasm: the commands a user (and CI) runs.
 #
 #   make demo [PORT=8080]   build the wasm and serve the web demo
-#   make test               every build and test suite: native, scalar,
-#                           ASan+UBSan, aarch64 (qemu), wasm, then npm test
+#   make test               every build and test suite: native, scalar, ASan+UBSan,
+#                           fuzz (60 s a target), valgrind, aarch64 (qemu), wasm, npm test
 #   make build              native optimized build in build/
 #   make wasm               mnasnet.wasm + mnasnet-scalar.wasm -> js/dist/
 #   make bench              node tools/bench/run.mjs
@@ -11,9 +11,11 @@
 #   make deps               install/check every dependency (tools/setup-deps.sh all)
 #   make clean
 #
-# Single stages of `make test`: test-native test-scalar test-asan test-arm
-# test-wasm test-js. Variables: JOBS (2), PORT (8080), PREFIX (/usr/local),
-# TESTDATA (reference data dir; default ../shared), BUILD_TYPE (Release).
+# Single stages of `make test`: test-native test-scalar test-asan test-fuzz
+# test-valgrind test-arm test-wasm test-js. Variables: JOBS (2), PORT (8080),
+# PREFIX (/usr/local), TESTDATA (reference data dir; default ../shared),
+# BUILD_TYPE (Release), FUZZ_SECONDS (per fuzz target: 180 for `make fuzz`,
+# 60 in `make test`).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -25,6 +27,7 @@ PORT ?= 8080
 PREFIX ?= /usr/local
 BUILD_TYPE ?= Release
 TESTDATA ?=
+FUZZ_SECONDS ?= 180
 
 DEPS := bash tools/setup-deps.sh
 # Debian's emcc needs Debian's node modules (acorn, ...) on NODE_PATH.
@@ -36,13 +39,13 @@ CTEST = ctest --output-on-failure -j$(JOBS)
 
 stage = @printf '\n==== [%s] %s ====\n' "$$(date +%T)" "$(1)"
 
-.PHONY: all build wasm demo test test-native test-scalar test-asan test-arm test-wasm test-js \
+.PHONY: all build wasm demo test test-native test-scalar test-asan test-fuzz test-valgrind test-arm test-wasm test-js \
         bench fuzz install deps clean help
 
 all: build
 
 help:
-	@sed -n '2,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,18p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(call stage,dependencies)
@@ -62,6 +65,7 @@ wasm:
 	$(DEPS) core wasm
 	$(EMENV) emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release
 	$(EMENV) $(BUILD) build-wasm -j $(JOBS)
+	node js/scripts/prepare-dist.mjs
 	@ls -l js/dist/*.wasm
 
 # ---------------------------------------------------------------------------
@@ -73,6 +77,8 @@ test:
 	@$(MAKE) --no-print-directory test-native
 	@$(MAKE) --no-print-directory test-scalar
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-fuzz
+	@$(MAKE) --no-print-directory test-valgrind
 	@$(MAKE) --no-print-directory test-arm
 	@$(MAKE) --no-print-directory test-wasm
 	@$(MAKE) --no-print-directory test-js
@@ -94,6 +100,19 @@ test-asan:
 	    -DMNAS_SANITIZE=ON -DMNAS_TEST_LEVEL=reduced
 	$(BUILD) build-asan -j $(JOBS)
 	cd build-asan && $(CTEST)
+
+# each libFuzzer target for 60 s (one process, one core); a crash fails the stage
+test-fuzz:
+	$(call stage,libFuzzer targets, 60 s each (build-fuzz/, clang))
+	FUZZ_SECONDS=60 bash tools/fuzz/run.sh
+
+# valgrind cannot run AVX-512: an AVX2 build of the CLI on each reference model
+test-valgrind:
+	$(call stage,valgrind memcheck (build-valgrind/))
+	cmake -S . -B build-valgrind $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNAS_NATIVE_ARCH=OFF -DMNAS_AVX2=ON \
+	    -DMNAS_BUILD_TESTS=OFF
+	$(BUILD) build-valgrind -j $(JOBS) --target mnas_cli
+	MNAS_TESTDATA=$(abspath $(or $(TESTDATA),../shared)) bash tools/valgrind.sh build-valgrind
 
 test-arm:
 	$(call stage,aarch64 NEON build + tests under qemu (build-arm/))
@@ -122,7 +141,6 @@ demo:
 	@$(MAKE) --no-print-directory wasm
 	$(call stage,demo)
 	@if [ ! -f tools/serve.mjs ]; then echo "tools/serve.mjs is missing" >&2; exit 1; fi
-	@echo "mnasnet-wasm demo: http://localhost:$(PORT)/  (Ctrl-C to stop)"
 	PORT=$(PORT) node tools/serve.mjs --port $(PORT)
 
 bench:
@@ -136,7 +154,7 @@ bench:
 fuzz:
 	$(call stage,fuzzing)
 	@if [ -f tools/fuzz/run.sh ]; then \
-	    $(DEPS) core sanitize && bash tools/fuzz/run.sh $(FUZZ_ARGS); \
+	    $(DEPS) core sanitize && FUZZ_SECONDS=$(FUZZ_SECONDS) bash tools/fuzz/run.sh $(FUZZ_ARGS); \
 	else \
 	    echo "no fuzz harness yet (tools/fuzz/run.sh)"; \
 	fi
@@ -147,5 +165,5 @@ install: build
 	cmake --install build --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-scalar build-asan build-arm build-wasm
+	rm -rf build build-scalar build-asan build-arm build-wasm build-fuzz build-valgrind
 	rm -f js/dist/mnasnet.wasm js/dist/mnasnet-scalar.wasm

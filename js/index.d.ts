@@ -19,8 +19,11 @@ export class MnasNetError extends Error {
   readonly status?: number;
 }
 
+/** A URL object (typed structurally: the declarations need neither the DOM lib nor @types/node). */
+export type UrlLike = { readonly href: string };
+
 /** Which .wasm to run: 'simd' (WebAssembly SIMD), 'scalar', or the URL (or Node path) of a .wasm file. Default: SIMD when supported. */
-export type WasmChoice = 'simd' | 'scalar' | URL | string;
+export type WasmChoice = 'simd' | 'scalar' | UrlLike | string;
 
 export interface LoadOptions {
   wasm?: WasmChoice;
@@ -32,7 +35,7 @@ export interface LoadOptions {
 }
 
 /** Where a model comes from: a URL (browser), a file path or file: URL (Node), or the ONNX bytes. */
-export type ModelSource = string | URL | ArrayBuffer | ArrayBufferView;
+export type ModelSource = string | UrlLike | ArrayBuffer | ArrayBufferView;
 
 /** 8-bit pixels, row-major, no padding: RGBA (4 bytes per pixel) or RGB (3), inferred from data.length. */
 export interface PixelData {

@@ -96,6 +96,9 @@ typedef struct {
 #define MNAS_MAX_DIM           ((int64_t)1 << 24)
 #define MNAS_MAX_TENSOR_ELEMS  ((int64_t)1 << 28)
 #define MNAS_MAX_PB_DEPTH      16
+/* Names, op types and metadata keys are capped at 4096 bytes in the reader;
+ * metadata values hold label lists (1000 ImageNet labels are ~20 KB). */
+#define MNAS_MAX_META_VALUE    ((size_t)1 << 20)
 
 /* Parse ONNX ModelProto bytes. On failure returns a status and writes a
  * message naming the byte offset / node / tensor at fault into err. */

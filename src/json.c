@@ -257,8 +257,59 @@ mnas_status json_parse_string_array(const char *s, size_t len, int max_items, co
     return MNAS_OK;
 }
 
-/* Validates the JSON number grammar and converts it with strtod (on a
- * bounded NUL-terminated copy, since the input may not be terminated). */
+/* Converts an already validated JSON number. The metadata holds a few
+ * float32 values printed with 9 significant digits: up to 19 digits go
+ * into an exact integer and one division or multiplication by an exact
+ * power of ten rounds it, which lands on the same float. strtod would do
+ * too, but pulls long-double code into the .wasm. */
+static double decimal_to_double(const char *s, size_t n)
+{
+    size_t i = 0;
+    int neg = 0, digits = 0, exp10 = 0;
+    uint64_t mant = 0;
+    if (i < n && s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (digits < 19) {
+            mant = mant * 10 + (uint64_t)(s[i] - '0');
+            digits += mant != 0;
+        } else {
+            exp10++;
+        }
+    }
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            if (digits < 19) {
+                mant = mant * 10 + (uint64_t)(s[i] - '0');
+                digits += mant != 0;
+                exp10--;
+            }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        int eneg = 0, e = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            eneg = s[i++] == '-';
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            e = e < 10000 ? e * 10 + (s[i] - '0') : e;
+        exp10 += eneg ? -e : e;
+    }
+    double d = (double)mant;
+    /* powers of ten up to 1e22 are exact doubles */
+    for (; exp10 > 22 && d < 1e300; exp10 -= 22)
+        d *= 1e22;
+    for (; exp10 < -22 && d > 1e-300; exp10 += 22)
+        d /= 1e22;
+    double p10 = 1.0;
+    for (int k = exp10 < 0 ? -exp10 : exp10; k > 0 && k <= 22; k--)
+        p10 *= 10.0;
+    if (exp10 >= -22 && exp10 <= 22)
+        d = exp10 < 0 ? d / p10 : d * p10;
+    return neg ? -d : d;
+}
+
+/* Validates the JSON number grammar, then converts it. */
 static mnas_status read_number(jcur *c, float *out)
 {
     skip_ws(c);
@@ -290,12 +341,9 @@ static mnas_status read_number(jcur *c, float *out)
         while (p < c->len && s[p] >= '0' && s[p] <= '9')
             p++;
     }
-    char buf[64];
-    if (p - c->pos >= sizeof buf)
+    if (p - c->pos >= 64)
         return jfail(c, "number too long");
-    memcpy(buf, s + c->pos, p - c->pos);
-    buf[p - c->pos] = '\0';
-    double d = strtod(buf, NULL);
+    const double d = decimal_to_double(s + c->pos, p - c->pos);
     if (!(d >= -FLT_MAX && d <= FLT_MAX))
         return jfail(c, "number does not fit a float");
     c->pos = p;

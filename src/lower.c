@@ -7,7 +7,6 @@
  * tensor, Identity, Cast). The SE pattern is recognised afterwards on the
  * steps (se_fuse.c) and the arena is planned last (arena.c). */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +56,12 @@ static float attr_float(const graph_node *n, const char *name, float dflt)
 static const char *value_name(const lowering *L, int vi)
 {
     return vi >= 0 ? L->g->values[vi].name : "";
+}
+
+/* Name of a node's k-th input for messages; a node may have no inputs at all. */
+static const char *input_name(const lowering *L, const graph_node *n, int k)
+{
+    return k < n->n_in ? value_name(L, n->in[k]) : "(none)";
 }
 
 /* Sole consumer node of value vi, or -1 when it has none, several, or is a graph output. */
@@ -349,7 +354,7 @@ static mnas_status emit_step(lowering *L, const graph_node *n, plan_step *s, int
     if (st)
         return st;
     s->out = t;
-    snprintf(s->name, sizeof s->name, "%s", n->name && n->name[0] ? n->name : value_name(L, out_value));
+    mnas_snprintf(s->name, sizeof s->name, "%s", n->name && n->name[0] ? n->name : value_name(L, out_value));
     return plan_add_step(L->p, s, L->err);
 }
 
@@ -368,7 +373,7 @@ static mnas_status lower_conv(lowering *L, int ni)
     const graph_value *W = const_input(L, n, 1);
     const graph_value *B = n->n_in > 2 && n->in[2] >= 0 ? const_input(L, n, 2) : NULL;
     if (x < 0 || L->v[x].rank != 4)
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "input '%s' must be a 4-D activation", value_name(L, n->in[0]));
+        return NODE_FAIL(L, n, MNAS_E_MODEL, "input '%s' must be a 4-D activation", input_name(L, n, 0));
     if (!W || !W->f || W->ndim != 4)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "weights must be a 4-D float initializer");
     if (n->n_in > 2 && n->in[2] >= 0 && (!B || !B->f))
@@ -433,7 +438,7 @@ static mnas_status lower_conv(lowering *L, int ni)
     size_t off = 0;
     if (!st) {
         s.in = L->v[x].tensor;
-        snprintf(s.wname, sizeof s.wname, "%s", W->name);
+        mnas_snprintf(s.wname, sizeof s.wname, "%s", W->name);
         s.params = (int64_t)W->count + co;
         if (depthwise) {
             s.dw = (dw_params){.in_h = h, .in_w = w, .c = c, .k = kh, .stride = cg.stride_h,
@@ -478,7 +483,7 @@ static mnas_status lower_fc(lowering *L, int ni)
     const int x = act_input(L, n, 0);
     const graph_value *Bv = const_input(L, n, 1);
     if (x < 0)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input A '%s' must be an activation", value_name(L, n->in[0]));
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input A '%s' must be an activation", input_name(L, n, 0));
     const plan_tensor *xt = &L->p->tensors[L->v[x].tensor];
     if (xt->h != 1 || xt->w != 1)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be (1, C), got spatial %dx%d",
@@ -544,7 +549,7 @@ static mnas_status lower_fc(lowering *L, int ni)
     if (st)
         return st;
     s.in = L->v[x].tensor;
-    snprintf(s.wname, sizeof s.wname, "%s", Bv->name);
+    mnas_snprintf(s.wname, sizeof s.wname, "%s", Bv->name);
     s.pixels = 1;
     s.ci = ci;
     s.co = co;
@@ -561,7 +566,7 @@ static mnas_status lower_reduce(lowering *L, int ni)
     const graph_node *n = &L->g->nodes[ni];
     const int x = act_input(L, n, 0);
     if (x < 0 || L->v[x].rank != 4)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be a 4-D activation", value_name(L, n->in[0]));
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be a 4-D activation", input_name(L, n, 0));
     int keep = 1;
     if (is_op(n, "ReduceMean")) {
         keep = (int)attr_int(n, "keepdims", 1);
@@ -602,7 +607,7 @@ static mnas_status lower_act(lowering *L, int ni)
     const graph_node *n = &L->g->nodes[ni];
     const int x = act_input(L, n, 0);
     if (x < 0)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be an activation", value_name(L, n->in[0]));
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be an activation", input_name(L, n, 0));
     plan_step s;
     step_init(&s, STEP_ACT);
     int out = n->out[0], matched = 0;
@@ -676,7 +681,7 @@ static mnas_status lower_reshape(lowering *L, int ni)
     const graph_node *n = &L->g->nodes[ni];
     const int x = act_input(L, n, 0);
     if (x < 0)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be an activation", value_name(L, n->in[0]));
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be an activation", input_name(L, n, 0));
     const plan_tensor *xt = &L->p->tensors[L->v[x].tensor];
     int rank = 2;
     if (is_op(n, "Reshape")) {
@@ -872,7 +877,9 @@ static mnas_status setup_values(lowering *L)
     p->in_h = (int)in->dims[2];
     p->in_w = (int)in->dims[3];
     if (shape_elems(p->in_h, p->in_w, p->in_c) > MNAS_MAX_TENSOR_ELEMS)
-        return mnas_fail(L->err, MNAS_E_LIMIT, "input '%s' is too large", in->name);
+        return mnas_fail(L->err, MNAS_E_LIMIT, "input '%s' is %dx%dx%d = %lld elements (limit %lld)", in->name,
+                         p->in_c, p->in_h, p->in_w, (long long)shape_elems(p->in_h, p->in_w, p->in_c),
+                         (long long)MNAS_MAX_TENSOR_ELEMS);
     int t;
     mnas_status st = plan_add_tensor(p, p->in_h, p->in_w, p->in_c, &t, L->err);
     if (st)

@@ -19,11 +19,9 @@ extern "C" {
 #define MNAS_VERSION_PATCH 0
 #define MNAS_VERSION "0.1.0"
 
-#if defined(__EMSCRIPTEN__)
-#define MNAS_API __attribute__((used, visibility("default")))
-#else
+/* In WebAssembly, src/wasm/exports.txt decides what is exported, so code
+ * the SDK never calls (mnas_pack and the ONNX writer) stays out of the .wasm. */
 #define MNAS_API __attribute__((visibility("default")))
-#endif
 
 typedef enum {
     MNAS_OK = 0,

@@ -3,7 +3,6 @@
  * sized before anything is allocated) and once to fill them. Every array in
  * the graph is calloc'ed and its count set before it is filled, so
  * graph_free can clean up a half-built graph on any error path. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,20 +189,25 @@ static mnas_status index_add(reader *r, int idx)
 /* Names and strings are checked before they are looked up or copied: C
  * strings cannot hold NUL, and the cap keeps error messages and hashing
  * cheap on hostile input. */
-static mnas_status check_str(reader *r, const uint8_t *p, size_t n, size_t off, const char *what)
+static mnas_status check_str_max(reader *r, const uint8_t *p, size_t n, size_t off, const char *what, size_t max)
 {
-    if (n > MAX_STR)
-        return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: %s is %zu bytes long (limit %d)", off, what,
-                         n, MAX_STR);
+    if (n > max)
+        return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: %s is %zu bytes long (limit %zu)", off, what,
+                         n, max);
     if (n && memchr(p, 0, n))
         return mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: %s contains a NUL byte", off, what);
     return MNAS_OK;
 }
 
-static mnas_status dup_str(reader *r, const uint8_t *p, size_t n, size_t off, const char *what,
-                           char **out)
+static mnas_status check_str(reader *r, const uint8_t *p, size_t n, size_t off, const char *what)
 {
-    mnas_status st = check_str(r, p, n, off, what);
+    return check_str_max(r, p, n, off, what, MAX_STR);
+}
+
+static mnas_status dup_str_max(reader *r, const uint8_t *p, size_t n, size_t off, const char *what,
+                               char **out, size_t max)
+{
+    mnas_status st = check_str_max(r, p, n, off, what, max);
     if (st)
         return st;
     char *s = malloc(n + 1);
@@ -217,12 +221,23 @@ static mnas_status dup_str(reader *r, const uint8_t *p, size_t n, size_t off, co
     return MNAS_OK;
 }
 
-static mnas_status read_str(reader *r, pb_cursor *c, const char *what, char **out)
+static mnas_status dup_str(reader *r, const uint8_t *p, size_t n, size_t off, const char *what,
+                           char **out)
+{
+    return dup_str_max(r, p, n, off, what, out, MAX_STR);
+}
+
+static mnas_status read_str_max(reader *r, pb_cursor *c, const char *what, char **out, size_t max)
 {
     const uint8_t *p = NULL;
     size_t n = 0, off = 0;
     mnas_status st = pb_bytes(c, &p, &n, &off, r->err);
-    return st ? st : dup_str(r, p, n, off, what, out);
+    return st ? st : dup_str_max(r, p, n, off, what, out, max);
+}
+
+static mnas_status read_str(reader *r, pb_cursor *c, const char *what, char **out)
+{
+    return read_str_max(r, c, what, out, MAX_STR);
 }
 
 static mnas_status wrong_wire(reader *r, size_t off, const char *msg, uint32_t field, int wire)
@@ -533,9 +548,9 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     char nm[256];
     if (v->name[0])
-        snprintf(nm, sizeof nm, "'%.200s'", v->name);
+        mnas_snprintf(nm, sizeof nm, "'%.200s'", v->name);
     else
-        snprintf(nm, sizeof nm, "(unnamed, in %.200s)", ctx);
+        mnas_snprintf(nm, sizeof nm, "(unnamed, in %.200s)", ctx);
     if (external || location == ONNX_EXTERNAL)
         return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
                          "tensor %s uses external data; re-export with the weights inside the file", nm);
@@ -708,7 +723,7 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
             else
                 ni += n;
             if (nf > MNAS_MAX_ATTR_ELEMS || ni > MNAS_MAX_ATTR_ELEMS)
-                return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: node '%s': attribute has more than %d elements",
+                return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: %s: attribute has more than %d elements",
                                  at, node, MNAS_MAX_ATTR_ELEMS);
             break;
         }
@@ -718,9 +733,9 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
         }
     }
     if (!a->name)
-        return mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: node '%s' has an attribute without a name", start, node);
+        return mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: %s has an attribute without a name", start, node);
     if (!a->name[0])
-        return mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: node '%s' has an attribute with an empty name", start, node);
+        return mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: %s has an attribute with an empty name", start, node);
     if (type == 0) {
         /* Files from before IR version 4 leave the type out; infer it. */
         type = seen[5] ? AT_TENSOR : nf ? AT_FLOATS : ni ? AT_INTS : seen[4] ? AT_STRING
@@ -728,7 +743,7 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
     }
     if (seen[6] || seen[11] || type == AT_GRAPH || type == AT_GRAPHS)
         return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
-                         "node '%s': attribute '%s' holds a subgraph; control flow is not supported", node, a->name);
+                         "%s: attribute '%s' holds a subgraph; control flow is not supported", node, a->name);
     switch (type) {
     case AT_FLOAT: a->type = ATTR_FLOAT; break;
     case AT_INT: a->type = ATTR_INT; break;
@@ -737,13 +752,13 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
     case AT_FLOATS: a->type = ATTR_FLOATS; break;
     case AT_INTS: a->type = ATTR_INTS; break;
     default:
-        return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "node '%s': attribute '%s' has unsupported type %lld%s",
+        return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "%s: attribute '%s' has unsupported type %lld%s",
                          node, a->name, (long long)type, type == AT_STRINGS ? " (list of strings)" : "");
     }
     if (a->type == ATTR_STRING && !a->s && (a->s = calloc(1, 1)) == NULL)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     if (a->type == ATTR_TENSOR && !*has_tensor)
-        return mnas_fail(r->err, MNAS_E_FORMAT, "node '%s': tensor attribute '%s' has no tensor", node, a->name);
+        return mnas_fail(r->err, MNAS_E_FORMAT, "%s: tensor attribute '%s' has no tensor", node, a->name);
     if (a->type != ATTR_FLOATS && a->type != ATTR_INTS)
         return MNAS_OK;
     size_t n = a->type == ATTR_FLOATS ? nf : ni;
@@ -779,7 +794,7 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
             double d = 0;
             int64_t iv = 0;
             if (k >= n)
-                return mnas_fail(r->err, MNAS_E_FORMAT, "node '%s': attribute '%s': inconsistent count", node, a->name);
+                return mnas_fail(r->err, MNAS_E_FORMAT, "%s: attribute '%s': inconsistent count", node, a->name);
             if ((st = typed_elem(r, src, field == 7 ? PB_FIXED32 : PB_VARINT, &d, &iv)))
                 return st;
             if (a->floats)
@@ -939,9 +954,9 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
         goto fail;
     }
     if (name[0])
-        snprintf(label, sizeof label, "node '%.200s' (%.40s)", name, op);
+        mnas_snprintf(label, sizeof label, "node '%.200s' (%.40s)", name, op);
     else
-        snprintf(label, sizeof label, "node #%d (%.40s)", file_idx, op);
+        mnas_snprintf(label, sizeof label, "node #%d (%.40s)", file_idx, op);
 
     if (strcmp(op, "Constant") == 0 && (!domain[0] || strcmp(domain, "ai.onnx") == 0)) {
         /* Constants become const values so lowering sees them exactly like
@@ -1336,7 +1351,7 @@ static mnas_status read_prop(reader *r, pb_cursor m, graph_prop *p)
         if (field == 1)
             st = read_str(r, &m, "metadata key", &p->key);
         else if (field == 2)
-            st = read_str(r, &m, "metadata value", &p->value);
+            st = read_str_max(r, &m, "metadata value", &p->value, MNAS_MAX_META_VALUE);
         else
             st = pb_skip(&m, wire, field, r->err);
         if (st)

@@ -18,7 +18,7 @@ static mnas_status float3_json(const float *v, const char *what, char *buf, size
 {
     for (int k = 0; k < 3; k++)
         if (!isfinite(v[k]) || (strcmp(what, "std") == 0 && !(v[k] > 0)))
-            return mnas_fail(err, MNAS_E_ARG, "%s[%d] is %g; it must be finite%s", what, k, (double)v[k],
+            return mnas_fail(err, MNAS_E_ARG, "%s[%d] must be finite%s", what, k,
                              strcmp(what, "std") == 0 ? " and > 0" : "");
     snprintf(buf, cap, "[%.9g,%.9g,%.9g]", (double)v[0], (double)v[1], (double)v[2]);
     return MNAS_OK;

@@ -2,7 +2,6 @@
  *   pooled = GAP(x); mid = act1(FC1(pooled)); gate = act2(FC2(mid)); y = x * gate
  * with act2 a (hard) sigmoid, and merge it into one STEP_SE whose gate
  * vector stays in the arena for callers to read after each run. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +30,7 @@ static void se_name(const char *a, const char *b, int index, char *out, size_t c
         memcpy(out, a, n - 1);
         out[n - 1] = '\0';
     } else {
-        snprintf(out, cap, "se%d", index);
+        mnas_snprintf(out, cap, "se%d", index);
     }
 }
 
@@ -91,7 +90,7 @@ mnas_status plan_fuse_se(const graph *g, plan *p, mnas_err *err)
         s->act2 = fc2->act;
         s->params = fc1->params + fc2->params;
         s->macs = fc1->macs + fc2->macs;
-        snprintf(s->name, sizeof s->name, "%s", blk->name);
+        mnas_snprintf(s->name, sizeof s->name, "%s", blk->name);
         p->tensors[gate].persistent = 1;
         p->steps[gp].dead = p->steps[f1].dead = p->steps[f2].dead = 1;
     }

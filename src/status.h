@@ -3,6 +3,9 @@
 #ifndef MNAS_STATUS_H
 #define MNAS_STATUS_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #include "mnas.h"
 
 typedef struct {
@@ -10,8 +13,17 @@ typedef struct {
 } mnas_err;
 
 #if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
+#define MNAS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MNAS_PRINTF(f, a)
 #endif
-mnas_status mnas_fail(mnas_err *err, mnas_status st, const char *fmt, ...);
+
+MNAS_PRINTF(3, 4) mnas_status mnas_fail(mnas_err *err, mnas_status st, const char *fmt, ...);
+
+/* snprintf for messages and names: %s (with precision), %c, %d, %u, %x,
+ * with l, ll and z, and %%; no floating point. It exists so the .wasm does
+ * not carry libc's printf and its long-double formatting. */
+MNAS_PRINTF(3, 4) int mnas_snprintf(char *buf, size_t cap, const char *fmt, ...);
+int mnas_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
 
 #endif

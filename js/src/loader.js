@@ -41,17 +41,18 @@ export function defaultModelUrl() {
 const tag = (x) => Object.prototype.toString.call(x);
 // Realm-independent checks: buffers may come from another realm (Node's fs,
 // iframes, test sandboxes), where `instanceof` fails.
+export const isUrl = (x) => tag(x) === '[object URL]' || (x !== null && typeof x === 'object' && typeof x.href === 'string');
 export const isArrayBuffer = (x) => tag(x) === '[object ArrayBuffer]' || tag(x) === '[object SharedArrayBuffer]';
 
 /** Bytes of a model or .wasm given as buffer, URL, URL string or (Node) path. */
 export async function readBytes(src, what) {
   if (isArrayBuffer(src)) return new Uint8Array(src);
   if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
-  const isUrl = tag(src) === '[object URL]';
-  if (!isUrl && typeof src !== 'string') {
+  const url = isUrl(src);
+  if (!url && typeof src !== 'string') {
     throw new MnasNetError('E_ARGUMENT', `${what}: expected a URL, a path or bytes, got ${tag(src)}`);
   }
-  const href = isUrl ? src.href : src;
+  const href = url ? src.href : src;
   // Two or more letters before ':' is a URL scheme; 'C:\x' is a Windows path.
   const hasScheme = /^[a-z][a-z0-9+.-]+:/i.test(href);
   try {
@@ -101,7 +102,7 @@ export function getModule(wasm) {
       return Promise.reject(new MnasNetError('E_ARGUMENT', 'this runtime has no WebAssembly SIMD; use wasm: "scalar"'));
     }
     src = wasmUrl(wasm);
-  } else if (tag(wasm) === '[object URL]') src = wasm;
+  } else if (isUrl(wasm)) src = new URL(wasm.href);
   else if (typeof wasm === 'string' && wasm) {
     const base = typeof location === 'object' && location ? location.href : undefined;
     src = IS_NODE && !/^[a-z][a-z0-9+.-]+:/i.test(wasm) ? wasm : new URL(wasm, base);

@@ -1,7 +1,7 @@
 // The MnasNet class: one wasm instance per loaded model, so dispose() gives
 // back every byte and models never share (or corrupt) each other's heap.
 import { MnasNetError, statusError } from './errors.js';
-import { defaultModelUrl, getModule, instantiate, isArrayBuffer, readBytes } from './loader.js';
+import { defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl, readBytes } from './loader.js';
 
 // Byte offsets in the C structs of src/mnas.h (wasm32: 4-byte pointers, 8-byte int64 alignment).
 const OPT = { mean: 0, std: 12, sourceSize: 24, size: 32 }; // mnas_options
@@ -79,7 +79,7 @@ export class MnasNet {
   static async load(model, options) {
     const opt = readLoadOptions(options);
     if (model === undefined || model === null) model = defaultModelUrl();
-    else if (!isArrayBuffer(model) && !ArrayBuffer.isView(model) && typeof model !== 'string' && kind(model) !== 'URL') {
+    else if (!isArrayBuffer(model) && !ArrayBuffer.isView(model) && typeof model !== 'string' && !isUrl(model)) {
       throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${kind(model)}`);
     }
     // Fetch/read the model while the .wasm compiles.
@@ -354,6 +354,7 @@ export class MnasNet {
     if (typeof source.readyState === 'number' && source.readyState < 2 && 'videoWidth' in source) {
       throw new MnasNetError('E_INPUT', 'classify: the video has no frame yet (readyState < HAVE_CURRENT_DATA)');
     }
+    if (source.complete === false) throw new MnasNetError('E_INPUT', 'classify: the image has not finished loading');
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new MnasNetError('E_INPUT', `classify: unsupported or empty image source (${kind(source)})`);
     }

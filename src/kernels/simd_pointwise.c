@@ -34,11 +34,9 @@
 #define GEMM_FULL gemm_8x8_f32
 #define GEMM_HALF gemm_8x4_f32
 #else
-#define PW_MR 4
+#define PW_MR 6
 #define PW_NR 8
 #define PW_NR_HALF 4
-#define GEMM_FULL gemm_4x8_f32
-#define GEMM_HALF gemm_4x4_f32
 #endif
 
 /* Width of the panel that starts at output channel o0. */
@@ -74,90 +72,210 @@ void mnas_simd_pw_pack(const float *w, const float *bias, int ci, int co, float 
     }
 }
 
-/* One register tile: mr (<= PW_MR) pixels by nv vectors of output channels,
- * nc of which are real. Rows past mr alias the last real row so the FMA
- * loop has no row conditions; their results are simply not stored. */
-VEC_INLINE void gemm_tile(int nv, int mr, int ci, const float *a, const float *w, int nc,
+/* Activation (+ residual) over rows already stored by a tile. */
+static void epilogue_late(const vact *act, int rows, int nc, int ldo, const float *res, float *out)
+{
+    for (int r = 0; r < rows; r++) {
+        float *o = out + (size_t)r * (size_t)ldo;
+        const float *q = res ? res + (size_t)r * (size_t)ldo : NULL;
+        int c = 0;
+        for (; c + VEC_W <= nc; c += VEC_W) {
+            vfloat y = vact_apply(act, vf_load(o + c));
+            if (q)
+                y = vf_add(y, vf_load(q + c));
+            vf_store(o + c, y);
+        }
+        if (c < nc) {
+            vfloat y = vact_apply(act, vf_load_partial(o + c, nc - c));
+            if (q)
+                y = vf_add(y, vf_load_partial(q + c, nc - c));
+            vf_store_partial(o + c, y, nc - c);
+        }
+    }
+}
+
+/* Stores one tile row (two vectors, or one when nv == 1) plus residual. */
+VEC_INLINE void store_row(int nv, int nc, vfloat y0, vfloat y1, const float *q, float *o)
+{
+    if (nc >= nv * VEC_W) {
+        if (q) {
+            y0 = vf_add(y0, vf_load(q));
+            if (nv > 1)
+                y1 = vf_add(y1, vf_load(q + VEC_W));
+        }
+        vf_store(o, y0);
+        if (nv > 1)
+            vf_store(o + VEC_W, y1);
+    } else if (nc > VEC_W) {
+        int n = nc - VEC_W;
+        if (q) {
+            y0 = vf_add(y0, vf_load(q));
+            y1 = vf_add(y1, vf_load_partial(q + VEC_W, n));
+        }
+        vf_store(o, y0);
+        vf_store_partial(o + VEC_W, y1, n);
+    } else {
+        if (q)
+            y0 = vf_add(y0, vf_load_partial(q, nc));
+        vf_store_partial(o, y0, nc);
+    }
+}
+
+/* The tile rows are spelled out as named variables c<r>a / c<r>b rather
+ * than an array: every compiler keeps them in registers through the
+ * epilogue, where arrays got demoted to the stack. Rows >= ROWS are dead
+ * code once ROWS is a constant. */
+#define PW_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+#if PW_MR > 8
+#error "PW_ROWS spells out at most 8 rows"
+#endif
+
+/* One register tile: ROWS pixels by nv vectors of output channels, nc of
+ * which are real. ROWS and nv are constants after inlining. */
+VEC_INLINE void gemm_tile(int nv, int ROWS, int ci, const float *a, const float *w, int nc,
                           int ldo, const vact *act, const float *res, float *out)
 {
-    const float *ar[PW_MR];
-    vfloat acc[PW_MR][2];
-
-    for (int r = 0; r < PW_MR; r++)
-        ar[r] = a + (size_t)(r < mr ? r : mr - 1) * (size_t)ci;
-    for (int v = 0; v < nv; v++) {
-        vfloat b = vf_load(w + v * VEC_W);
-        for (int r = 0; r < PW_MR; r++)
-            acc[r][v] = b;
-    }
+    const vfloat b0 = vf_load(w);
+    const vfloat b1 = nv > 1 ? vf_load(w + VEC_W) : b0;
+#define PW_INIT(r) vfloat c##r##a = b0, c##r##b = b1;
+    PW_ROWS(PW_INIT)
+#undef PW_INIT
     w += nv * VEC_W;
 
     for (int k = 0; k < ci; k++) {
-        vfloat w0 = vf_load(w);
-        vfloat w1 = nv > 1 ? vf_load(w + VEC_W) : w0;
+        const vfloat w0 = vf_load(w);
+        const vfloat w1 = nv > 1 ? vf_load(w + VEC_W) : w0;
         w += nv * VEC_W;
-        for (int r = 0; r < PW_MR; r++) {
-            vfloat x = vf_splat(ar[r][k]);
-            acc[r][0] = vf_fma(x, w0, acc[r][0]);
-            if (nv > 1)
-                acc[r][1] = vf_fma(x, w1, acc[r][1]);
+#define PW_STEP(r)                                                     \
+        if (r < ROWS) {                                                \
+            vfloat x = vf_splat(a[(size_t)r * (size_t)ci + (size_t)k]); \
+            c##r##a = vf_fma(x, w0, c##r##a);                          \
+            if (nv > 1)                                                \
+                c##r##b = vf_fma(x, w1, c##r##b);                      \
         }
+        PW_ROWS(PW_STEP)
+#undef PW_STEP
     }
 
-    if (act->kind != ACT_NONE) {
-        for (int r = 0; r < PW_MR; r++)
-            vact_apply_n(act, acc[r], nv);
-    }
-
-    for (int r = 0; r < mr; r++) {
-        float *o = out + (size_t)r * (size_t)ldo;
-        const float *q = res ? res + (size_t)r * (size_t)ldo : NULL;
-        for (int v = 0; v < nv; v++) {
-            int n = nc - v * VEC_W;
-            if (n >= VEC_W) {
-                vfloat y = acc[r][v];
-                if (q)
-                    y = vf_add(y, vf_load(q + v * VEC_W));
-                vf_store(o + v * VEC_W, y);
-            } else if (n > 0) {
-                vfloat y = acc[r][v];
-                if (q)
-                    y = vf_add(y, vf_load_partial(q + v * VEC_W, n));
-                vf_store_partial(o + v * VEC_W, y, n);
-            }
+    /* Cheap activations are applied in registers; exp-based ones run
+     * afterwards over the stored rows (still in L1) so their large bodies
+     * are not replicated per register. */
+    const int late = act->kind != ACT_NONE && act->kind != ACT_RELU && act->kind != ACT_CLIP;
+    if (act->kind == ACT_RELU) {
+        const vfloat z = vf_zero();
+#define PW_RELU(r)                             \
+        if (r < ROWS) {                        \
+            c##r##a = vf_max(c##r##a, z);      \
+            c##r##b = vf_max(c##r##b, z);      \
         }
+        PW_ROWS(PW_RELU)
+#undef PW_RELU
+    } else if (act->kind == ACT_CLIP) {
+        const vfloat lo = act->a, hi = act->b;
+#define PW_CLIP(r)                                      \
+        if (r < ROWS) {                                 \
+            c##r##a = vf_min(vf_max(c##r##a, lo), hi);  \
+            c##r##b = vf_min(vf_max(c##r##b, lo), hi);  \
+        }
+        PW_ROWS(PW_CLIP)
+#undef PW_CLIP
+    }
+    const float *resid = late ? NULL : res;
+#define PW_STORE(r)                                                                   \
+    if (r < ROWS)                                                                     \
+        store_row(nv, nc, c##r##a, c##r##b, resid ? resid + (size_t)r * (size_t)ldo : NULL, \
+                  out + (size_t)r * (size_t)ldo);
+    PW_ROWS(PW_STORE)
+#undef PW_STORE
+    if (late)
+        epilogue_late(act, ROWS, nc, ldo, res, out);
+}
+
+#define GEMM_NAME_(r, n) gemm_##r##x##n##_f32
+#define GEMM_NAME(r, n) GEMM_NAME_(r, n)
+#define DEFINE_GEMM(rows, nr, nv)                                                             \
+    static void GEMM_NAME(rows, nr)(int ci, const float *a, const float *w, int nc, int ldo,  \
+                                    const vact *act, const float *res, float *out)            \
+    {                                                                                         \
+        gemm_tile(nv, rows, ci, a, w, nc, ldo, act, res, out);                                \
+    }
+
+/* Full-height tiles plus 4/2/1-row tiles for the pixel remainder, so a
+ * tail (49 = 6*8 + 1 pixels at 7x7, or a single-pixel SE layer) costs
+ * only the rows it has. */
+DEFINE_GEMM(PW_MR, PW_NR, 2)
+DEFINE_GEMM(PW_MR, PW_NR_HALF, 1)
+#if PW_MR > 4
+DEFINE_GEMM(4, PW_NR, 2)
+DEFINE_GEMM(4, PW_NR_HALF, 1)
+#endif
+DEFINE_GEMM(2, PW_NR, 2)
+DEFINE_GEMM(2, PW_NR_HALF, 1)
+DEFINE_GEMM(1, PW_NR, 2)
+DEFINE_GEMM(1, PW_NR_HALF, 1)
+
+typedef void (*gemm_fn)(int ci, const float *a, const float *w, int nc, int ldo, const vact *act,
+                        const float *res, float *out);
+
+/* Pixel rows [p0, p1) against one panel. */
+static void gemm_panel(const float *in, int p0, int p1, int ci, const float *panel, int nr, int nc,
+                       int o0, int co, const vact *act, const float *residual, float *out)
+{
+    const int full = nr == PW_NR;
+    const gemm_fn f_mr = full ? GEMM_NAME(PW_MR, PW_NR) : GEMM_NAME(PW_MR, PW_NR_HALF);
+#if PW_MR > 4
+    const gemm_fn f_4 = full ? GEMM_NAME(4, PW_NR) : GEMM_NAME(4, PW_NR_HALF);
+#else
+    const gemm_fn f_4 = f_mr;
+#endif
+    const gemm_fn f_2 = full ? GEMM_NAME(2, PW_NR) : GEMM_NAME(2, PW_NR_HALF);
+    const gemm_fn f_1 = full ? GEMM_NAME(1, PW_NR) : GEMM_NAME(1, PW_NR_HALF);
+    int p = p0;
+    while (p < p1) {
+        int rem = p1 - p, rows;
+        gemm_fn f;
+        if (rem >= PW_MR) {
+            f = f_mr;
+            rows = PW_MR;
+        } else if (rem >= 4) {
+            f = f_4;
+            rows = 4;
+        } else if (rem >= 2) {
+            f = f_2;
+            rows = 2;
+        } else {
+            f = f_1;
+            rows = 1;
+        }
+        size_t off = (size_t)p * (size_t)co + (size_t)o0;
+        f(ci, in + (size_t)p * (size_t)ci, panel, nc, co, act, residual ? residual + off : NULL,
+          out + off);
+        p += rows;
     }
 }
 
-static void GEMM_FULL(int mr, int ci, const float *a, const float *w, int nc, int ldo,
-                      const vact *act, const float *res, float *out)
-{
-    gemm_tile(2, mr, ci, a, w, nc, ldo, act, res, out);
-}
-
-static void GEMM_HALF(int mr, int ci, const float *a, const float *w, int nc, int ldo,
-                      const vact *act, const float *res, float *out)
-{
-    gemm_tile(1, mr, ci, a, w, nc, ldo, act, res, out);
-}
+/* Pixels are processed in chunks whose input rows stay cache-resident while
+ * every panel passes over them; each output row is then finished while it
+ * is still in cache instead of being revisited once per panel. */
+#ifndef PW_CHUNK_BYTES
+#define PW_CHUNK_BYTES (32 * 1024)
+#endif
 
 void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, int co,
                       mnas_act act, const float *residual, float *out)
 {
-    vact va = vact_make(act);
-    const float *panel = packed;
-    for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {
-        int nr = panel_width(co, o0);
-        int nc = co - o0 < nr ? co - o0 : nr;
-        for (int p0 = 0; p0 < pixels; p0 += PW_MR) {
-            int mr = pixels - p0 < PW_MR ? pixels - p0 : PW_MR;
-            size_t off = (size_t)p0 * (size_t)co + (size_t)o0;
-            const float *res = residual ? residual + off : NULL;
-            if (nr == PW_NR)
-                GEMM_FULL(mr, ci, in + (size_t)p0 * (size_t)ci, panel, nc, co, &va, res, out + off);
-            else
-                GEMM_HALF(mr, ci, in + (size_t)p0 * (size_t)ci, panel, nc, co, &va, res, out + off);
+    const vact va = vact_make(act);
+    int chunk = (int)(PW_CHUNK_BYTES / (sizeof(float) * (size_t)ci)) / PW_MR * PW_MR;
+    if (chunk < PW_MR)
+        chunk = PW_MR;
+    for (int p0 = 0; p0 < pixels; p0 += chunk) {
+        int p1 = pixels - p0 < chunk ? pixels : p0 + chunk;
+        const float *panel = packed;
+        for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {
+            int nr = panel_width(co, o0);
+            int nc = co - o0 < nr ? co - o0 : nr;
+            gemm_panel(in, p0, p1, ci, panel, nr, nc, o0, co, &va, residual, out);
+            panel += (size_t)nr * (size_t)(ci + 1);
         }
-        panel += (size_t)nr * (size_t)(ci + 1);
     }
 }

@@ -61,6 +61,14 @@
 #define VEC_W 4
 #endif
 
+/* 1 when vf_fma is one fused instruction, 0 when it is a multiply and an
+ * add (SSE2 without FMA, wasm simd128, scalar). */
+#if defined(MNAS_VEC_AVX512) || defined(MNAS_VEC_AVX2) || defined(MNAS_VEC_NEON)
+#define MNAS_VEC_FUSED_FMA 1
+#else
+#define MNAS_VEC_FUSED_FMA 0
+#endif
+
 /* ------------------------------------------------------------------ */
 /* f32x4                                                              */
 /* ------------------------------------------------------------------ */

@@ -94,6 +94,10 @@ describeIf(describe, skip, 'npm package', () => {
       files: ['use.ts'],
     }));
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-    execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+    try {
+      execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+    } catch (e) {
+      throw new Error(`tsc failed:\n${e.stdout}${e.stderr}`);
+    }
   });
 });
