@@ -409,16 +409,25 @@ static mnas_status lower_conv(lowering *L, int ni)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "depthwise with unequal strides");
 
     const size_t per_out = (size_t)cig * kh * kw;
-    float *wcopy = malloc(W->count * sizeof(float));
-    float *bias = calloc((size_t)co, sizeof(float));
-    if (!wcopy || !bias) {
-        free(wcopy);
-        free(bias);
-        return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", W->name);
+    /* Weights are packed straight from the initializer; only a following
+     * BatchNormalization needs a private copy to fold into. */
+    const int bn_next = sole_consumer(L, n->out[0]) >= 0 &&
+                        is_op(&L->g->nodes[sole_consumer(L, n->out[0])], "BatchNormalization");
+    float *wcopy = NULL, *bias = NULL;
+    if (bn_next) {
+        wcopy = malloc(W->count * sizeof(float));
+        bias = calloc((size_t)co, sizeof(float));
+        if (!wcopy || !bias) {
+            free(wcopy);
+            free(bias);
+            return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory folding BatchNormalization into '%s'", W->name);
+        }
+        memcpy(wcopy, W->f, W->count * sizeof(float));
+        if (B)
+            memcpy(bias, B->f, (size_t)co * sizeof(float));
     }
-    memcpy(wcopy, W->f, W->count * sizeof(float));
-    if (B)
-        memcpy(bias, B->f, (size_t)co * sizeof(float));
+    const float *wsrc = bn_next ? wcopy : W->f;
+    const float *bsrc = bn_next ? bias : B ? B->f : NULL;
 
     plan_step s;
     const int pointwise = !depthwise && kh == 1 && kw == 1 && cg.stride_h == 1 && cg.stride_w == 1 &&
@@ -447,7 +456,7 @@ static mnas_status lower_conv(lowering *L, int ni)
             s.macs = (int64_t)out_h * out_w * c * kh * kw;
             st = plan_reserve_weights(L->p, k->dw_packed_floats(c, kh), &off, L->err);
             if (!st)
-                k->dw_pack(wcopy, bias, c, kh, L->p->weights + off);
+                k->dw_pack(wsrc, bsrc, c, kh, L->p->weights + off);
         } else if (pointwise) {
             s.pixels = h * w;
             s.ci = c;
@@ -455,7 +464,7 @@ static mnas_status lower_conv(lowering *L, int ni)
             s.macs = (int64_t)h * w * c * co;
             st = plan_reserve_weights(L->p, k->pw_packed_floats(c, co), &off, L->err);
             if (!st)
-                k->pw_pack(wcopy, bias, c, co, L->p->weights + off);
+                k->pw_pack(wsrc, bsrc, c, co, L->p->weights + off);
         } else {
             s.conv = (conv_params){.in_h = h, .in_w = w, .ci = c, .co = co, .kh = kh, .kw = kw,
                                    .stride_h = cg.stride_h, .stride_w = cg.stride_w, .pad_t = cg.pads[0],
@@ -463,7 +472,7 @@ static mnas_status lower_conv(lowering *L, int ni)
             s.macs = (int64_t)out_h * out_w * co * c * kh * kw;
             st = plan_reserve_weights(L->p, k->conv_packed_floats(c, co, kh, kw), &off, L->err);
             if (!st)
-                k->conv_pack(wcopy, bias, c, co, kh, kw, L->p->weights + off);
+                k->conv_pack(wsrc, bsrc, c, co, kh, kw, L->p->weights + off);
         }
         s.w_off = off;
     }
@@ -840,6 +849,10 @@ static mnas_status setup_values(lowering *L)
     }
     for (int ni = 0; ni < g->n_nodes; ni++) {
         const graph_node *n = &g->nodes[ni];
+        /* Checked up front, not only when the node is lowered: fusion reads
+         * out[0] of the BN / activation / Add nodes it absorbs. */
+        if (n->n_out < 1 || n->out[0] < 0)
+            return mnas_fail(L->err, MNAS_E_MODEL, "node '%s' (%s) has no output", node_name(n), n->op);
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] >= 0 && n->in[k] < g->n_values)
                 L->consumers[n->in[k]]++;

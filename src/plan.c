@@ -86,11 +86,46 @@ void plan_free(plan *p)
     memset(p, 0, sizeof *p);
 }
 
+/* An upper bound of the packed weight floats, so the blob is allocated
+ * once instead of growing (and being copied) while layers are packed: every
+ * 4-D or 2-D float constant counted as the largest layout it could take. */
+static size_t weights_bound(const graph *g, const mnas_kernels *k)
+{
+    size_t total = 0;
+    for (int i = 0; i < g->n_values; i++) {
+        const graph_value *v = &g->values[i];
+        /* huge tensors are left to the growing path, whose checks fail them cleanly */
+        if (!v->is_const || !v->f || v->count > ((size_t)1 << 24))
+            continue;
+        size_t b = 0;
+        if (v->ndim == 4 && v->dims[2] <= 64 && v->dims[3] <= 64) {
+            const int co = (int)v->dims[0], ci = (int)v->dims[1], kh = (int)v->dims[2], kw = (int)v->dims[3];
+            const size_t c = k->conv_packed_floats(ci, co, kh, kw), d = k->dw_packed_floats(co, kh);
+            b = c > d ? c : d;
+            if (kh == 1 && kw == 1 && k->pw_packed_floats(ci, co) > b)
+                b = k->pw_packed_floats(ci, co);
+        } else if (v->ndim == 2) {
+            const int a = (int)v->dims[0], c = (int)v->dims[1];
+            const size_t x = k->pw_packed_floats(a, c), y = k->pw_packed_floats(c, a);
+            b = x > y ? x : y;
+        } else {
+            continue;
+        }
+        total += b + 16;
+        if (total > ((size_t)1 << 28))
+            return (size_t)1 << 28;
+    }
+    return total;
+}
+
 mnas_status plan_build(const graph *g, const mnas_kernels *k, plan *p, mnas_err *err)
 {
     memset(p, 0, sizeof *p);
     p->k = k;
     p->input = p->output = -1;
+    const size_t bound = weights_bound(g, k);
+    if (bound && (p->weights = malloc(bound * sizeof(float))))
+        p->cap_weights = bound;
     mnas_status st = plan_lower(g, p, err);
     if (!st)
         st = plan_fuse_se(g, p, err);

@@ -78,6 +78,31 @@ VEC_INLINE void dw_span(const dw_params *p, const float *in, const float *wg, fl
     }
 }
 
+/* The interior for k <= 5: the group's weights are read into registers
+ * once per row (the stores to out could alias the packed weights as far
+ * as the compiler knows, so it would otherwise reload every tap per pixel),
+ * then each pixel is k*k loads and FMAs with no tests. */
+#define DW_MAX_TAPS 25
+VEC_INLINE void dw_interior(const dw_params *p, const float *in, const float *wg, float *out_row,
+                            int iy0, int ox_a, int ox_b, int c0, int K, int S, int tail, int n)
+{
+    vfloat wk[DW_MAX_TAPS];
+    for (int t = 0; t < K * K; t++)
+        wk[t] = vf_load(wg + VEC_W + t * VEC_W);
+    const vfloat bias = vf_load(wg);
+    const size_t c = (size_t)p->c;
+    const size_t rs = (size_t)p->in_w * c;
+    const float *x = in + (size_t)iy0 * rs + (size_t)(ox_a * S - p->pad_l) * c + (size_t)c0;
+    float *o = out_row + (size_t)ox_a * c + (size_t)c0;
+    for (int ox = ox_a; ox < ox_b; ox++, x += (size_t)S * c, o += c) {
+        vfloat acc = bias;
+        for (int ky = 0; ky < K; ky++)
+            for (int kx = 0; kx < K; kx++)
+                acc = vf_fma(ld_ch(x + (size_t)ky * rs + (size_t)kx * c, tail, n), wk[ky * K + kx], acc);
+        st_ch(o, acc, tail, n);
+    }
+}
+
 VEC_INLINE void dw_group_row(const dw_params *p, const float *in, const float *wg, float *out_row,
                              int oy, int c0, int K, int S, int tail, int n, int ox_lo, int ox_hi)
 {
@@ -86,7 +111,10 @@ VEC_INLINE void dw_group_row(const dw_params *p, const float *in, const float *w
     int ky_b = p->in_h - iy0 < K ? p->in_h - iy0 : K;
     if (ky_a == 0 && ky_b == K) {
         dw_span(p, in, wg, out_row, iy0, 0, K, 0, ox_lo, c0, K, S, 1, tail, n);
-        dw_span(p, in, wg, out_row, iy0, 0, K, ox_lo, ox_hi, c0, K, S, 0, tail, n);
+        if (K * K <= DW_MAX_TAPS)
+            dw_interior(p, in, wg, out_row, iy0, ox_lo, ox_hi, c0, K, S, tail, n);
+        else
+            dw_span(p, in, wg, out_row, iy0, 0, K, ox_lo, ox_hi, c0, K, S, 0, tail, n);
         dw_span(p, in, wg, out_row, iy0, 0, K, ox_hi, p->out_w, c0, K, S, 1, tail, n);
     } else {
         dw_span(p, in, wg, out_row, iy0, ky_a, ky_b, 0, p->out_w, c0, K, S, 1, tail, n);

@@ -11,7 +11,10 @@
  * per input channel does one broadcast per row and one load per vector.
  * Tile sizes follow the register file: AVX-512 has 32 zmm (8x2 = 16
  * accumulators), AVX2 16 ymm (6x2 = 12), NEON 32 q (8x2 = 16), SSE2 and
- * wasm 16 v128 without FMA (4x2 = 8, leaving room for the product temps).
+ * wasm 16 v128 without FMA (4x2 = 8, leaving room for the product temps;
+ * 6x8 measured slower under V8). Pixel remainders use exact 4/2/1-row
+ * tiles rather than padding, so 7x7 maps and 1-pixel SE layers waste no
+ * FMAs on phantom rows.
  */
 #include "kernels/simd_internal.h"
 
@@ -19,22 +22,16 @@
 #define PW_MR 8
 #define PW_NR 32
 #define PW_NR_HALF 16
-#define GEMM_FULL gemm_8x32_f32
-#define GEMM_HALF gemm_8x16_f32
 #elif VEC_W == 8
 #define PW_MR 6
 #define PW_NR 16
 #define PW_NR_HALF 8
-#define GEMM_FULL gemm_6x16_f32
-#define GEMM_HALF gemm_6x8_f32
 #elif defined(MNAS_VEC_NEON)
 #define PW_MR 8
 #define PW_NR 8
 #define PW_NR_HALF 4
-#define GEMM_FULL gemm_8x8_f32
-#define GEMM_HALF gemm_8x4_f32
 #else
-#define PW_MR 6
+#define PW_MR 4
 #define PW_NR 8
 #define PW_NR_HALF 4
 #endif
@@ -265,7 +262,7 @@ void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, 
                       mnas_act act, const float *residual, float *out)
 {
     const vact va = vact_make(act);
-    int chunk = (int)(PW_CHUNK_BYTES / (sizeof(float) * (size_t)ci)) / PW_MR * PW_MR;
+    int chunk = (int)(PW_CHUNK_BYTES / (sizeof(float) * (size_t)(ci > 0 ? ci : 1))) / PW_MR * PW_MR;
     if (chunk < PW_MR)
         chunk = PW_MR;
     for (int p0 = 0; p0 < pixels; p0 += chunk) {

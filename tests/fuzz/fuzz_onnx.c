@@ -42,6 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             x[i] = (float)(i % 17) * 0.125f - 1.0f;
         if (mnas_run(m, x, n))
             abort();
+        /* and once through the image path (crop, optional downscale, resize) */
+        if (c == 3) {
+            static uint8_t px[5 * 23];
+            for (size_t i = 0; i < sizeof px; i++)
+                px[i] = (uint8_t)(i * 37 + size);
+            if (mnas_run_image(m, px, 7, 5, 23, MNAS_RGB))
+                abort();
+        }
         int count = 0;
         const float *z = mnas_logits(m, &count);
         if (!z || count != mnas_num_classes(m))

@@ -56,6 +56,7 @@ for t in "${TARGETS[@]}"; do
     : >"$log"
     case $t in
         run) opts=(-max_len=4096) ;;
+        pb) opts=(-max_len=4096 -dict=tests/fuzz/onnx.dict) ;;
         *) opts=(-max_len=16384 -dict=tests/fuzz/onnx.dict) ;;
     esac
     echo "fuzz: $t for ${SECONDS_PER}s (log $log)"
