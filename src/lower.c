@@ -698,6 +698,7 @@ static mnas_status lower_reshape(lowering *L, int ni)
         if (!sv || !sv->i)
             return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "input 'shape' must be an int64 initializer");
         rank = (int)sv->count;
+        const int64_t total = shape_elems(xt->h, xt->w, xt->c);
         int64_t known = 1;
         int infer = 0;
         for (size_t i = 0; i < sv->count; i++) {
@@ -709,8 +710,11 @@ static mnas_status lower_reshape(lowering *L, int ni)
                 known *= sv->i[i];
             else
                 return NODE_FAIL(L, n, MNAS_E_MODEL, "shape value %lld", (long long)sv->i[i]);
+            /* factors are >= 1, so past total it can only fail; stopping here
+             * also keeps the product of many 2^24 dims from overflowing */
+            if (known > total)
+                return NODE_FAIL(L, n, MNAS_E_MODEL, "cannot reshape %d elements to the given shape", (int)total);
         }
-        const int64_t total = shape_elems(xt->h, xt->w, xt->c);
         if (infer > 1 || (infer == 0 && known != total) || (infer == 1 && total % known) ||
             (sv->count >= 1 && sv->i[0] != 1 && sv->i[0] != 0 && !(sv->i[0] == -1 && total == xt->c)))
             return NODE_FAIL(L, n, MNAS_E_MODEL, "cannot reshape %d elements to the given shape", (int)total);

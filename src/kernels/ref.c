@@ -160,16 +160,15 @@ static void ref_conv_run(const conv_params *p, const float *in, const float *pac
     }
 }
 
+/* Accumulated in double: see simd_gap_run for why pooling precision matters. */
 static void ref_gap_run(const float *in, int pixels, int c, float *out)
 {
-    for (int ch = 0; ch < c; ch++)
-        out[ch] = 0.0f;
-    for (int p = 0; p < pixels; p++)
-        for (int ch = 0; ch < c; ch++)
-            out[ch] += in[(size_t)p * c + ch];
-    const float inv = pixels > 0 ? 1.0f / (float)pixels : 0.0f;
-    for (int ch = 0; ch < c; ch++)
-        out[ch] *= inv;
+    for (int ch = 0; ch < c; ch++) {
+        double acc = 0.0;
+        for (int p = 0; p < pixels; p++)
+            acc += in[(size_t)p * c + ch];
+        out[ch] = (float)(acc / (pixels > 0 ? pixels : 1));
+    }
 }
 
 static void ref_scale_ch_run(const float *in, int pixels, int c, const float *scale, float *out)

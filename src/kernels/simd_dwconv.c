@@ -92,9 +92,12 @@ VEC_INLINE void dw_interior(const dw_params *p, const float *in, const float *wg
     const vfloat bias = vf_load(wg);
     const size_t c = (size_t)p->c;
     const size_t rs = (size_t)p->in_w * c;
-    const float *x = in + (size_t)iy0 * rs + (size_t)(ox_a * S - p->pad_l) * c + (size_t)c0;
-    float *o = out_row + (size_t)ox_a * c + (size_t)c0;
-    for (int ox = ox_a; ox < ox_b; ox++, x += (size_t)S * c, o += c) {
+    const float *row0 = in + (size_t)iy0 * rs + (size_t)c0;
+    for (int ox = ox_a; ox < ox_b; ox++) {
+        /* Pointers are formed only for pixels that exist: an empty span
+         * may have ox_a * S - pad_l < 0. */
+        const float *x = row0 + (size_t)(ox * S - p->pad_l) * c;
+        float *o = out_row + (size_t)ox * c + (size_t)c0;
         vfloat acc = bias;
         for (int ky = 0; ky < K; ky++)
             for (int kx = 0; kx < K; kx++)
@@ -121,6 +124,15 @@ VEC_INLINE void dw_group_row(const dw_params *p, const float *in, const float *w
     }
 }
 
+/* The channel tail (c not a multiple of VEC_W, at most one group per row)
+ * runs with runtime k and stride: specializing it too would double the
+ * code size, which matters for the wasm module, for a sliver of the work. */
+static void dw_tail_row(const dw_params *p, const float *in, const float *wg, float *out_row,
+                        int oy, int c0, int n, int ox_lo, int ox_hi)
+{
+    dw_group_row(p, in, wg, out_row, oy, c0, p->k, p->stride, 1, n, ox_lo, ox_hi);
+}
+
 VEC_INLINE void dw_run_ks(const dw_params *p, const float *in, const float *packed, float *out,
                           int K, int S)
 {
@@ -145,7 +157,7 @@ VEC_INLINE void dw_run_ks(const dw_params *p, const float *in, const float *pack
         for (int c0 = 0; c0 < cfull; c0 += VEC_W, wg += gstride)
             dw_group_row(p, in, wg, out_row, oy, c0, K, S, 0, VEC_W, ox_lo, ox_hi);
         if (ctail)
-            dw_group_row(p, in, wg, out_row, oy, cfull, K, S, 1, ctail, ox_lo, ox_hi);
+            dw_tail_row(p, in, wg, out_row, oy, cfull, ctail, ox_lo, ox_hi);
         /* The activation runs over the finished row while it is still in
          * L1: one dispatch per row instead of per pixel, and the tap loops
          * above stay free of activation code in every specialization. */

@@ -3,29 +3,34 @@
  * exact partial vector for the tail. */
 #include "kernels/simd_internal.h"
 
+/* Runs of GAP_CHUNK pixels are summed in float vectors and the run sums
+ * in double: the SE gates downstream amplify pooling error (a mean of
+ * mixed-sign activations can be much smaller than its terms), and this
+ * keeps them at the precision of a float64 mean for a few scalar adds. */
+#define GAP_CHUNK 16
+
 void mnas_simd_gap_run(const float *in, int pixels, int c, float *out)
 {
-    const vfloat inv = vf_splat(1.0f / (float)(pixels > 0 ? pixels : 1));
     const size_t ld = (size_t)c;
-    int c0 = 0;
-    for (; c0 + VEC_W <= c; c0 += VEC_W) {
-        /* Two accumulators halve the dependency chain on the adds. */
-        vfloat s0 = vf_zero(), s1 = vf_zero();
-        int p = 0;
-        for (; p + 2 <= pixels; p += 2) {
-            s0 = vf_add(s0, vf_load(in + (size_t)p * ld + (size_t)c0));
-            s1 = vf_add(s1, vf_load(in + (size_t)(p + 1) * ld + (size_t)c0));
+    const double inv = 1.0 / (double)(pixels > 0 ? pixels : 1);
+    for (int c0 = 0; c0 < c; c0 += VEC_W) {
+        const int n = c - c0 < VEC_W ? c - c0 : VEC_W;
+        double acc[VEC_W];
+        float part[VEC_W];
+        for (int j = 0; j < n; j++)
+            acc[j] = 0.0;
+        for (int p0 = 0; p0 < pixels; p0 += GAP_CHUNK) {
+            const int p1 = p0 + GAP_CHUNK < pixels ? p0 + GAP_CHUNK : pixels;
+            vfloat s = vf_zero();
+            for (int p = p0; p < p1; p++)
+                s = vf_add(s, n == VEC_W ? vf_load(in + (size_t)p * ld + (size_t)c0)
+                                         : vf_load_partial(in + (size_t)p * ld + (size_t)c0, n));
+            vf_store_partial(part, s, n);
+            for (int j = 0; j < n; j++)
+                acc[j] += part[j];
         }
-        if (p < pixels)
-            s0 = vf_add(s0, vf_load(in + (size_t)p * ld + (size_t)c0));
-        vf_store(out + c0, vf_mul(vf_add(s0, s1), inv));
-    }
-    if (c0 < c) {
-        int n = c - c0;
-        vfloat s = vf_zero();
-        for (int p = 0; p < pixels; p++)
-            s = vf_add(s, vf_load_partial(in + (size_t)p * ld + (size_t)c0, n));
-        vf_store_partial(out + c0, vf_mul(s, inv), n);
+        for (int j = 0; j < n; j++)
+            out[c0 + j] = (float)(acc[j] * inv);
     }
 }
 

@@ -16,14 +16,16 @@ typedef struct {
 /* The one place where float32 noise in the reference exceeds the 1e-5 gate
  * bar: row 1 of mnasnet_a1 drives its last SE block with pre-sigmoid
  * values up to 59. There the PyTorch reference is 1.29e-5 away from a
- * float64 evaluation of the same graph (5 channels above 1e-5) and ONNX
- * Runtime differs from it by 1.2-1.4e-5, so no float32 engine can promise
- * 1e-5. That block is held to 2e-5 instead and reported by name. */
+ * float64 evaluation of the same graph (5 channels above 1e-5), ONNX
+ * Runtime differs from it by 1.2-1.4e-5 and ONNX Runtime's own two
+ * optimization levels differ from each other by 1.7e-5: summation order
+ * alone moves this tensor by ~2e-5, so no float32 engine can promise 1e-5.
+ * That block is held to 3e-5 instead and reported by name. */
 static double gate_tolerance(const char *model, int row, int block, const char **why)
 {
     if (strcmp(model, "mnasnet_a1") == 0 && row == 1 && block == 7) {
-        *why = " (reference float32 noise 1.3e-5: checked at 2e-5)";
-        return 2e-5;
+        *why = " (float32 noise ~2e-5 here, see gate_tolerance: checked at 3e-5)";
+        return 3e-5;
     }
     *why = "";
     return 1e-5;

@@ -8,6 +8,12 @@ import { TESTDATA, VARIANTS, describeIf, maxAbsDiff, maxRelDiff, missing, readNp
 const LOGIT_TOL = 1e-4; // × max(1, max|reference row|)
 const GATE_TOL = 1e-5; // absolute; gates are in [0, 1]
 
+// The one tensor where float32 noise exceeds the gate bar, as in
+// tests/c/test_models.c (gate_tolerance): row 1 of mnasnet_a1 drives its last
+// SE block with pre-sigmoid values up to 59; the reference is 1.29e-5 from a
+// float64 evaluation there and summation order alone moves it by ~2e-5.
+const gateTolerance = (model, row, block) => (model === 'mnasnet_a1' && row === 1 && block === 7 ? 3e-5 : GATE_TOL);
+
 const manifestPath = resolve(TESTDATA, 'models/refs/manifest.json');
 const skip = wasmMissing() || missing(manifestPath);
 const manifest = skip ? { models: {} } : JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -54,9 +60,10 @@ describeIf(describe, skip, 'reference outputs', () => {
             gates.forEach((g, i) => {
               const ch = g.shape[1];
               const dg = maxAbsDiff(out.excitations[i].values, g.data.subarray(r * ch, (r + 1) * ch));
-              if (!(dg <= GATE_TOL)) {
+              const tol = gateTolerance(name, r, i);
+              if (!(dg <= tol)) {
                 let n = 0;
-                for (let c = 0; c < ch; c++) if (Math.abs(out.excitations[i].values[c] - g.data[r * ch + c]) > GATE_TOL) n++;
+                for (let c = 0; c < ch; c++) if (Math.abs(out.excitations[i].values[c] - g.data[r * ch + c]) > tol) n++;
                 failures.push(`row ${r}: SE ${i} (${m.se_blocks[i]}) differs by ${dg.toExponential(2)} on ${n}/${ch} channels`);
               }
             });
