@@ -193,8 +193,7 @@ export class MnasNet {
         ptr: v.u32[(s + SE.values) >> 2],
       });
     }
-    // mnas.h documents "wasm-simd128" | "scalar"; the kernel table names itself "simd-<isa>".
-    const backend = cString(v.u8, x.mnas_backend()).replace(/^simd-/, '');
+    const backend = cString(v.u8, x.mnas_backend()); // "wasm-simd128" or "scalar"
     return Object.freeze({
       inputSize: Object.freeze(inputSize),
       labels: Object.freeze(labels),

@@ -2,7 +2,7 @@
 #include "kernels/simd_internal.h"
 
 const mnas_kernels mnas_kernels_simd = {
-    "simd-" MNAS_SIMD_NAME,
+    MNAS_SIMD_NAME,
     mnas_simd_pw_packed_floats,
     mnas_simd_pw_pack,
     mnas_simd_pw_run,
