@@ -103,7 +103,7 @@ test-asan:
 
 # each libFuzzer target for 60 s (one process, one core); a crash fails the stage
 test-fuzz:
-	$(call stage,libFuzzer targets, 60 s each (build-fuzz/, clang))
+	$(call stage,libFuzzer targets for 60 s each (build-fuzz/ with clang))
 	FUZZ_SECONDS=60 bash tools/fuzz/run.sh
 
 # valgrind cannot run AVX-512: an AVX2 build of the CLI on each reference model

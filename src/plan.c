@@ -70,7 +70,8 @@ mnas_status plan_reserve_weights(plan *p, size_t n, size_t *off, mnas_err *err)
         p->weights = q;
         p->cap_weights = nc;
     }
-    memset(p->weights + p->n_weights, 0, (start + n - p->n_weights) * sizeof(float));
+    /* only the alignment gap: every pack function writes its whole block */
+    memset(p->weights + p->n_weights, 0, (start - p->n_weights) * sizeof(float));
     *off = start;
     p->n_weights = start + n;
     return MNAS_OK;

@@ -2,7 +2,9 @@
  * Two implementations exist: the scalar reference (kernels/ref.c, the
  * oracle every SIMD kernel is tested against) and the SIMD kernels written
  * once against the vector layer (kernels/simd_*.c). Each implementation
- * packs weights in its own layout, so packing lives beside the kernels. */
+ * packs weights in its own layout, so packing lives beside the kernels; a
+ * pack function writes every float of its *_packed_floats() size, padding
+ * included (the weight blob is not cleared beforehand). */
 #ifndef MNAS_KERNELS_H
 #define MNAS_KERNELS_H
 

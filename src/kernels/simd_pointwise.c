@@ -36,6 +36,15 @@
 #define PW_NR_HALF 4
 #endif
 
+/* k unroll of the micro-kernel (see gemm_tile). */
+#ifndef PW_KU
+#if VEC_W == 4
+#define PW_KU 4
+#else
+#define PW_KU 1
+#endif
+#endif
+
 /* Width of the panel that starts at output channel o0. */
 static int panel_width(int co, int o0)
 {
@@ -139,20 +148,53 @@ VEC_INLINE void gemm_tile(int nv, int ROWS, int ci, const float *a, const float 
 #undef PW_INIT
     w += nv * VEC_W;
 
-    for (int k = 0; k < ci; k++) {
-        const vfloat w0 = vf_load(w);
-        const vfloat w1 = nv > 1 ? vf_load(w + VEC_W) : w0;
-        w += nv * VEC_W;
-#define PW_STEP(r)                                                     \
+    /* Each row has its own pointer and k advances in steps of PW_KU with
+     * constant offsets, so every broadcast is one load with an immediate
+     * offset (wasm: v128.load32_splat offset=4u) instead of an address
+     * computed per row and per k. */
+#define PW_APTR(r) const float *a##r = a + (size_t)(r < ROWS ? r : 0) * (size_t)ci;
+    PW_ROWS(PW_APTR)
+#undef PW_APTR
+#define PW_STEP(r, u)                                                  \
         if (r < ROWS) {                                                \
-            vfloat x = vf_splat(a[(size_t)r * (size_t)ci + (size_t)k]); \
+            vfloat x = vf_splat(a##r[u]);                              \
             c##r##a = vf_fma(x, w0, c##r##a);                          \
             if (nv > 1)                                                \
                 c##r##b = vf_fma(x, w1, c##r##b);                      \
         }
-        PW_ROWS(PW_STEP)
-#undef PW_STEP
+#define PW_K(u)                                                        \
+    {                                                                  \
+        const vfloat w0 = vf_load(w + (u) * nv * VEC_W);               \
+        const vfloat w1 = nv > 1 ? vf_load(w + (u) * nv * VEC_W + VEC_W) : w0; \
+        PW_STEP(0, u) PW_STEP(1, u) PW_STEP(2, u) PW_STEP(3, u)        \
+        PW_STEP(4, u) PW_STEP(5, u) PW_STEP(6, u) PW_STEP(7, u)        \
     }
+#define PW_ADV(r) a##r += step;
+    int k = 0;
+#if PW_KU == 4
+    for (; k + 4 <= ci; k += 4) {
+        PW_K(0) PW_K(1) PW_K(2) PW_K(3)
+        w += 4 * nv * VEC_W;
+        const int step = 4;
+        PW_ROWS(PW_ADV)
+    }
+#elif PW_KU == 2
+    for (; k + 2 <= ci; k += 2) {
+        PW_K(0) PW_K(1)
+        w += 2 * nv * VEC_W;
+        const int step = 2;
+        PW_ROWS(PW_ADV)
+    }
+#endif
+    for (; k < ci; k++) {
+        PW_K(0)
+        w += nv * VEC_W;
+        const int step = 1;
+        PW_ROWS(PW_ADV)
+    }
+#undef PW_ADV
+#undef PW_K
+#undef PW_STEP
 
     /* Cheap activations are applied in registers; exp-based ones run
      * afterwards over the stored rows (still in L1) so their large bodies
