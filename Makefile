@@ -144,11 +144,17 @@ demo:
 	PORT=$(PORT) node tools/serve.mjs --port $(PORT)
 
 bench:
-	$(DEPS) core wasm node
+	$(DEPS) core wasm node browser
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory wasm
-	$(call stage,benchmarks)
-	@if [ ! -f tools/bench/run.mjs ]; then echo "tools/bench/run.mjs is missing" >&2; exit 1; fi
+	$(call stage,scalar build for the SIMD comparison (build-scalar/))
+	cmake -S . -B build-scalar $(CMAKE_COMMON) -DMNAS_SCALAR=ON
+	$(BUILD) build-scalar -j $(JOBS) --target mnas_cli
+	$(call stage,kernels: 1x1 against the FMA peak)
+	./build/bench_kernels
+	$(call stage,native: SIMD against the scalar reference kernels)
+	node tools/bench/simd_vs_scalar.mjs
+	$(call stage,side by side with the peers)
 	node tools/bench/run.mjs $(BENCH_ARGS)
 
 fuzz:
