@@ -31,18 +31,16 @@
 #define PW_NR 8
 #define PW_NR_HALF 4
 #else
+#ifndef PW_MR
 #define PW_MR 4
+#endif
 #define PW_NR 8
 #define PW_NR_HALF 4
 #endif
 
 /* k unroll of the micro-kernel (see gemm_tile). */
 #ifndef PW_KU
-#if VEC_W == 4
-#define PW_KU 4
-#else
 #define PW_KU 1
-#endif
 #endif
 
 /* Width of the panel that starts at output channel o0. */
@@ -61,20 +59,24 @@ size_t mnas_simd_pw_packed_floats(int ci, int co)
 
 void mnas_simd_pw_pack(const float *w, const float *bias, int ci, int co, float *dst)
 {
+    /* Walk the weights in their own row order (contiguous reads, writes
+     * strided by the panel width): this runs at every model load, in the
+     * browser's baseline tier too, where a transposing gather is slow. */
     for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {
-        int nr = panel_width(co, o0);
-        for (int j = 0; j < nr; j++) {
-            int o = o0 + j;
-            dst[j] = (o < co && bias) ? bias[o] : 0.0f;
+        const int nr = panel_width(co, o0);
+        const int real = co - o0 < nr ? co - o0 : nr;
+        for (int j = 0; j < nr; j++)
+            dst[j] = j < real && bias ? bias[o0 + j] : 0.0f;
+        float *panel = dst + nr;
+        for (int j = 0; j < real; j++) {
+            const float *row = w + (size_t)(o0 + j) * (size_t)ci;
+            for (int i = 0; i < ci; i++)
+                panel[(size_t)i * (size_t)nr + (size_t)j] = row[i];
         }
-        dst += nr;
-        for (int i = 0; i < ci; i++) {
-            for (int j = 0; j < nr; j++) {
-                int o = o0 + j;
-                dst[j] = o < co ? w[(size_t)o * (size_t)ci + (size_t)i] : 0.0f;
-            }
-            dst += nr;
-        }
+        for (int j = real; j < nr; j++)
+            for (int i = 0; i < ci; i++)
+                panel[(size_t)i * (size_t)nr + (size_t)j] = 0.0f;
+        dst = panel + (size_t)ci * (size_t)nr;
     }
 }
 
