@@ -14,7 +14,7 @@
  * wasm 16 v128 without FMA (4x2 = 8, leaving room for the product temps;
  * 6x8 measured slower under V8). Pixel remainders use exact 4/2/1-row
  * tiles rather than padding, so 7x7 maps and 1-pixel SE layers waste no
- * FMAs on phantom rows.
+ * FMAs on phantom rows; one pixel (FC, SE) runs a matrix-vector product.
  */
 #include "kernels/simd_internal.h"
 
@@ -250,6 +250,8 @@ DEFINE_GEMM(PW_MR, PW_NR_HALF, 1)
 DEFINE_GEMM(4, PW_NR, 2)
 DEFINE_GEMM(4, PW_NR_HALF, 1)
 #endif
+DEFINE_GEMM(3, PW_NR, 2)
+DEFINE_GEMM(3, PW_NR_HALF, 1)
 DEFINE_GEMM(2, PW_NR, 2)
 DEFINE_GEMM(2, PW_NR_HALF, 1)
 DEFINE_GEMM(1, PW_NR, 2)
@@ -269,15 +271,22 @@ static void gemm_panel(const float *in, int p0, int p1, int ci, const float *pan
 #else
     const gemm_fn f_4 = f_mr;
 #endif
+    const gemm_fn f_3 = full ? GEMM_NAME(3, PW_NR) : GEMM_NAME(3, PW_NR_HALF);
     const gemm_fn f_2 = full ? GEMM_NAME(2, PW_NR) : GEMM_NAME(2, PW_NR_HALF);
     const gemm_fn f_1 = full ? GEMM_NAME(1, PW_NR) : GEMM_NAME(1, PW_NR_HALF);
     int p = p0;
     while (p < p1) {
         int rem = p1 - p, rows;
         gemm_fn f;
-        if (rem >= PW_MR) {
+        /* A 1-row tile is latency-bound (one dependent chain per vector)
+         * and costs about as much as a full one, so remainders avoid it:
+         * 5 = 3 + 2, 9 = 4 + 3 + 2 (4-row tiles), 7 = 4 + 3. */
+        if (rem == PW_MR || rem >= PW_MR + 2) {
             f = f_mr;
             rows = PW_MR;
+        } else if (rem == 5 || rem == 3) {
+            f = f_3;
+            rows = 3;
         } else if (rem >= 4) {
             f = f_4;
             rows = 4;
@@ -302,10 +311,81 @@ static void gemm_panel(const float *in, int p0, int p1, int ci, const float *pan
 #define PW_CHUNK_BYTES (32 * 1024)
 #endif
 
+/* One pixel (the classifier FC, SE layers): a matrix-vector product that
+ * streams each panel once. Four independent accumulator sets over k break
+ * the add dependency chain that bounds a 1-row tile (mul + add latency in
+ * wasm, FMA latency elsewhere). */
+VEC_INLINE void matvec_panel(int nv, int ci, const float *x, const float *w, int nc,
+                             const vact *act, const float *res, float *out)
+{
+    vfloat s0a = vf_load(w), s0b = nv > 1 ? vf_load(w + VEC_W) : s0a;
+    vfloat s1a = vf_zero(), s1b = vf_zero(), s2a = vf_zero(), s2b = vf_zero();
+    vfloat s3a = vf_zero(), s3b = vf_zero();
+    const int ld = nv * VEC_W;
+    w += ld;
+    int k = 0;
+    for (; k + 4 <= ci; k += 4, w += 4 * ld) {
+        const vfloat x0 = vf_splat(x[k]), x1 = vf_splat(x[k + 1]);
+        const vfloat x2 = vf_splat(x[k + 2]), x3 = vf_splat(x[k + 3]);
+        s0a = vf_fma(x0, vf_load(w), s0a);
+        s1a = vf_fma(x1, vf_load(w + ld), s1a);
+        s2a = vf_fma(x2, vf_load(w + 2 * ld), s2a);
+        s3a = vf_fma(x3, vf_load(w + 3 * ld), s3a);
+        if (nv > 1) {
+            s0b = vf_fma(x0, vf_load(w + VEC_W), s0b);
+            s1b = vf_fma(x1, vf_load(w + ld + VEC_W), s1b);
+            s2b = vf_fma(x2, vf_load(w + 2 * ld + VEC_W), s2b);
+            s3b = vf_fma(x3, vf_load(w + 3 * ld + VEC_W), s3b);
+        }
+    }
+    for (; k < ci; k++, w += ld) {
+        const vfloat x0 = vf_splat(x[k]);
+        s0a = vf_fma(x0, vf_load(w), s0a);
+        if (nv > 1)
+            s0b = vf_fma(x0, vf_load(w + VEC_W), s0b);
+    }
+    vfloat ya = vf_add(vf_add(s0a, s1a), vf_add(s2a, s3a));
+    vfloat yb = nv > 1 ? vf_add(vf_add(s0b, s1b), vf_add(s2b, s3b)) : ya;
+    const int late = act->kind != ACT_NONE && act->kind != ACT_RELU && act->kind != ACT_CLIP;
+    if (act->kind == ACT_RELU) {
+        ya = vf_max(ya, vf_zero());
+        yb = vf_max(yb, vf_zero());
+    } else if (act->kind == ACT_CLIP) {
+        ya = vf_min(vf_max(ya, act->a), act->b);
+        yb = vf_min(vf_max(yb, act->a), act->b);
+    }
+    store_row(nv, nc, ya, yb, late ? NULL : res, out);
+    if (late)
+        epilogue_late(act, 1, nc, nc, res, out);
+}
+
+static void matvec_full(int ci, const float *x, const float *w, int nc, const vact *act,
+                        const float *res, float *out)
+{
+    matvec_panel(2, ci, x, w, nc, act, res, out);
+}
+
+static void matvec_half(int ci, const float *x, const float *w, int nc, const vact *act,
+                        const float *res, float *out)
+{
+    matvec_panel(1, ci, x, w, nc, act, res, out);
+}
+
 void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, int co,
                       mnas_act act, const float *residual, float *out)
 {
     const vact va = vact_make(act);
+    if (pixels == 1) {
+        const float *panel = packed;
+        for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {
+            int nr = panel_width(co, o0);
+            int nc = co - o0 < nr ? co - o0 : nr;
+            (nr == PW_NR ? matvec_full : matvec_half)(ci, in, panel, nc, &va,
+                                                      residual ? residual + o0 : NULL, out + o0);
+            panel += (size_t)nr * (size_t)(ci + 1);
+        }
+        return;
+    }
     int chunk = (int)(PW_CHUNK_BYTES / (sizeof(float) * (size_t)(ci > 0 ? ci : 1))) / PW_MR * PW_MR;
     if (chunk < PW_MR)
         chunk = PW_MR;

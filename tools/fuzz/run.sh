@@ -28,9 +28,10 @@ TARGETS=("$@")
 command -v "$CC_FUZZ" >/dev/null || { echo "fuzz: $CC_FUZZ not found (install clang and libclang-rt-dev)" >&2; exit 1; }
 
 echo "fuzz: building $BUILD (clang, libFuzzer + ASan + UBSan)"
+mkdir -p "$BUILD"
 cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$CC_FUZZ" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMNAS_FUZZ=ON \
-    -DMNAS_BUILD_TESTS=OFF -DMNAS_BUILD_CLI=OFF >"$BUILD.configure.log" 2>&1 ||
-    { cat "$BUILD.configure.log" >&2; exit 1; }
+    -DMNAS_BUILD_TESTS=OFF -DMNAS_BUILD_CLI=OFF >"$BUILD/configure.log" 2>&1 ||
+    { cat "$BUILD/configure.log" >&2; exit 1; }
 MAKEFLAGS= MFLAGS= cmake --build "$BUILD" -j "$JOBS" >/dev/null
 
 "$BUILD/fuzz_make_seeds" "$BUILD/seeds" >/dev/null
