@@ -330,9 +330,12 @@ export class MnasNet {
       const img = this.#draw(source);
       ({ data, width, height } = img);
     }
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 ||
-        width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
-      throw new MnasNetError('E_INPUT', `classify: image size ${width}x${height}; each side must be an integer 1..${MAX_IMAGE_SIDE}`);
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw new MnasNetError('E_INPUT', `classify: image size ${width}x${height}; each side must be a positive integer`);
+    }
+    if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+      // the same documented limit the C core enforces (MNAS_E_LIMIT)
+      throw new MnasNetError('E_LIMIT', `classify: image size ${width}x${height}; the limit is ${MAX_IMAGE_SIDE} pixels a side`);
     }
     if (isArrayBuffer(data)) data = new Uint8Array(data);
     const k = kind(data);
