@@ -35,7 +35,7 @@ typedef struct {
 
 static const char *node_name(const graph_node *n)
 {
-    return n->name && n->name[0] ? n->name : (n->n_out > 0 ? "?" : "?");
+    return n->name && n->name[0] ? n->name : "?";
 }
 
 #define NODE_FAIL(L, n, st, fmt, ...)                                              \
@@ -411,8 +411,8 @@ static mnas_status lower_conv(lowering *L, int ni)
     const size_t per_out = (size_t)cig * kh * kw;
     /* Weights are packed straight from the initializer; only a following
      * BatchNormalization needs a private copy to fold into. */
-    const int bn_next = sole_consumer(L, n->out[0]) >= 0 &&
-                        is_op(&L->g->nodes[sole_consumer(L, n->out[0])], "BatchNormalization");
+    const int next = sole_consumer(L, n->out[0]);
+    const int bn_next = next >= 0 && is_op(&L->g->nodes[next], "BatchNormalization");
     float *wcopy = NULL, *bias = NULL;
     if (bn_next) {
         wcopy = malloc(W->count * sizeof(float));
