@@ -186,7 +186,7 @@ mnas_status mnas_load(mnas_model *m, const void *onnx, size_t len, const mnas_op
         return mnas_fail(&m->err, MNAS_E_LIMIT, "model is %zu bytes; the limit is %zu", len,
                          (size_t)MNAS_MAX_MODEL_BYTES);
     graph g;
-    mnas_status st = graph_from_onnx(onnx, len, &g, &m->err);
+    mnas_status st = graph_from_onnx_view(onnx, len, &g, &m->err);
     if (st)
         return st;
     const mnas_kernels *k = opt && opt->reference_kernels ? &mnas_kernels_ref : mnas_kernels_best();

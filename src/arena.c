@@ -146,7 +146,10 @@ mnas_status plan_arena(plan *p, mnas_err *err)
         return st;
     /* slack so vector tails may over-read the last tensor harmlessly */
     p->arena_floats = high + 16;
-    p->arena = calloc(p->arena_floats, sizeof(float));
+    /* not cleared: every step writes its output before anything reads it,
+     * and leaving the pages untouched keeps a model load from faulting in
+     * megabytes it does not need yet */
+    p->arena = malloc(p->arena_floats * sizeof(float));
     if (!p->arena)
         return mnas_fail(err, MNAS_E_NOMEM, "out of memory for a %zu-byte arena", p->arena_floats * sizeof(float));
     /* 64-byte alignment matters for speed, not correctness; calloc gives 16 */

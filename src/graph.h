@@ -33,6 +33,11 @@ typedef struct {
     float *f;
     int64_t *i;
     size_t count;
+    /* graph_from_onnx_view leaves large fp32/fp16 initializers undecoded:
+     * f is NULL and raw points at their little-endian bytes inside the
+     * model buffer (any alignment), valid while that buffer lives. Read
+     * them with graph_value_floats. */
+    const uint8_t *raw;
 } graph_value;
 
 typedef enum {
@@ -103,7 +108,23 @@ typedef struct {
 /* Parse ONNX ModelProto bytes. On failure returns a status and writes a
  * message naming the byte offset / node / tensor at fault into err. */
 mnas_status graph_from_onnx(const uint8_t *buf, size_t len, graph *g, mnas_err *err);
+/* The same, but float initializers of at least GRAPH_VIEW_MIN_ELEMS stored
+ * as raw fp32/fp16 bytes are not decoded (see graph_value.raw): loading
+ * then converts each weight once, straight into its packed place, instead
+ * of first into a temporary fp32 copy of the whole model. */
+#define GRAPH_VIEW_MIN_ELEMS 4096
+mnas_status graph_from_onnx_view(const uint8_t *buf, size_t len, graph *g, mnas_err *err);
 void graph_free(graph *g);
+
+/* A float constant: decoded (f) or left in the file (raw). */
+static inline int graph_value_is_float(const graph_value *v)
+{
+    return v->f != NULL || v->raw != NULL;
+}
+/* Elements [start, start + n) of a float constant as fp32. */
+void graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst);
+/* n little-endian IEEE halves (any alignment) to floats. */
+void graph_halves_to_floats(const uint8_t *p, size_t n, float *out);
 
 int graph_find_value(const graph *g, const char *name);
 const graph_attr *graph_node_attr(const graph_node *n, const char *name);

@@ -12,6 +12,7 @@
 
 #include "graph.h"
 #include "lower_internal.h"
+#include "weight_rows.h"
 
 /* What lowering knows about a graph value. */
 enum { V_UNSET = 0, V_CONST, V_ACT };
@@ -290,29 +291,40 @@ static mnas_status conv_geometry(lowering *L, const graph_node *n, int h, int w,
     return MNAS_OK;
 }
 
-/* Fold a BatchNormalization consuming the conv output into weights/bias. */
-static mnas_status fold_bn(lowering *L, const graph_node *bn, float *w, float *bias, int co, size_t per_out)
+/* Fold a BatchNormalization consuming the conv output: scale[o] multiplies
+ * output channel o's weights (applied while they are packed); bias becomes
+ * the BN of the old bias. */
+static mnas_status fold_bn(lowering *L, const graph_node *bn, float *scale, float *bias, int co)
 {
     const graph_value *sc = const_input(L, bn, 1), *b = const_input(L, bn, 2), *mean = const_input(L, bn, 3),
                       *var = const_input(L, bn, 4);
-    if (!sc || !b || !mean || !var || !sc->f || !b->f || !mean->f || !var->f)
+    if (!sc || !b || !mean || !var || !graph_value_is_float(sc) || !graph_value_is_float(b) ||
+        !graph_value_is_float(mean) || !graph_value_is_float(var))
         return NODE_FAIL(L, bn, MNAS_E_UNSUPPORTED, "%s", "scale, B, mean and var must be initializers");
     if ((int64_t)sc->count != co || (int64_t)b->count != co || (int64_t)mean->count != co ||
         (int64_t)var->count != co)
         return NODE_FAIL(L, bn, MNAS_E_MODEL, "parameters must have %d elements, as the conv has outputs", co);
+    float *prm = malloc((size_t)co * 3 * sizeof(float));
+    if (!prm)
+        return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory folding BatchNormalization '%s'", bn->name);
+    float *bb = prm, *mm = prm + co, *vv = prm + 2 * (size_t)co;
+    graph_value_floats(sc, 0, (size_t)co, scale);
+    graph_value_floats(b, 0, (size_t)co, bb);
+    graph_value_floats(mean, 0, (size_t)co, mm);
+    graph_value_floats(var, 0, (size_t)co, vv);
     const float eps = attr_float(bn, "epsilon", 1e-5f);
     for (int o = 0; o < co; o++) {
-        const float s = sc->f[o] / sqrtf(var->f[o] + eps);
-        for (size_t i = 0; i < per_out; i++)
-            w[(size_t)o * per_out + i] *= s;
-        bias[o] = (bias[o] - mean->f[o]) * s + b->f[o];
+        const float s = scale[o] / sqrtf(vv[o] + eps);
+        scale[o] = s;
+        bias[o] = (bias[o] - mm[o]) * s + bb[o];
     }
+    free(prm);
     return MNAS_OK;
 }
 
 /* After a conv-like step's raw output value `out`: fuse BN (convs only),
  * then an activation, then a residual Add. Updates the final value id. */
-static mnas_status fuse_epilogue(lowering *L, int *out, float *w, float *bias, int co, size_t per_out,
+static mnas_status fuse_epilogue(lowering *L, int *out, float *scale, float *bias, int co,
                                  int allow_residual, mnas_act *act, int *residual)
 {
     mnas_status st;
@@ -320,9 +332,9 @@ static mnas_status fuse_epilogue(lowering *L, int *out, float *w, float *bias, i
     act->kind = ACT_NONE;
     act->a = act->b = 0.0f;
     *residual = -1;
-    if (w && (ci = sole_consumer(L, *out)) >= 0 && is_op(&L->g->nodes[ci], "BatchNormalization") &&
+    if (scale && (ci = sole_consumer(L, *out)) >= 0 && is_op(&L->g->nodes[ci], "BatchNormalization") &&
         L->g->nodes[ci].n_out >= 1) {
-        if ((st = fold_bn(L, &L->g->nodes[ci], w, bias, co, per_out)))
+        if ((st = fold_bn(L, &L->g->nodes[ci], scale, bias, co)))
             return st;
         L->done[ci] = 1;
         *out = L->g->nodes[ci].out[0];
@@ -366,6 +378,26 @@ static void step_init(plan_step *s, int kind)
     s->se_index = -1;
 }
 
+/* A 1x1 conv's or FC's weights and bias into the blob, in the kernels' layout. */
+static mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_rows *rows, const float *bias, int ci,
+                           int co, plan_step *s)
+{
+    const mnas_kernels *k = L->p->k;
+    mnas_status st = plan_reserve_weights(L->p, k->pw_bias_floats(co), &s->b_off, L->err);
+    if (!st)
+        st = plan_reserve_weights(L->p, k->pw_packed_floats(ci, co), &s->w_off, L->err);
+    if (st)
+        return st;
+    /* ci * min(co, MNAS_PACK_ROWS) <= the tensor's element count (< 2^28) */
+    const size_t nrows = co < MNAS_PACK_ROWS ? (size_t)co : MNAS_PACK_ROWS;
+    float *scratch = malloc((nrows * (size_t)ci + 1) * sizeof(float));
+    if (!scratch)
+        return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", W->name);
+    k->pw_pack(rows, bias, ci, co, L->p->weights + s->w_off, L->p->weights + s->b_off, scratch);
+    free(scratch);
+    return MNAS_OK;
+}
+
 static mnas_status lower_conv(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
@@ -374,9 +406,9 @@ static mnas_status lower_conv(lowering *L, int ni)
     const graph_value *B = n->n_in > 2 && n->in[2] >= 0 ? const_input(L, n, 2) : NULL;
     if (x < 0 || L->v[x].rank != 4)
         return NODE_FAIL(L, n, MNAS_E_MODEL, "input '%s' must be a 4-D activation", input_name(L, n, 0));
-    if (!W || !W->f || W->ndim != 4)
+    if (!W || !graph_value_is_float(W) || W->ndim != 4)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "weights must be a 4-D float initializer");
-    if (n->n_in > 2 && n->in[2] >= 0 && (!B || !B->f))
+    if (n->n_in > 2 && n->in[2] >= 0 && (!B || !graph_value_is_float(B)))
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "bias must be a float initializer");
     const plan_tensor *xt = &L->p->tensors[L->v[x].tensor];
     const int h = xt->h, w = xt->w, c = xt->c;
@@ -409,32 +441,28 @@ static mnas_status lower_conv(lowering *L, int ni)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "depthwise with unequal strides");
 
     const size_t per_out = (size_t)cig * kh * kw;
-    /* Weights are packed straight from the initializer; only a following
-     * BatchNormalization needs a private copy to fold into. */
+    /* Weights go from the initializer straight into their packed place; a
+     * following BatchNormalization is folded in as a per-channel scale. */
     const int next = sole_consumer(L, n->out[0]);
     const int bn_next = next >= 0 && is_op(&L->g->nodes[next], "BatchNormalization");
-    float *wcopy = NULL, *bias = NULL;
-    if (bn_next) {
-        wcopy = malloc(W->count * sizeof(float));
-        bias = calloc((size_t)co, sizeof(float));
-        if (!wcopy || !bias) {
-            free(wcopy);
-            free(bias);
-            return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory folding BatchNormalization into '%s'", W->name);
-        }
-        memcpy(wcopy, W->f, W->count * sizeof(float));
-        if (B)
-            memcpy(bias, B->f, (size_t)co * sizeof(float));
+    float *bias = calloc((size_t)co, sizeof(float));
+    float *scale = bn_next ? malloc((size_t)co * sizeof(float)) : NULL;
+    if (!bias || (bn_next && !scale)) {
+        free(bias);
+        free(scale);
+        return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory for the bias of '%s'", W->name);
     }
-    const float *wsrc = bn_next ? wcopy : W->f;
-    const float *bsrc = bn_next ? bias : B ? B->f : NULL;
+    for (int o = 0; bn_next && o < co; o++)
+        scale[o] = 1.0f; /* until a fold sets it */
+    if (B)
+        graph_value_floats(B, 0, (size_t)co, bias);
 
     plan_step s;
     const int pointwise = !depthwise && kh == 1 && kw == 1 && cg.stride_h == 1 && cg.stride_w == 1 &&
                           !cg.pads[0] && !cg.pads[1] && !cg.pads[2] && !cg.pads[3];
     step_init(&s, depthwise ? STEP_DW : pointwise ? STEP_PW : STEP_CONV);
     int out = n->out[0];
-    st = fuse_epilogue(L, &out, wcopy, bias, co, per_out, !depthwise, &s.act, &s.residual);
+    st = fuse_epilogue(L, &out, scale, bias, co, !depthwise, &s.act, &s.residual);
     if (!st && s.residual >= 0) {
         const plan_tensor *rt = &L->p->tensors[L->v[s.residual].tensor];
         if (rt->h != out_h || rt->w != out_w || rt->c != co || L->v[s.residual].rank != 4)
@@ -444,39 +472,45 @@ static mnas_status lower_conv(lowering *L, int ni)
             s.residual = L->v[s.residual].tensor;
     }
     const mnas_kernels *k = L->p->k;
-    size_t off = 0;
+    weight_rows wr;
+    const mnas_rows *rows = weight_rows_init(&wr, W, co, per_out, 0, bn_next ? scale : NULL, 1.0f);
     if (!st) {
         s.in = L->v[x].tensor;
         mnas_snprintf(s.wname, sizeof s.wname, "%s", W->name);
         s.params = (int64_t)W->count + co;
-        if (depthwise) {
-            s.dw = (dw_params){.in_h = h, .in_w = w, .c = c, .k = kh, .stride = cg.stride_h,
-                               .pad_t = cg.pads[0], .pad_l = cg.pads[1], .out_h = out_h, .out_w = out_w,
-                               .act = s.act};
-            s.macs = (int64_t)out_h * out_w * c * kh * kw;
-            st = plan_reserve_weights(L->p, k->dw_packed_floats(c, kh), &off, L->err);
-            if (!st)
-                k->dw_pack(wsrc, bsrc, c, kh, L->p->weights + off);
-        } else if (pointwise) {
+        if (pointwise) {
             s.pixels = h * w;
             s.ci = c;
             s.co = co;
             s.macs = (int64_t)h * w * c * co;
-            st = plan_reserve_weights(L->p, k->pw_packed_floats(c, co), &off, L->err);
-            if (!st)
-                k->pw_pack(wsrc, bsrc, c, co, L->p->weights + off);
+            st = pack_pw(L, W, rows, bias, c, co, &s);
         } else {
-            s.conv = (conv_params){.in_h = h, .in_w = w, .ci = c, .co = co, .kh = kh, .kw = kw,
-                                   .stride_h = cg.stride_h, .stride_w = cg.stride_w, .pad_t = cg.pads[0],
-                                   .pad_l = cg.pads[1], .out_h = out_h, .out_w = out_w, .act = s.act};
-            s.macs = (int64_t)out_h * out_w * co * c * kh * kw;
-            st = plan_reserve_weights(L->p, k->conv_packed_floats(c, co, kh, kw), &off, L->err);
-            if (!st)
-                k->conv_pack(wsrc, bsrc, c, co, kh, kw, L->p->weights + off);
+            float *wf = malloc(W->count * sizeof(float));
+            if (!wf)
+                st = mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", W->name);
+            else
+                rows->read(rows, 0, co, wf);
+            if (!st && depthwise) {
+                s.dw = (dw_params){.in_h = h, .in_w = w, .c = c, .k = kh, .stride = cg.stride_h,
+                                   .pad_t = cg.pads[0], .pad_l = cg.pads[1], .out_h = out_h, .out_w = out_w,
+                                   .act = s.act};
+                s.macs = (int64_t)out_h * out_w * c * kh * kw;
+                st = plan_reserve_weights(L->p, k->dw_packed_floats(c, kh), &s.w_off, L->err);
+                if (!st)
+                    k->dw_pack(wf, bias, c, kh, L->p->weights + s.w_off);
+            } else if (!st) {
+                s.conv = (conv_params){.in_h = h, .in_w = w, .ci = c, .co = co, .kh = kh, .kw = kw,
+                                       .stride_h = cg.stride_h, .stride_w = cg.stride_w, .pad_t = cg.pads[0],
+                                       .pad_l = cg.pads[1], .out_h = out_h, .out_w = out_w, .act = s.act};
+                s.macs = (int64_t)out_h * out_w * co * c * kh * kw;
+                st = plan_reserve_weights(L->p, k->conv_packed_floats(c, co, kh, kw), &s.w_off, L->err);
+                if (!st)
+                    k->conv_pack(wf, bias, c, co, kh, kw, L->p->weights + s.w_off);
+            }
+            free(wf);
         }
-        s.w_off = off;
     }
-    free(wcopy);
+    free(scale);
     free(bias);
     if (st)
         return st;
@@ -497,7 +531,7 @@ static mnas_status lower_fc(lowering *L, int ni)
     if (xt->h != 1 || xt->w != 1)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be (1, C), got spatial %dx%d",
                          value_name(L, x), xt->h, xt->w);
-    if (!Bv || !Bv->f || Bv->ndim != 2)
+    if (!Bv || !graph_value_is_float(Bv) || Bv->ndim != 2)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "input B must be a 2-D float initializer");
     const int trans_b = gemm ? (int)attr_int(n, "transB", 0) : 0;
     if (gemm && attr_int(n, "transA", 0))
@@ -510,22 +544,15 @@ static mnas_status lower_fc(lowering *L, int ni)
         return NODE_FAIL(L, n, MNAS_E_MODEL, "weights '%s' are %lldx%lld but the input has %d features", Bv->name,
                          (long long)Bv->dims[0], (long long)Bv->dims[1], xt->c);
     const int ci = xt->c, co = (int)ndim;
-    float *wt = malloc((size_t)ci * co * sizeof(float));
     float *bias = calloc((size_t)co, sizeof(float));
-    if (!wt || !bias) {
-        free(wt);
-        free(bias);
+    if (!bias)
         return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", Bv->name);
-    }
-    for (int o = 0; o < co; o++)
-        for (int i = 0; i < ci; i++)
-            wt[(size_t)o * ci + i] = alpha * (trans_b ? Bv->f[(size_t)o * ci + i] : Bv->f[(size_t)i * co + o]);
     mnas_status st = MNAS_OK;
     int out = n->out[0];
     const graph_value *C = NULL;
     if (gemm && n->n_in > 2 && n->in[2] >= 0) {
         C = const_input(L, n, 2);
-        if (!C || !C->f || ((int64_t)C->count != co && C->count != 1))
+        if (!C || !graph_value_is_float(C) || ((int64_t)C->count != co && C->count != 1))
             st = NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input C must be a float initializer of %d or 1 elements", co);
     } else if (!gemm) {
         /* MatMul + Add(bias) is how some exporters spell Gemm */
@@ -534,26 +561,25 @@ static mnas_status lower_fc(lowering *L, int ni)
             const graph_node *add = &L->g->nodes[ai];
             const int k = add->in[0] == out ? 1 : 0;
             const graph_value *cv = const_input(L, add, k);
-            if (cv && cv->f && (int64_t)cv->count == co) {
+            if (cv && graph_value_is_float(cv) && (int64_t)cv->count == co) {
                 C = cv;
                 L->done[ai] = 1;
                 out = add->out[0];
             }
         }
     }
-    if (!st && C)
-        for (int o = 0; o < co; o++)
-            bias[o] = beta * C->f[C->count == 1 ? 0 : o];
+    if (!st && C) {
+        graph_value_floats(C, 0, C->count, bias);
+        for (int o = co - 1; o >= 0; o--)
+            bias[o] = beta * bias[C->count == 1 ? 0 : o];
+    }
     plan_step s;
     step_init(&s, STEP_PW);
     if (!st)
-        st = fuse_epilogue(L, &out, NULL, NULL, co, 0, 0, &s.act, &s.residual);
-    size_t off = 0;
+        st = fuse_epilogue(L, &out, NULL, NULL, co, 0, &s.act, &s.residual);
+    weight_rows wr;
     if (!st)
-        st = plan_reserve_weights(L->p, L->p->k->pw_packed_floats(ci, co), &off, L->err);
-    if (!st)
-        L->p->k->pw_pack(wt, bias, ci, co, L->p->weights + off);
-    free(wt);
+        st = pack_pw(L, Bv, weight_rows_init(&wr, Bv, co, (size_t)ci, !trans_b, NULL, alpha), bias, ci, co, &s);
     free(bias);
     if (st)
         return st;
@@ -562,7 +588,6 @@ static mnas_status lower_fc(lowering *L, int ni)
     s.pixels = 1;
     s.ci = ci;
     s.co = co;
-    s.w_off = off;
     s.params = (int64_t)ci * co + co;
     s.macs = (int64_t)ci * co;
     return emit_step(L, n, &s, out, 1, 1, co, 2);
@@ -654,7 +679,7 @@ static mnas_status lower_binary(lowering *L, int ni)
         s.in = L->v[a].tensor;
         s.in2 = L->v[b].tensor;
         int out = n->out[0], res;
-        mnas_status st = fuse_epilogue(L, &out, NULL, NULL, 0, 0, 0, &s.act, &res);
+        mnas_status st = fuse_epilogue(L, &out, NULL, NULL, 0, 0, &s.act, &res);
         if (st)
             return st;
         return emit_step(L, n, &s, out, at->h, at->w, at->c, L->v[a].rank);

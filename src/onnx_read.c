@@ -27,6 +27,7 @@ typedef struct {
     int *producer;
     unsigned char *indexed;   /* 1 when the value is in g->name_index */
     int n_indexed;
+    int view;                 /* graph_from_onnx_view: keep large float data raw */
 } reader;
 
 /* ---- half precision ---------------------------------------------------- */
@@ -51,7 +52,7 @@ float graph_half_to_float(uint16_t h)
 
 /* graph_half_to_float over an array, written with a select instead of a
  * branch so compilers vectorize it: a packed model holds millions of halves. */
-static void halves_to_floats(const uint8_t *restrict p, size_t n, float *restrict out)
+void graph_halves_to_floats(const uint8_t *restrict p, size_t n, float *restrict out)
 {
     for (size_t k = 0; k < n; k++) {
         uint16_t h16;
@@ -404,7 +405,7 @@ static void store_raw(graph_value *v, const uint8_t *p)
         }
         break;
     case GRAPH_DT_FLOAT16:
-        halves_to_floats(p, n, v->f);
+        graph_halves_to_floats(p, n, v->f);
         break;
     case GRAPH_DT_DOUBLE:
         for (size_t k = 0; k < n; k++) {
@@ -599,6 +600,11 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
     v->count = (size_t)count;
     if (count == 0)
         return MNAS_OK;
+    if (r->view && has_raw && count >= GRAPH_VIEW_MIN_ELEMS &&
+        (v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16)) {
+        v->raw = raw;
+        return MNAS_OK;
+    }
     int is_float = v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16 || v->dtype == GRAPH_DT_DOUBLE;
     if (is_float)
         v->f = malloc(v->count * sizeof *v->f);
@@ -1447,7 +1453,7 @@ static mnas_status read_model(reader *r, const uint8_t *buf, size_t len)
     return read_graph(r, gc);
 }
 
-mnas_status graph_from_onnx(const uint8_t *buf, size_t len, graph *g, mnas_err *err)
+static mnas_status from_onnx(const uint8_t *buf, size_t len, int view, graph *g, mnas_err *err)
 {
     if (!g)
         return mnas_fail(err, MNAS_E_ARG, "graph_from_onnx: graph is NULL");
@@ -1460,12 +1466,41 @@ mnas_status graph_from_onnx(const uint8_t *buf, size_t len, graph *g, mnas_err *
     memset(&r, 0, sizeof r);
     r.g = g;
     r.err = err;
+    r.view = view;
     mnas_status st = read_model(&r, buf, len);
     free(r.producer);
     free(r.indexed);
     if (st)
         graph_free(g);
     return st;
+}
+
+mnas_status graph_from_onnx(const uint8_t *buf, size_t len, graph *g, mnas_err *err)
+{
+    return from_onnx(buf, len, 0, g, err);
+}
+
+mnas_status graph_from_onnx_view(const uint8_t *buf, size_t len, graph *g, mnas_err *err)
+{
+    return from_onnx(buf, len, 1, g, err);
+}
+
+void graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst)
+{
+    if (v->f) {
+        memcpy(dst, v->f + start, n * sizeof *dst);
+    } else if (v->dtype == GRAPH_DT_FLOAT16) {
+        graph_halves_to_floats(v->raw + 2 * start, n, dst);
+    } else {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        for (size_t k = 0; k < n; k++) {
+            uint32_t u = pb_le32(v->raw + 4 * (start + k));
+            memcpy(&dst[k], &u, 4);
+        }
+#else
+        memcpy(dst, v->raw + 4 * start, n * sizeof *dst);
+#endif
+    }
 }
 
 void graph_free(graph *g)

@@ -96,19 +96,21 @@ static size_t weights_bound(const graph *g, const mnas_kernels *k)
     for (int i = 0; i < g->n_values; i++) {
         const graph_value *v = &g->values[i];
         /* huge tensors are left to the growing path, whose checks fail them cleanly */
-        if (!v->is_const || !v->f || v->count > ((size_t)1 << 24))
+        if (!v->is_const || !graph_value_is_float(v) || v->count > ((size_t)1 << 24))
             continue;
         size_t b = 0;
         if (v->ndim == 4 && v->dims[2] <= 64 && v->dims[3] <= 64) {
             const int co = (int)v->dims[0], ci = (int)v->dims[1], kh = (int)v->dims[2], kw = (int)v->dims[3];
             const size_t c = k->conv_packed_floats(ci, co, kh, kw), d = k->dw_packed_floats(co, kh);
             b = c > d ? c : d;
-            if (kh == 1 && kw == 1 && k->pw_packed_floats(ci, co) > b)
-                b = k->pw_packed_floats(ci, co);
+            const size_t pw = k->pw_packed_floats(ci, co) + k->pw_bias_floats(co) + 16;
+            if (kh == 1 && kw == 1 && pw > b)
+                b = pw;
         } else if (v->ndim == 2) {
             const int a = (int)v->dims[0], c = (int)v->dims[1];
-            const size_t x = k->pw_packed_floats(a, c), y = k->pw_packed_floats(c, a);
-            b = x > y ? x : y;
+            const size_t x = k->pw_packed_floats(a, c) + k->pw_bias_floats(c);
+            const size_t y = k->pw_packed_floats(c, a) + k->pw_bias_floats(a);
+            b = (x > y ? x : y) + 16;
         } else {
             continue;
         }

@@ -48,8 +48,11 @@ typedef struct {
     dw_params dw;        /* STEP_DW */
     int pixels, ci, co;  /* STEP_PW / STEP_SE (co = reduced width for SE) */
     size_t w_off;        /* floats into the weight blob */
+    size_t b_off;        /* STEP_PW/SE: the bias block, floats into the blob */
+    const float *w_ext;  /* STEP_PW/SE: weights packed in place in the model buffer (else NULL) */
     /* STEP_SE: second FC and its gate activation; gate tensor id */
-    size_t w2_off;
+    size_t w2_off, b2_off;
+    const float *w2_ext;
     mnas_act act2;
     int gate;
     int se_index;

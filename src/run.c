@@ -17,19 +17,21 @@ static void run_step(const plan *p, const plan_step *s)
     const float *in = plan_data(p, s->in);
     float *out = plan_data(p, s->out);
     const float *res = s->residual >= 0 ? plan_data(p, s->residual) : NULL;
-    const float *w = p->weights + s->w_off;
+    const float *w = s->w_ext ? s->w_ext : p->weights + s->w_off;
+    const float *b = p->weights + s->b_off;
     const plan_tensor *ot = &p->tensors[s->out];
     const size_t n = (size_t)ot->h * ot->w * ot->c;
     switch (s->kind) {
     case STEP_CONV: k->conv_run(&s->conv, in, w, res, out); break;
-    case STEP_PW: k->pw_run(in, s->pixels, s->ci, w, s->co, s->act, res, out); break;
+    case STEP_PW: k->pw_run(in, s->pixels, s->ci, w, b, s->co, s->act, res, out); break;
     case STEP_DW: k->dw_run(&s->dw, in, w, out); break;
     case STEP_GAP: k->gap_run(in, s->pixels, s->ci, out); break;
     case STEP_SE: {
         float *pooled = plan_data(p, s->in2), *mid = plan_data(p, s->scratch), *gate = plan_data(p, s->gate);
         k->gap_run(in, s->pixels, s->ci, pooled);
-        k->pw_run(pooled, 1, s->ci, w, s->co, s->act, NULL, mid);
-        k->pw_run(mid, 1, s->co, p->weights + s->w2_off, s->ci, s->act2, NULL, gate);
+        const float *w2 = s->w2_ext ? s->w2_ext : p->weights + s->w2_off;
+        k->pw_run(pooled, 1, s->ci, w, b, s->co, s->act, NULL, mid);
+        k->pw_run(mid, 1, s->co, w2, p->weights + s->b2_off, s->ci, s->act2, NULL, gate);
         k->scale_ch_run(in, s->pixels, s->ci, gate, out);
         break;
     }

@@ -85,8 +85,12 @@ mnas_status plan_fuse_se(const graph *g, plan *p, mnas_err *err)
         s->ci = x->c;
         s->co = fc1->co;
         s->w_off = fc1->w_off;
+        s->b_off = fc1->b_off;
+        s->w_ext = fc1->w_ext;
         s->act = fc1->act;
         s->w2_off = fc2->w_off;
+        s->b2_off = fc2->b_off;
+        s->w2_ext = fc2->w_ext;
         s->act2 = fc2->act;
         s->params = fc1->params + fc2->params;
         s->macs = fc1->macs + fc2->macs;

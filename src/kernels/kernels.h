@@ -43,14 +43,35 @@ typedef struct {
     mnas_act act;
 } conv_params;
 
+/* Where pw_pack reads its weights: read(r, o0, n, dst) stores rows
+ * o0 .. o0+n-1 of the [co][ci] weight matrix as fp32, row-major, in dst.
+ * Lowering reads them straight from the model file (fp32 or fp16, with a
+ * BatchNormalization scale applied), so no fp32 copy of a whole tensor is
+ * made while a model loads. */
+typedef struct mnas_rows {
+    void (*read)(const struct mnas_rows *r, int o0, int n, float *dst);
+} mnas_rows;
+
+/* pw_pack reads at most this many rows at once: its scratch holds
+ * min(co, MNAS_PACK_ROWS) * ci floats. */
+#define MNAS_PACK_ROWS 32
+
 typedef struct mnas_kernels {
     const char *name;
 
     /* 1x1 convolution / GEMM: out[p][o] = act(sum_i in[p][i] * w[o][i] + bias[o]) (+ residual[p][o]).
-     * w is [co][ci] (ONNX OIHW with 1x1 spatial); bias may be NULL; residual may be NULL. */
+     * w is [co][ci] (ONNX OIHW with 1x1 spatial); bias may be NULL; residual may be NULL.
+     * Packed weights (pw_packed_floats) and bias (pw_bias_floats) are separate blocks.
+     * pw_pack_in_place: pack stores the packed rows [o0, o0 + n) only in
+     * w_dst[o0 * ci .. (o0 + n) * ci), after reading those rows; so when
+     * pw_packed_floats(ci, co) == ci * co, w_dst may be the fp32 rows' own
+     * storage and the weights are packed where the model file holds them. */
     size_t (*pw_packed_floats)(int ci, int co);
-    void (*pw_pack)(const float *w, const float *bias, int ci, int co, float *dst);
-    void (*pw_run)(const float *in, int pixels, int ci, const float *packed, int co,
+    size_t (*pw_bias_floats)(int co);
+    int pw_pack_in_place;
+    void (*pw_pack)(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
+                    float *scratch);
+    void (*pw_run)(const float *in, int pixels, int ci, const float *w, const float *bias, int co,
                    mnas_act act, const float *residual, float *out);
 
     /* Depthwise: w is [c][k][k] (ONNX [c][1][k][k]); bias may be NULL. */
@@ -77,6 +98,18 @@ typedef struct mnas_kernels {
 extern const mnas_kernels mnas_kernels_ref;
 /* The best kernels compiled into this build (the reference when no SIMD). */
 const mnas_kernels *mnas_kernels_best(void);
+
+/* mnas_rows over a dense [rows][row_len] fp32 array. */
+typedef struct {
+    mnas_rows base;
+    const float *w;
+    size_t row_len;
+} mnas_dense_rows;
+const mnas_rows *mnas_dense_rows_init(mnas_dense_rows *r, const float *w, size_t row_len);
+
+/* pw_pack from a dense [co][ci] array (tests and tools); 0 when out of memory. */
+int mnas_pw_pack_dense(const mnas_kernels *k, const float *w, const float *bias, int ci, int co,
+                       float *w_dst, float *b_dst);
 
 /* Scalar activation, shared by every implementation's tail handling. */
 float mnas_act_apply(mnas_act act, float x);

@@ -1,7 +1,8 @@
 /* Scalar reference kernels: the plainest correct loops, kept as the oracle
  * the SIMD kernels are tested against and as the `scalar` build's engine.
  * Packed layouts here are simply [in][out] order so the inner loop runs
- * over contiguous output channels, bias last. */
+ * over contiguous output channels; 1x1 bias is its own block, the
+ * others' bias comes last. */
 #include <math.h>
 #include <string.h>
 
@@ -29,22 +30,31 @@ float mnas_act_apply(mnas_act act, float x)
 
 static size_t ref_pw_packed_floats(int ci, int co)
 {
-    return (size_t)ci * (size_t)co + (size_t)co;
+    return (size_t)ci * (size_t)co;
 }
 
-static void ref_pw_pack(const float *w, const float *bias, int ci, int co, float *dst)
+static size_t ref_pw_bias_floats(int co)
 {
-    for (int o = 0; o < co; o++)
-        for (int i = 0; i < ci; i++)
-            dst[(size_t)i * co + o] = w[(size_t)o * ci + i];
-    for (int o = 0; o < co; o++)
-        dst[(size_t)ci * co + o] = bias ? bias[o] : 0.0f;
+    return (size_t)co;
 }
 
-static void ref_pw_run(const float *in, int pixels, int ci, const float *packed, int co,
+static void ref_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
+                        float *scratch)
+{
+    for (int o0 = 0; o0 < co; o0 += MNAS_PACK_ROWS) {
+        const int n = co - o0 < MNAS_PACK_ROWS ? co - o0 : MNAS_PACK_ROWS;
+        w->read(w, o0, n, scratch);
+        for (int o = 0; o < n; o++)
+            for (int i = 0; i < ci; i++)
+                w_dst[(size_t)i * co + o0 + o] = scratch[(size_t)o * ci + i];
+    }
+    for (int o = 0; o < co; o++)
+        b_dst[o] = bias ? bias[o] : 0.0f;
+}
+
+static void ref_pw_run(const float *in, int pixels, int ci, const float *w, const float *bias, int co,
                        mnas_act act, const float *residual, float *out)
 {
-    const float *bias = packed + (size_t)ci * co;
     for (int p = 0; p < pixels; p++) {
         const float *x = in + (size_t)p * ci;
         float *y = out + (size_t)p * co;
@@ -52,7 +62,7 @@ static void ref_pw_run(const float *in, int pixels, int ci, const float *packed,
             y[o] = bias[o];
         for (int i = 0; i < ci; i++) {
             const float xi = x[i];
-            const float *wr = packed + (size_t)i * co;
+            const float *wr = w + (size_t)i * co;
             for (int o = 0; o < co; o++)
                 y[o] += xi * wr[o];
         }
@@ -199,6 +209,8 @@ static void ref_mul_run(const float *a, const float *b, size_t n, float *out)
 const mnas_kernels mnas_kernels_ref = {
     .name = "scalar",
     .pw_packed_floats = ref_pw_packed_floats,
+    .pw_bias_floats = ref_pw_bias_floats,
+    .pw_pack_in_place = 0, /* a whole-matrix transpose */
     .pw_pack = ref_pw_pack,
     .pw_run = ref_pw_run,
     .dw_packed_floats = ref_dw_packed_floats,

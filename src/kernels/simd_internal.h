@@ -68,8 +68,10 @@ VEC_INLINE void vact_apply_n(const vact *act, vfloat *v, int n)
 extern const mnas_kernels mnas_kernels_simd;
 
 size_t mnas_simd_pw_packed_floats(int ci, int co);
-void mnas_simd_pw_pack(const float *w, const float *bias, int ci, int co, float *dst);
-void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, int co,
+size_t mnas_simd_pw_bias_floats(int co);
+void mnas_simd_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
+                       float *scratch);
+void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, const float *bias, int co,
                       mnas_act act, const float *residual, float *out);
 
 size_t mnas_simd_dw_packed_floats(int c, int k);

@@ -1,11 +1,13 @@
 /* 1x1 convolution as a GEMM: out[pixels][co] = in[pixels][ci] x W^T.
  *
  * Weights are packed into column panels of PW_NR output channels (two
- * vectors). Each panel starts with its bias, then holds for every input
- * channel the PW_NR weights contiguously, zero-padded past co, so the
- * micro-kernel streams one panel linearly. When the last panel would hold
- * at most one vector of real channels it is packed one vector wide instead,
- * which halves the wasted FMAs for co = 24, 40, 112 ... on wide ISAs.
+ * vectors): for every input channel the PW_NR weights contiguously,
+ * zero-padded past co, so the micro-kernel streams one panel linearly.
+ * The bias is a separate block, padded the same way. When the last panel
+ * would hold at most one vector of real channels it is packed one vector
+ * wide instead, which halves the wasted FMAs for co = 24, 40, 112 ... on
+ * wide ISAs. Without padding a panel is exactly its rows' size, so packing
+ * can run in place over fp32 rows (pw_pack_in_place).
  *
  * The micro-kernel keeps a PW_MR x PW_NR tile of outputs in registers and
  * per input channel does one broadcast per row and one load per vector.
@@ -49,34 +51,60 @@ static int panel_width(int co, int o0)
     return co - o0 > PW_NR_HALF ? PW_NR : PW_NR_HALF;
 }
 
-size_t mnas_simd_pw_packed_floats(int ci, int co)
+size_t mnas_simd_pw_bias_floats(int co)
 {
     size_t total = 0;
     for (int o0 = 0; o0 < co; o0 += panel_width(co, o0))
-        total += (size_t)panel_width(co, o0) * (size_t)(ci + 1);
+        total += (size_t)panel_width(co, o0);
     return total;
 }
 
-void mnas_simd_pw_pack(const float *w, const float *bias, int ci, int co, float *dst)
+size_t mnas_simd_pw_packed_floats(int ci, int co)
 {
-    /* Walk the weights in their own row order (contiguous reads, writes
-     * strided by the panel width): this runs at every model load, in the
-     * browser's baseline tier too, where a transposing gather is slow. */
+    return mnas_simd_pw_bias_floats(co) * (size_t)ci;
+}
+
+/* real rows of ci weights (row-major) -> one panel of nr columns, zero past
+ * real. 4x4 blocks are transposed in registers. Out of line on purpose: a
+ * load calls it once per panel, so the browser's optimizing tier picks it
+ * up early instead of running the whole load in baseline code. */
+static __attribute__((noinline)) void pack_panel(const float *rows, int real, int nr, int ci, float *panel)
+{
+    const size_t ld = (size_t)ci, pn = (size_t)nr;
+    int j = 0;
+    for (; j + 4 <= real; j += 4) {
+        const float *r0 = rows + (size_t)j * ld;
+        int i = 0;
+        for (; i + 4 <= ci; i += 4) {
+            f32x4 a = f32x4_load(r0 + i), b = f32x4_load(r0 + ld + i);
+            f32x4 c = f32x4_load(r0 + 2 * ld + i), d = f32x4_load(r0 + 3 * ld + i);
+            f32x4_transpose(&a, &b, &c, &d);
+            float *q = panel + (size_t)i * pn + (size_t)j;
+            f32x4_store(q, a);
+            f32x4_store(q + pn, b);
+            f32x4_store(q + 2 * pn, c);
+            f32x4_store(q + 3 * pn, d);
+        }
+        for (; i < ci; i++)
+            for (int r = 0; r < 4; r++)
+                panel[(size_t)i * pn + (size_t)(j + r)] = r0[(size_t)r * ld + (size_t)i];
+    }
+    for (; j < nr; j++)
+        for (int i = 0; i < ci; i++)
+            panel[(size_t)i * pn + (size_t)j] = j < real ? rows[(size_t)j * ld + (size_t)i] : 0.0f;
+}
+
+void mnas_simd_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
+                       float *scratch)
+{
     for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {
         const int nr = panel_width(co, o0);
         const int real = co - o0 < nr ? co - o0 : nr;
         for (int j = 0; j < nr; j++)
-            dst[j] = j < real && bias ? bias[o0 + j] : 0.0f;
-        float *panel = dst + nr;
-        for (int j = 0; j < real; j++) {
-            const float *row = w + (size_t)(o0 + j) * (size_t)ci;
-            for (int i = 0; i < ci; i++)
-                panel[(size_t)i * (size_t)nr + (size_t)j] = row[i];
-        }
-        for (int j = real; j < nr; j++)
-            for (int i = 0; i < ci; i++)
-                panel[(size_t)i * (size_t)nr + (size_t)j] = 0.0f;
-        dst = panel + (size_t)ci * (size_t)nr;
+            b_dst[o0 + j] = j < real && bias ? bias[o0 + j] : 0.0f;
+        w->read(w, o0, real, scratch);
+        pack_panel(scratch, real, nr, ci, w_dst);
+        w_dst += (size_t)ci * (size_t)nr;
     }
 }
 
@@ -140,15 +168,14 @@ VEC_INLINE void store_row(int nv, int nc, vfloat y0, vfloat y1, const float *q, 
 
 /* One register tile: ROWS pixels by nv vectors of output channels, nc of
  * which are real. ROWS and nv are constants after inlining. */
-VEC_INLINE void gemm_tile(int nv, int ROWS, int ci, const float *a, const float *w, int nc,
-                          int ldo, const vact *act, const float *res, float *out)
+VEC_INLINE void gemm_tile(int nv, int ROWS, int ci, const float *a, const float *w, const float *bias,
+                          int nc, int ldo, const vact *act, const float *res, float *out)
 {
-    const vfloat b0 = vf_load(w);
-    const vfloat b1 = nv > 1 ? vf_load(w + VEC_W) : b0;
+    const vfloat b0 = vf_load(bias);
+    const vfloat b1 = nv > 1 ? vf_load(bias + VEC_W) : b0;
 #define PW_INIT(r) vfloat c##r##a = b0, c##r##b = b1;
     PW_ROWS(PW_INIT)
 #undef PW_INIT
-    w += nv * VEC_W;
 
     /* Each row has its own pointer and k advances in steps of PW_KU with
      * constant offsets, so every broadcast is one load with an immediate
@@ -235,10 +262,10 @@ VEC_INLINE void gemm_tile(int nv, int ROWS, int ci, const float *a, const float 
 #define GEMM_NAME_(r, n) gemm_##r##x##n##_f32
 #define GEMM_NAME(r, n) GEMM_NAME_(r, n)
 #define DEFINE_GEMM(rows, nr, nv)                                                             \
-    static void GEMM_NAME(rows, nr)(int ci, const float *a, const float *w, int nc, int ldo,  \
-                                    const vact *act, const float *res, float *out)            \
+    static void GEMM_NAME(rows, nr)(int ci, const float *a, const float *w, const float *b, int nc, \
+                                    int ldo, const vact *act, const float *res, float *out)   \
     {                                                                                         \
-        gemm_tile(nv, rows, ci, a, w, nc, ldo, act, res, out);                                \
+        gemm_tile(nv, rows, ci, a, w, b, nc, ldo, act, res, out);                             \
     }
 
 /* Full-height tiles plus 4/2/1-row tiles for the pixel remainder, so a
@@ -257,12 +284,12 @@ DEFINE_GEMM(2, PW_NR_HALF, 1)
 DEFINE_GEMM(1, PW_NR, 2)
 DEFINE_GEMM(1, PW_NR_HALF, 1)
 
-typedef void (*gemm_fn)(int ci, const float *a, const float *w, int nc, int ldo, const vact *act,
-                        const float *res, float *out);
+typedef void (*gemm_fn)(int ci, const float *a, const float *w, const float *b, int nc, int ldo,
+                        const vact *act, const float *res, float *out);
 
 /* Pixel rows [p0, p1) against one panel. */
-static void gemm_panel(const float *in, int p0, int p1, int ci, const float *panel, int nr, int nc,
-                       int o0, int co, const vact *act, const float *residual, float *out)
+static void gemm_panel(const float *in, int p0, int p1, int ci, const float *panel, const float *bias, int nr,
+                       int nc, int o0, int co, const vact *act, const float *residual, float *out)
 {
     const int full = nr == PW_NR;
     const gemm_fn f_mr = full ? GEMM_NAME(PW_MR, PW_NR) : GEMM_NAME(PW_MR, PW_NR_HALF);
@@ -298,7 +325,7 @@ static void gemm_panel(const float *in, int p0, int p1, int ci, const float *pan
             rows = 1;
         }
         size_t off = (size_t)p * (size_t)co + (size_t)o0;
-        f(ci, in + (size_t)p * (size_t)ci, panel, nc, co, act, residual ? residual + off : NULL,
+        f(ci, in + (size_t)p * (size_t)ci, panel, bias, nc, co, act, residual ? residual + off : NULL,
           out + off);
         p += rows;
     }
@@ -315,14 +342,13 @@ static void gemm_panel(const float *in, int p0, int p1, int ci, const float *pan
  * streams each panel once. Four independent accumulator sets over k break
  * the add dependency chain that bounds a 1-row tile (mul + add latency in
  * wasm, FMA latency elsewhere). */
-VEC_INLINE void matvec_panel(int nv, int ci, const float *x, const float *w, int nc,
+VEC_INLINE void matvec_panel(int nv, int ci, const float *x, const float *w, const float *bias, int nc,
                              const vact *act, const float *res, float *out)
 {
-    vfloat s0a = vf_load(w), s0b = nv > 1 ? vf_load(w + VEC_W) : s0a;
+    vfloat s0a = vf_load(bias), s0b = nv > 1 ? vf_load(bias + VEC_W) : s0a;
     vfloat s1a = vf_zero(), s1b = vf_zero(), s2a = vf_zero(), s2b = vf_zero();
     vfloat s3a = vf_zero(), s3b = vf_zero();
     const int ld = nv * VEC_W;
-    w += ld;
     int k = 0;
     for (; k + 4 <= ci; k += 4, w += 4 * ld) {
         const vfloat x0 = vf_splat(x[k]), x1 = vf_splat(x[k + 1]);
@@ -359,19 +385,19 @@ VEC_INLINE void matvec_panel(int nv, int ci, const float *x, const float *w, int
         epilogue_late(act, 1, nc, nc, res, out);
 }
 
-static void matvec_full(int ci, const float *x, const float *w, int nc, const vact *act,
+static void matvec_full(int ci, const float *x, const float *w, const float *b, int nc, const vact *act,
                         const float *res, float *out)
 {
-    matvec_panel(2, ci, x, w, nc, act, res, out);
+    matvec_panel(2, ci, x, w, b, nc, act, res, out);
 }
 
-static void matvec_half(int ci, const float *x, const float *w, int nc, const vact *act,
+static void matvec_half(int ci, const float *x, const float *w, const float *b, int nc, const vact *act,
                         const float *res, float *out)
 {
-    matvec_panel(1, ci, x, w, nc, act, res, out);
+    matvec_panel(1, ci, x, w, b, nc, act, res, out);
 }
 
-void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, int co,
+void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, const float *bias, int co,
                       mnas_act act, const float *residual, float *out)
 {
     const vact va = vact_make(act);
@@ -380,9 +406,9 @@ void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, 
         for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {
             int nr = panel_width(co, o0);
             int nc = co - o0 < nr ? co - o0 : nr;
-            (nr == PW_NR ? matvec_full : matvec_half)(ci, in, panel, nc, &va,
+            (nr == PW_NR ? matvec_full : matvec_half)(ci, in, panel, bias + o0, nc, &va,
                                                       residual ? residual + o0 : NULL, out + o0);
-            panel += (size_t)nr * (size_t)(ci + 1);
+            panel += (size_t)nr * (size_t)ci;
         }
         return;
     }
@@ -395,8 +421,8 @@ void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, 
         for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {
             int nr = panel_width(co, o0);
             int nc = co - o0 < nr ? co - o0 : nr;
-            gemm_panel(in, p0, p1, ci, panel, nr, nc, o0, co, &va, residual, out);
-            panel += (size_t)nr * (size_t)(ci + 1);
+            gemm_panel(in, p0, p1, ci, panel, bias + o0, nr, nc, o0, co, &va, residual, out);
+            panel += (size_t)nr * (size_t)ci;
         }
     }
 }

@@ -108,6 +108,16 @@ VEC_INLINE float f32x4_hsum(f32x4 v)
     s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
     return _mm_cvtss_f32(s);
 }
+/* Rows a, b, c, d become columns: a = (a0 b0 c0 d0), b = (a1 b1 c1 d1) ... */
+VEC_INLINE void f32x4_transpose(f32x4 *a, f32x4 *b, f32x4 *c, f32x4 *d)
+{
+    const __m128 t0 = _mm_unpacklo_ps(*a, *b), t1 = _mm_unpackhi_ps(*a, *b);
+    const __m128 t2 = _mm_unpacklo_ps(*c, *d), t3 = _mm_unpackhi_ps(*c, *d);
+    *a = _mm_movelh_ps(t0, t2);
+    *b = _mm_movehl_ps(t2, t0);
+    *c = _mm_movelh_ps(t1, t3);
+    *d = _mm_movehl_ps(t3, t1);
+}
 
 #elif defined(MNAS_VEC_NEON)
 #include <arm_neon.h>
@@ -130,6 +140,14 @@ VEC_INLINE f32x4 f32x4_shl23_bits(f32x4 t)
     return vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(t), 23));
 }
 VEC_INLINE float f32x4_hsum(f32x4 v) { return vaddvq_f32(v); }
+VEC_INLINE void f32x4_transpose(f32x4 *a, f32x4 *b, f32x4 *c, f32x4 *d)
+{
+    const float32x4x2_t ab = vtrnq_f32(*a, *b), cd = vtrnq_f32(*c, *d);
+    *a = vcombine_f32(vget_low_f32(ab.val[0]), vget_low_f32(cd.val[0]));
+    *b = vcombine_f32(vget_low_f32(ab.val[1]), vget_low_f32(cd.val[1]));
+    *c = vcombine_f32(vget_high_f32(ab.val[0]), vget_high_f32(cd.val[0]));
+    *d = vcombine_f32(vget_high_f32(ab.val[1]), vget_high_f32(cd.val[1]));
+}
 
 #elif defined(MNAS_VEC_WASM)
 #include <wasm_simd128.h>
@@ -156,6 +174,15 @@ VEC_INLINE float f32x4_hsum(f32x4 v)
 {
     return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 2)) +
            (wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 3));
+}
+VEC_INLINE void f32x4_transpose(f32x4 *a, f32x4 *b, f32x4 *c, f32x4 *d)
+{
+    const v128_t t0 = wasm_i32x4_shuffle(*a, *b, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(*a, *b, 2, 6, 3, 7);
+    const v128_t t2 = wasm_i32x4_shuffle(*c, *d, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(*c, *d, 2, 6, 3, 7);
+    *a = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
+    *b = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7);
+    *c = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
+    *d = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
 }
 
 #else /* scalar */
@@ -214,6 +241,16 @@ VEC_INLINE f32x4 f32x4_shl23_bits(f32x4 t)
     return r;
 }
 VEC_INLINE float f32x4_hsum(f32x4 v) { return (v.v[0] + v.v[2]) + (v.v[1] + v.v[3]); }
+VEC_INLINE void f32x4_transpose(f32x4 *a, f32x4 *b, f32x4 *c, f32x4 *d)
+{
+    f32x4 *r[4] = {a, b, c, d};
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++) {
+            const float t = r[i]->v[j];
+            r[i]->v[j] = r[j]->v[i];
+            r[j]->v[i] = t;
+        }
+}
 
 #endif
 

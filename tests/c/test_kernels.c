@@ -206,6 +206,22 @@ static void test_vec(void)
             ok &= dst[j] == (j < n ? src[j] : -1.0f);
         CHECK(&st, ok, "f32x4 partial load/store n=%d", n);
     }
+    {
+        float m[16], t[16];
+        for (int j = 0; j < 16; j++)
+            m[j] = (float)j;
+        f32x4 a = f32x4_load(m), b = f32x4_load(m + 4), c = f32x4_load(m + 8), d = f32x4_load(m + 12);
+        f32x4_transpose(&a, &b, &c, &d);
+        f32x4_store(t, a);
+        f32x4_store(t + 4, b);
+        f32x4_store(t + 8, c);
+        f32x4_store(t + 12, d);
+        int ok = 1;
+        for (int r = 0; r < 4; r++)
+            for (int c2 = 0; c2 < 4; c2++)
+                ok &= t[r * 4 + c2] == m[c2 * 4 + r];
+        CHECK(&st, ok, "f32x4_transpose");
+    }
 }
 
 /* ---- pointwise ---- */
@@ -217,20 +233,33 @@ static void run_pw(uint32_t *s, int pixels, int ci, int co, mnas_act act, int ha
     float *w = alloc_rand(s, (size_t)co * ci, -1.0f, 1.0f);
     float *bias = has_bias ? alloc_rand(s, (size_t)co, -1.0f, 1.0f) : NULL;
     float *res = has_res ? alloc_rand(s, (size_t)pixels * co, -1.0f, 1.0f) : NULL;
+    const size_t nps = S->pw_packed_floats(ci, co);
     float *pr = malloc(R->pw_packed_floats(ci, co) * sizeof(float));
-    float *ps = malloc(S->pw_packed_floats(ci, co) * sizeof(float));
+    float *ps = malloc(nps * sizeof(float));
+    float *br = malloc(R->pw_bias_floats(co) * sizeof(float));
+    float *bs = malloc(S->pw_bias_floats(co) * sizeof(float));
     size_t n = (size_t)pixels * co;
     guarded or = guarded_alloc(n), os = guarded_alloc(n);
 
-    R->pw_pack(w, bias, ci, co, pr);
-    S->pw_pack(w, bias, ci, co, ps);
-    R->pw_run(in, pixels, ci, pr, co, act, res, or.p);
-    S->pw_run(in, pixels, ci, ps, co, act, res, os.p);
+    CHECK(&st, mnas_pw_pack_dense(R, w, bias, ci, co, pr, br) && mnas_pw_pack_dense(S, w, bias, ci, co, ps, bs),
+          "pw pack ci=%d co=%d", ci, co);
+    R->pw_run(in, pixels, ci, pr, br, co, act, res, or.p);
+    S->pw_run(in, pixels, ci, ps, bs, co, act, res, os.p);
 
     float err;
     long idx = compare(os.p, or.p, n, &err);
     REPORT(guards_intact(&os), idx, err, "pw pixels=%d ci=%d co=%d act=%d bias=%d res=%d", pixels, ci,
            co, act.kind, has_bias, has_res);
+
+    /* Packing in place over the rows themselves gives the same panels. */
+    if (S->pw_pack_in_place && nps == (size_t)ci * co) {
+        guarded wp = guarded_alloc(nps);
+        memcpy(wp.p, w, nps * sizeof(float));
+        CHECK(&st, mnas_pw_pack_dense(S, wp.p, bias, ci, co, wp.p, bs) && guards_intact(&wp) &&
+                       memcmp(wp.p, ps, nps * sizeof(float)) == 0,
+              "pw pack in place ci=%d co=%d", ci, co);
+        free(wp.base);
+    }
 
     free(in);
     free(w);
@@ -238,6 +267,8 @@ static void run_pw(uint32_t *s, int pixels, int ci, int co, mnas_act act, int ha
     free(res);
     free(pr);
     free(ps);
+    free(br);
+    free(bs);
     free(or.base);
     free(os.base);
 }

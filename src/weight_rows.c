@@ -1,0 +1,45 @@
+/* Rows of an initializer as fp32 (see weight_rows.h). */
+#include "weight_rows.h"
+
+static void read_rows(const mnas_rows *base, int o0, int n, float *dst)
+{
+    const weight_rows *r = (const weight_rows *)base;
+    const size_t len = r->row_len;
+    if (!r->transposed) {
+        graph_value_floats(r->v, (size_t)o0 * len, (size_t)n * len, dst);
+    } else {
+        /* column o of a [len][rows] matrix: n neighbouring columns share each row */
+        float t[MNAS_PACK_ROWS];
+        for (size_t i = 0; i < len; i++)
+            for (int j0 = 0; j0 < n; j0 += MNAS_PACK_ROWS) {
+                const int m = n - j0 < MNAS_PACK_ROWS ? n - j0 : MNAS_PACK_ROWS;
+                graph_value_floats(r->v, i * (size_t)r->rows + (size_t)(o0 + j0), (size_t)m, t);
+                for (int j = 0; j < m; j++)
+                    dst[(size_t)(j0 + j) * len + i] = t[j];
+            }
+    }
+    for (int j = 0; j < n && (r->scale || r->alpha != 1.0f); j++) {
+        float *row = dst + (size_t)j * len;
+        if (r->scale) {
+            const float s = r->scale[o0 + j];
+            for (size_t i = 0; i < len; i++)
+                row[i] *= s;
+        }
+        if (r->alpha != 1.0f)
+            for (size_t i = 0; i < len; i++)
+                row[i] *= r->alpha;
+    }
+}
+
+const mnas_rows *weight_rows_init(weight_rows *r, const graph_value *v, int rows, size_t row_len, int transposed,
+                                  const float *scale, float alpha)
+{
+    r->base.read = read_rows;
+    r->v = v;
+    r->rows = rows;
+    r->row_len = row_len;
+    r->transposed = transposed;
+    r->scale = scale;
+    r->alpha = alpha;
+    return &r->base;
+}
