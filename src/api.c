@@ -18,6 +18,7 @@ struct mnas_model {
     int profile;
     int has_run;
     plan p;
+    uint8_t *store;   /* the model buffer some packed weights live in (mnas_load_owned) */
     char **labels;
     int n_labels;
     prep_ctx prep;
@@ -64,6 +65,8 @@ mnas_status mnas_create(mnas_model **out)
 static void unload(mnas_model *m)
 {
     plan_free(&m->p);
+    free(m->store);
+    m->store = NULL;
     for (int i = 0; i < m->n_labels; i++)
         free(m->labels[i]);
     free(m->labels);
@@ -174,12 +177,10 @@ static mnas_status plan_preprocess(mnas_model *m)
     return MNAS_OK;
 }
 
-mnas_status mnas_load(mnas_model *m, const void *onnx, size_t len, const mnas_options *opt)
+/* store: onnx itself when the caller handed it over (weights may then be
+ * packed in place inside it), else NULL. */
+static mnas_status load(mnas_model *m, const void *onnx, size_t len, uint8_t *store, const mnas_options *opt)
 {
-    if (!m)
-        return MNAS_E_ARG;
-    m->err.msg[0] = '\0';
-    unload(m);
     if (!onnx || len == 0)
         return fail(m, MNAS_E_ARG, "no model bytes given");
     if (len > MNAS_MAX_MODEL_BYTES)
@@ -190,7 +191,7 @@ mnas_status mnas_load(mnas_model *m, const void *onnx, size_t len, const mnas_op
     if (st)
         return st;
     const mnas_kernels *k = opt && opt->reference_kernels ? &mnas_kernels_ref : mnas_kernels_best();
-    st = plan_build(&g, k, &m->p, &m->err);
+    st = plan_build(&g, k, store, len, &m->p, &m->err);
     if (!st)
         st = read_metadata(m, &g, opt);
     graph_free(&g);
@@ -202,6 +203,31 @@ mnas_status mnas_load(mnas_model *m, const void *onnx, size_t len, const mnas_op
     }
     m->loaded = 1;
     return MNAS_OK;
+}
+
+mnas_status mnas_load(mnas_model *m, const void *onnx, size_t len, const mnas_options *opt)
+{
+    if (!m)
+        return MNAS_E_ARG;
+    m->err.msg[0] = '\0';
+    unload(m);
+    return load(m, onnx, len, NULL, opt);
+}
+
+mnas_status mnas_load_owned(mnas_model *m, void *onnx, size_t len, const mnas_options *opt)
+{
+    if (!m) {
+        free(onnx);
+        return MNAS_E_ARG;
+    }
+    m->err.msg[0] = '\0';
+    unload(m);
+    const mnas_status st = load(m, onnx, len, onnx, opt);
+    if (!st && m->p.store_used)
+        m->store = onnx;
+    else
+        free(onnx);
+    return st;
 }
 
 mnas_status mnas_load_file(mnas_model *m, const char *path, const mnas_options *opt)
@@ -245,10 +271,11 @@ mnas_status mnas_load_file(mnas_model *m, const char *path, const mnas_options *
         }
     }
     fclose(f);
-    if (!st)
-        st = mnas_load(m, buf, len, opt);
-    free(buf);
-    return st;
+    if (st) {
+        free(buf);
+        return st;
+    }
+    return mnas_load_owned(m, buf, len, opt);
 #endif
 }
 
@@ -294,7 +321,7 @@ mnas_status mnas_get_stats(const mnas_model *m, mnas_stats *out)
     out->params = m->p.params;
     out->macs = m->p.macs;
     out->arena_bytes = (int64_t)(m->p.arena_floats * sizeof(float));
-    out->weight_bytes = (int64_t)(m->p.n_weights * sizeof(float));
+    out->weight_bytes = (int64_t)((m->p.n_weights + m->p.store_floats) * sizeof(float));
     out->layers = m->p.n_steps;
     out->se_blocks = m->p.n_se;
     memcpy(out->mean, m->prep.mean, sizeof out->mean);

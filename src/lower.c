@@ -32,6 +32,9 @@ typedef struct {
     int *consumers;   /* per value: node inputs + graph outputs using it */
     int *producer;    /* per value: node index or -1 */
     char *done;       /* per node: lowered or fused */
+    /* per value with raw data in p->store: where the nearest raw data below
+     * it ends, so packing in place may start that low (alignment) */
+    const uint8_t **floor;
 } lowering;
 
 static const char *node_name(const graph_node *n)
@@ -378,13 +381,30 @@ static void step_init(plan_step *s, int kind)
     s->se_index = -1;
 }
 
-/* A 1x1 conv's or FC's weights and bias into the blob, in the kernels' layout. */
+/* Where W's packed weights can go inside the model buffer itself, or NULL:
+ * fp32 rows in file order that nothing else reads, whose packed form is
+ * exactly their size, starting at an aligned address no lower than the end
+ * of the raw data below them (all other bytes were copied out at import). */
+static float *in_place_dst(const lowering *L, const graph_value *W, int transposed, int ci, int co)
+{
+    const mnas_kernels *k = L->p->k;
+    const int vi = (int)(W - L->g->values);
+    if (!L->floor || !L->floor[vi] || transposed || W->dtype != GRAPH_DT_FLOAT || L->consumers[vi] != 1 ||
+        k->pw_packed_floats(ci, co) != (size_t)ci * (size_t)co)
+        return NULL;
+    const uintptr_t a = (uintptr_t)W->raw & ~(uintptr_t)(k->pw_pack_in_place - 1);
+    return (const uint8_t *)a >= L->floor[vi] ? (float *)a : NULL;
+}
+
+/* A 1x1 conv's or FC's weights and bias in the kernels' layout: the bias
+ * in the blob, the weights in place (in_place_dst) or in the blob. */
 static mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_rows *rows, const float *bias, int ci,
-                           int co, plan_step *s)
+                           int co, int transposed, plan_step *s)
 {
     const mnas_kernels *k = L->p->k;
     mnas_status st = plan_reserve_weights(L->p, k->pw_bias_floats(co), &s->b_off, L->err);
-    if (!st)
+    float *dst = in_place_dst(L, W, transposed, ci, co);
+    if (!st && !dst)
         st = plan_reserve_weights(L->p, k->pw_packed_floats(ci, co), &s->w_off, L->err);
     if (st)
         return st;
@@ -393,7 +413,15 @@ static mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_rows *r
     float *scratch = malloc((nrows * (size_t)ci + 1) * sizeof(float));
     if (!scratch)
         return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", W->name);
-    k->pw_pack(rows, bias, ci, co, L->p->weights + s->w_off, L->p->weights + s->b_off, scratch);
+    if (dst) {
+        s->w_ext = dst;
+        L->p->store_used = 1;
+        L->p->store_floats += (size_t)ci * (size_t)co;
+        L->floor[W - L->g->values] = NULL; /* its data is gone */
+    } else {
+        dst = L->p->weights + s->w_off;
+    }
+    k->pw_pack(rows, bias, ci, co, dst, L->p->weights + s->b_off, scratch);
     free(scratch);
     return MNAS_OK;
 }
@@ -473,7 +501,7 @@ static mnas_status lower_conv(lowering *L, int ni)
     }
     const mnas_kernels *k = L->p->k;
     weight_rows wr;
-    const mnas_rows *rows = weight_rows_init(&wr, W, co, per_out, 0, bn_next ? scale : NULL, 1.0f);
+    const mnas_rows *rows = weight_rows_init(&wr, W, co, per_out, 0, bn_next ? scale : NULL);
     if (!st) {
         s.in = L->v[x].tensor;
         mnas_snprintf(s.wname, sizeof s.wname, "%s", W->name);
@@ -483,13 +511,13 @@ static mnas_status lower_conv(lowering *L, int ni)
             s.ci = c;
             s.co = co;
             s.macs = (int64_t)h * w * c * co;
-            st = pack_pw(L, W, rows, bias, c, co, &s);
+            st = pack_pw(L, W, rows, bias, c, co, 0, &s);
         } else {
             float *wf = malloc(W->count * sizeof(float));
             if (!wf)
                 st = mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", W->name);
             else
-                rows->read(rows, 0, co, wf);
+                weight_rows_read_all(&wr, wf);
             if (!st && depthwise) {
                 s.dw = (dw_params){.in_h = h, .in_w = w, .c = c, .k = kh, .stride = cg.stride_h,
                                    .pad_t = cg.pads[0], .pad_l = cg.pads[1], .out_h = out_h, .out_w = out_w,
@@ -545,8 +573,14 @@ static mnas_status lower_fc(lowering *L, int ni)
                          (long long)Bv->dims[0], (long long)Bv->dims[1], xt->c);
     const int ci = xt->c, co = (int)ndim;
     float *bias = calloc((size_t)co, sizeof(float));
-    if (!bias)
+    float *scale = alpha != 1.0f ? malloc((size_t)co * sizeof(float)) : NULL;
+    if (!bias || (alpha != 1.0f && !scale)) {
+        free(bias);
+        free(scale);
         return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", Bv->name);
+    }
+    for (int o = 0; scale && o < co; o++)
+        scale[o] = alpha;
     mnas_status st = MNAS_OK;
     int out = n->out[0];
     const graph_value *C = NULL;
@@ -579,8 +613,10 @@ static mnas_status lower_fc(lowering *L, int ni)
         st = fuse_epilogue(L, &out, NULL, NULL, co, 0, &s.act, &s.residual);
     weight_rows wr;
     if (!st)
-        st = pack_pw(L, Bv, weight_rows_init(&wr, Bv, co, (size_t)ci, !trans_b, NULL, alpha), bias, ci, co, &s);
+        st = pack_pw(L, Bv, weight_rows_init(&wr, Bv, co, (size_t)ci, !trans_b, scale), bias, ci, co, !trans_b,
+                     &s);
     free(bias);
+    free(scale);
     if (st)
         return st;
     s.in = L->v[x].tensor;
@@ -957,6 +993,48 @@ static mnas_status check_declared(lowering *L)
     return MNAS_OK;
 }
 
+typedef struct {
+    const uint8_t *raw, *end;
+    int vi;
+} raw_span;
+
+static int by_address(const void *a, const void *b)
+{
+    const uint8_t *x = ((const raw_span *)a)->raw, *y = ((const raw_span *)b)->raw;
+    return x < y ? -1 : x > y;
+}
+
+/* L->floor for every value whose raw data sits in p->store. */
+static mnas_status raw_floors(lowering *L)
+{
+    const graph *g = L->g;
+    const plan *p = L->p;
+    if (!p->store)
+        return MNAS_OK;
+    raw_span *sp = malloc(((size_t)g->n_values + 1) * sizeof *sp);
+    L->floor = calloc((size_t)g->n_values + 1, sizeof *L->floor);
+    if (!sp || !L->floor) {
+        free(sp);
+        return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory lowering %d values", g->n_values);
+    }
+    int n = 0;
+    for (int vi = 0; vi < g->n_values; vi++) {
+        const graph_value *v = &g->values[vi];
+        const size_t esz = v->dtype == GRAPH_DT_FLOAT16 ? 2 : 4;
+        if (v->raw && v->raw >= p->store && v->raw < p->store_end)
+            sp[n++] = (raw_span){v->raw, v->raw + v->count * esz, vi};
+    }
+    qsort(sp, (size_t)n, sizeof *sp, by_address);
+    const uint8_t *below = p->store;
+    for (int i = 0; i < n; i++) {
+        L->floor[sp[i].vi] = below;
+        if (sp[i].end > below)
+            below = sp[i].end;
+    }
+    free(sp);
+    return MNAS_OK;
+}
+
 mnas_status plan_lower(const graph *g, plan *p, mnas_err *err)
 {
     lowering L = {.g = g, .p = p, .err = err};
@@ -971,7 +1049,7 @@ mnas_status plan_lower(const graph *g, plan *p, mnas_err *err)
         st = mnas_fail(err, MNAS_E_NOMEM, "out of memory lowering %d nodes", g->n_nodes);
         goto out;
     }
-    if ((st = setup_values(&L)) || (st = topo_order(&L, order)))
+    if ((st = setup_values(&L)) || (st = raw_floors(&L)) || (st = topo_order(&L, order)))
         goto out;
     for (int i = 0; i < g->n_nodes; i++) {
         const int ni = order[i];
@@ -998,6 +1076,7 @@ out:
     free(L.consumers);
     free(L.producer);
     free(L.done);
+    free(L.floor);
     free(order);
     return st;
 }

@@ -63,6 +63,11 @@ MNAS_API const char *mnas_error(const mnas_model *m);
 /* Load an ONNX model. The bytes are not retained after the call. */
 MNAS_API mnas_status mnas_load(mnas_model *m, const void *onnx, size_t len, const mnas_options *opt);
 MNAS_API mnas_status mnas_load_file(mnas_model *m, const char *path, const mnas_options *opt);
+/* mnas_load that takes over onnx, a buffer from malloc: it is freed by the
+ * library (on failure at once, else by the next load or mnas_free). Where
+ * the kernels allow, fp32 1x1 weights are packed in place inside it, so a
+ * load writes no second copy of them. */
+MNAS_API mnas_status mnas_load_owned(mnas_model *m, void *onnx, size_t len, const mnas_options *opt);
 
 /* Model description. */
 MNAS_API mnas_status mnas_input_shape(const mnas_model *m, int *height, int *width, int *channels);

@@ -50,30 +50,6 @@ float graph_half_to_float(uint16_t h)
     return f;
 }
 
-/* graph_half_to_float over an array, written with a select instead of a
- * branch so compilers vectorize it: a packed model holds millions of halves. */
-void graph_halves_to_floats(const uint8_t *restrict p, size_t n, float *restrict out)
-{
-    for (size_t k = 0; k < n; k++) {
-        uint16_t h16;
-        memcpy(&h16, p + 2 * k, 2);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        h16 = (uint16_t)(h16 >> 8 | h16 << 8);
-#endif
-        const uint32_t h = h16;
-        const uint32_t normal = ((h & 0x7fff) << 13) + (112u << 23);
-        const float sub = (float)(h & 0x3ff) * 0x1p-24f; /* exact: 10 bits */
-        uint32_t sub_bits;
-        memcpy(&sub_bits, &sub, 4);
-        const uint32_t e = h & 0x7c00;
-        const uint32_t is_sub = 0u - (uint32_t)(e == 0), is_special = 0u - (uint32_t)(e == 0x7c00);
-        const uint32_t special = 0x7f800000u | (h & 0x3ff) << 13;
-        uint32_t bits = (sub_bits & is_sub) | (special & is_special) | (normal & ~(is_sub | is_special));
-        bits |= (h & 0x8000) << 16;
-        memcpy(&out[k], &bits, 4);
-    }
-}
-
 uint16_t graph_float_to_half(float f)
 {
     uint32_t x = 0;
@@ -399,13 +375,8 @@ static void store_raw(graph_value *v, const uint8_t *p)
     size_t n = v->count;
     switch (v->dtype) {
     case GRAPH_DT_FLOAT:
-        for (size_t k = 0; k < n; k++) {
-            uint32_t u = pb_le32(p + 4 * k);
-            memcpy(&v->f[k], &u, 4);
-        }
-        break;
     case GRAPH_DT_FLOAT16:
-        graph_halves_to_floats(p, n, v->f);
+        graph_value_floats(&(graph_value){.dtype = v->dtype, .raw = p}, 0, n, v->f);
         break;
     case GRAPH_DT_DOUBLE:
         for (size_t k = 0; k < n; k++) {
@@ -1483,24 +1454,6 @@ mnas_status graph_from_onnx(const uint8_t *buf, size_t len, graph *g, mnas_err *
 mnas_status graph_from_onnx_view(const uint8_t *buf, size_t len, graph *g, mnas_err *err)
 {
     return from_onnx(buf, len, 1, g, err);
-}
-
-void graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst)
-{
-    if (v->f) {
-        memcpy(dst, v->f + start, n * sizeof *dst);
-    } else if (v->dtype == GRAPH_DT_FLOAT16) {
-        graph_halves_to_floats(v->raw + 2 * start, n, dst);
-    } else {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        for (size_t k = 0; k < n; k++) {
-            uint32_t u = pb_le32(v->raw + 4 * (start + k));
-            memcpy(&dst[k], &u, 4);
-        }
-#else
-        memcpy(dst, v->raw + 4 * start, n * sizeof *dst);
-#endif
-    }
 }
 
 void graph_free(graph *g)

@@ -121,10 +121,15 @@ static size_t weights_bound(const graph *g, const mnas_kernels *k)
     return total;
 }
 
-mnas_status plan_build(const graph *g, const mnas_kernels *k, plan *p, mnas_err *err)
+mnas_status plan_build(const graph *g, const mnas_kernels *k, uint8_t *store, size_t store_len, plan *p,
+                       mnas_err *err)
 {
     memset(p, 0, sizeof *p);
     p->k = k;
+    if (store && k->pw_pack_in_place) {
+        p->store = store;
+        p->store_end = store + store_len;
+    }
     p->input = p->output = -1;
     const size_t bound = weights_bound(g, k);
     if (bound && (p->weights = malloc(bound * sizeof(float))))

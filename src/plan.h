@@ -81,12 +81,21 @@ typedef struct {
     int classes;
     float *weights;      /* packed weights blob */
     size_t n_weights, cap_weights;
+    /* The model buffer when the caller handed it over (not owned here):
+     * fp32 1x1 weights may be packed in place inside it; store_used says
+     * whether any were, i.e. whether it must outlive the load. */
+    uint8_t *store, *store_end;
+    int store_used;
+    size_t store_floats; /* weights packed in place */
     float *arena;
     size_t arena_floats;
     int64_t params, macs;
 } plan;
 
-mnas_status plan_build(const graph *g, const mnas_kernels *k, plan *p, mnas_err *err);
+/* store: the model buffer g was read from, when weights may be packed in
+ * place inside it (g's raw tensors point into it), else NULL. */
+mnas_status plan_build(const graph *g, const mnas_kernels *k, uint8_t *store, size_t store_len, plan *p,
+                       mnas_err *err);
 void plan_free(plan *p);
 mnas_status plan_run(plan *p, int profile);
 

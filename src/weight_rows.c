@@ -18,28 +18,27 @@ static void read_rows(const mnas_rows *base, int o0, int n, float *dst)
                     dst[(size_t)(j0 + j) * len + i] = t[j];
             }
     }
-    for (int j = 0; j < n && (r->scale || r->alpha != 1.0f); j++) {
-        float *row = dst + (size_t)j * len;
-        if (r->scale) {
-            const float s = r->scale[o0 + j];
-            for (size_t i = 0; i < len; i++)
-                row[i] *= s;
-        }
-        if (r->alpha != 1.0f)
-            for (size_t i = 0; i < len; i++)
-                row[i] *= r->alpha;
-    }
 }
 
 const mnas_rows *weight_rows_init(weight_rows *r, const graph_value *v, int rows, size_t row_len, int transposed,
-                                  const float *scale, float alpha)
+                                  const float *scale)
 {
     r->base.read = read_rows;
+    r->base.scale = scale;
     r->v = v;
     r->rows = rows;
     r->row_len = row_len;
     r->transposed = transposed;
-    r->scale = scale;
-    r->alpha = alpha;
     return &r->base;
+}
+
+void weight_rows_read_all(const weight_rows *r, float *dst)
+{
+    read_rows(&r->base, 0, r->rows, dst);
+    for (int o = 0; r->base.scale && o < r->rows; o++) {
+        const float s = r->base.scale[o];
+        float *row = dst + (size_t)o * r->row_len;
+        for (size_t i = 0; i < r->row_len; i++)
+            row[i] *= s;
+    }
 }

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
             w[i] = (float)(i % 13) * 0.01f - 0.06f;
         for (int i = 0; i < sh->co; i++)
             bias[i] = 0.1f;
-        if (!mnas_pw_pack_dense(k, w, bias, sh->ci, sh->co, packed, pbias)) {
+        if (!mnas_pw_pack_dense(k, w, NULL, bias, sh->ci, sh->co, packed, pbias)) {
             fprintf(stderr, "out of memory\n");
             return 1;
         }

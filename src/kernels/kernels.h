@@ -45,11 +45,13 @@ typedef struct {
 
 /* Where pw_pack reads its weights: read(r, o0, n, dst) stores rows
  * o0 .. o0+n-1 of the [co][ci] weight matrix as fp32, row-major, in dst.
- * Lowering reads them straight from the model file (fp32 or fp16, with a
- * BatchNormalization scale applied), so no fp32 copy of a whole tensor is
- * made while a model loads. */
+ * Lowering reads them straight from the model file (fp32 or fp16), so no
+ * fp32 copy of a whole tensor is made while a model loads. */
 typedef struct mnas_rows {
     void (*read)(const struct mnas_rows *r, int o0, int n, float *dst);
+    /* Row o of the weights is read() times scale[o] (a folded BatchNormalization
+     * or Gemm's alpha); NULL for 1. pw_pack applies it while it transposes. */
+    const float *scale;
 } mnas_rows;
 
 /* pw_pack reads at most this many rows at once: its scratch holds
@@ -62,10 +64,11 @@ typedef struct mnas_kernels {
     /* 1x1 convolution / GEMM: out[p][o] = act(sum_i in[p][i] * w[o][i] + bias[o]) (+ residual[p][o]).
      * w is [co][ci] (ONNX OIHW with 1x1 spatial); bias may be NULL; residual may be NULL.
      * Packed weights (pw_packed_floats) and bias (pw_bias_floats) are separate blocks.
-     * pw_pack_in_place: pack stores the packed rows [o0, o0 + n) only in
-     * w_dst[o0 * ci .. (o0 + n) * ci), after reading those rows; so when
-     * pw_packed_floats(ci, co) == ci * co, w_dst may be the fp32 rows' own
-     * storage and the weights are packed where the model file holds them. */
+     * pw_pack_in_place, when not 0: pack stores the packed rows [o0, o0 + n)
+     * only in w_dst[o0 * ci .. (o0 + n) * ci), after reading those rows; so
+     * when pw_packed_floats(ci, co) == ci * co, w_dst may be the fp32 rows'
+     * own storage (or start a little before it), aligned to this many
+     * bytes, and weights are packed where the model file holds them. */
     size_t (*pw_packed_floats)(int ci, int co);
     size_t (*pw_bias_floats)(int co);
     int pw_pack_in_place;
@@ -107,9 +110,10 @@ typedef struct {
 } mnas_dense_rows;
 const mnas_rows *mnas_dense_rows_init(mnas_dense_rows *r, const float *w, size_t row_len);
 
-/* pw_pack from a dense [co][ci] array (tests and tools); 0 when out of memory. */
-int mnas_pw_pack_dense(const mnas_kernels *k, const float *w, const float *bias, int ci, int co,
-                       float *w_dst, float *b_dst);
+/* pw_pack from a dense [co][ci] array, rows times scale[o] unless scale is
+ * NULL (tests and tools); 0 when out of memory. */
+int mnas_pw_pack_dense(const mnas_kernels *k, const float *w, const float *scale, const float *bias, int ci,
+                       int co, float *w_dst, float *b_dst);
 
 /* Scalar activation, shared by every implementation's tail handling. */
 float mnas_act_apply(mnas_act act, float x);

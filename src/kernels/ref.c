@@ -44,9 +44,11 @@ static void ref_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, f
     for (int o0 = 0; o0 < co; o0 += MNAS_PACK_ROWS) {
         const int n = co - o0 < MNAS_PACK_ROWS ? co - o0 : MNAS_PACK_ROWS;
         w->read(w, o0, n, scratch);
-        for (int o = 0; o < n; o++)
+        for (int o = 0; o < n; o++) {
+            const float s = w->scale ? w->scale[o0 + o] : 1.0f;
             for (int i = 0; i < ci; i++)
-                w_dst[(size_t)i * co + o0 + o] = scratch[(size_t)o * ci + i];
+                w_dst[(size_t)i * co + o0 + o] = scratch[(size_t)o * ci + i] * s;
+        }
     }
     for (int o = 0; o < co; o++)
         b_dst[o] = bias ? bias[o] : 0.0f;

@@ -13,20 +13,23 @@ static void dense_read(const mnas_rows *r, int o0, int n, float *dst)
 const mnas_rows *mnas_dense_rows_init(mnas_dense_rows *r, const float *w, size_t row_len)
 {
     r->base.read = dense_read;
+    r->base.scale = NULL;
     r->w = w;
     r->row_len = row_len;
     return &r->base;
 }
 
-int mnas_pw_pack_dense(const mnas_kernels *k, const float *w, const float *bias, int ci, int co,
-                       float *w_dst, float *b_dst)
+int mnas_pw_pack_dense(const mnas_kernels *k, const float *w, const float *scale, const float *bias, int ci,
+                       int co, float *w_dst, float *b_dst)
 {
     const size_t rows = co < MNAS_PACK_ROWS ? (size_t)co : MNAS_PACK_ROWS;
     float *scratch = malloc((rows * (size_t)ci + 1) * sizeof(float));
     if (!scratch)
         return 0;
     mnas_dense_rows r;
-    k->pw_pack(mnas_dense_rows_init(&r, w, (size_t)ci), bias, ci, co, w_dst, b_dst, scratch);
+    mnas_dense_rows_init(&r, w, (size_t)ci);
+    r.base.scale = scale;
+    k->pw_pack(&r.base, bias, ci, co, w_dst, b_dst, scratch);
     free(scratch);
     return 1;
 }

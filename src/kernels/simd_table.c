@@ -5,7 +5,7 @@ const mnas_kernels mnas_kernels_simd = {
     MNAS_SIMD_NAME,
     mnas_simd_pw_packed_floats,
     mnas_simd_pw_bias_floats,
-    1, /* pw_pack_in_place: one panel at a time */
+    VEC_W * (int)sizeof(float), /* pw_pack_in_place: one panel at a time, vector-aligned */
     mnas_simd_pw_pack,
     mnas_simd_pw_run,
     mnas_simd_dw_packed_floats,

@@ -241,7 +241,10 @@ static void run_pw(uint32_t *s, int pixels, int ci, int co, mnas_act act, int ha
     size_t n = (size_t)pixels * co;
     guarded or = guarded_alloc(n), os = guarded_alloc(n);
 
-    CHECK(&st, mnas_pw_pack_dense(R, w, bias, ci, co, pr, br) && mnas_pw_pack_dense(S, w, bias, ci, co, ps, bs),
+    /* every third shape with a per-row scale (a folded BatchNormalization) */
+    float *scale = (ci + co) % 3 == 0 ? alloc_rand(s, (size_t)co, 0.25f, 2.0f) : NULL;
+    CHECK(&st,
+          mnas_pw_pack_dense(R, w, scale, bias, ci, co, pr, br) && mnas_pw_pack_dense(S, w, scale, bias, ci, co, ps, bs),
           "pw pack ci=%d co=%d", ci, co);
     R->pw_run(in, pixels, ci, pr, br, co, act, res, or.p);
     S->pw_run(in, pixels, ci, ps, bs, co, act, res, os.p);
@@ -255,7 +258,7 @@ static void run_pw(uint32_t *s, int pixels, int ci, int co, mnas_act act, int ha
     if (S->pw_pack_in_place && nps == (size_t)ci * co) {
         guarded wp = guarded_alloc(nps);
         memcpy(wp.p, w, nps * sizeof(float));
-        CHECK(&st, mnas_pw_pack_dense(S, wp.p, bias, ci, co, wp.p, bs) && guards_intact(&wp) &&
+        CHECK(&st, mnas_pw_pack_dense(S, wp.p, scale, bias, ci, co, wp.p, bs) && guards_intact(&wp) &&
                        memcmp(wp.p, ps, nps * sizeof(float)) == 0,
               "pw pack in place ci=%d co=%d", ci, co);
         free(wp.base);
@@ -269,6 +272,7 @@ static void run_pw(uint32_t *s, int pixels, int ci, int co, mnas_act act, int ha
     free(ps);
     free(br);
     free(bs);
+    free(scale);
     free(or.base);
     free(os.base);
 }
