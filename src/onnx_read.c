@@ -446,6 +446,15 @@ static mnas_status read_dims(reader *r, pb_cursor *c, int wire, uint32_t field, 
     return MNAS_OK;
 }
 
+static const char *tensor_label(const graph_value *v, const char *ctx, char *buf, size_t cap)
+{
+    if (v->name[0])
+        mnas_snprintf(buf, cap, "'%.200s'", v->name);
+    else
+        mnas_snprintf(buf, cap, "(unnamed, in %.200s)", ctx);
+    return buf;
+}
+
 /* Parses a TensorProto into *v (which must be zeroed with ndim -1; on
  * failure the caller clears it). `ctx` names where the tensor sits when it
  * has no name of its own. */
@@ -531,42 +540,39 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
     }
     if (!v->name && (v->name = calloc(1, 1)) == NULL)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
-    char nm[256];
-    if (v->name[0])
-        mnas_snprintf(nm, sizeof nm, "'%.200s'", v->name);
-    else
-        mnas_snprintf(nm, sizeof nm, "(unnamed, in %.200s)", ctx);
+    char nm[256]; /* the tensor's name for messages, formatted only on failure */
+#define NM tensor_label(v, ctx, nm, sizeof nm)
     if (external || location == ONNX_EXTERNAL)
         return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
-                         "tensor %s uses external data; re-export with the weights inside the file", nm);
+                         "tensor %s uses external data; re-export with the weights inside the file", NM);
     if (segment)
-        return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "tensor %s is split into segments", nm);
+        return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "tensor %s is split into segments", NM);
     size_t esz = dtype_size(v->dtype);
     if (!esz)
         return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
                          "tensor %s (byte %zu) has data type %d; only float, float16, double, int32 and int64 are supported",
-                         nm, start, v->dtype);
+                         NM, start, v->dtype);
     int64_t count = 1;
     for (int k = 0; k < v->ndim; k++) {
         count *= v->dims[k]; /* each dim <= 2^24 and count <= 2^28 before: no overflow */
         if (count > MNAS_MAX_TENSOR_ELEMS)
-            return mnas_fail(r->err, MNAS_E_LIMIT, "tensor %s has more than %lld elements", nm,
+            return mnas_fail(r->err, MNAS_E_LIMIT, "tensor %s has more than %lld elements", NM,
                              (long long)MNAS_MAX_TENSOR_ELEMS);
     }
     uint32_t tf = typed_field(v->dtype);
     for (uint32_t f = 0; f < 11; f++)
         if (typed[f] && f != tf)
             return mnas_fail(r->err, MNAS_E_MODEL, "tensor %s of data type %d carries values in field %u",
-                             nm, v->dtype, (unsigned)f);
+                             NM, v->dtype, (unsigned)f);
     if (has_raw && typed[tf])
-        return mnas_fail(r->err, MNAS_E_MODEL, "tensor %s has both raw_data and typed values", nm);
+        return mnas_fail(r->err, MNAS_E_MODEL, "tensor %s has both raw_data and typed values", NM);
     /* All sizes below are bounded by the file size (< 2^29) times 8, and
      * count <= 2^28: they fit a 64-bit integer, compared before any size_t math. */
     uint64_t have = has_raw ? (uint64_t)raw_len : (uint64_t)typed[tf] * esz;
     uint64_t need = (uint64_t)count * esz;
     if (have != need)
         return mnas_fail(r->err, MNAS_E_MODEL,
-                         "tensor %s: data holds %llu bytes but its dims need %llu bytes", nm,
+                         "tensor %s: data holds %llu bytes but its dims need %llu bytes", NM,
                          (unsigned long long)have, (unsigned long long)need);
     v->count = (size_t)count;
     if (count == 0)
@@ -582,7 +588,7 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
     else
         v->i = malloc(v->count * sizeof *v->i);
     if (!v->f && !v->i)
-        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for tensor %s (%zu elements)", nm, v->count);
+        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for tensor %s (%zu elements)", NM, v->count);
     if (has_raw) {
         store_raw(v, raw);
         return MNAS_OK;
@@ -612,13 +618,14 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
             double d = 0;
             int64_t iv = 0;
             if (k >= v->count)
-                return mnas_fail(r->err, MNAS_E_FORMAT, "tensor %s: inconsistent element count", nm);
+                return mnas_fail(r->err, MNAS_E_FORMAT, "tensor %s: inconsistent element count", NM);
             if ((st = typed_elem(r, src, want, &d, &iv)))
                 return st;
             store_typed(v, k++, want, d, iv);
         }
     }
     return MNAS_OK;
+#undef NM
 }
 
 /* ---- AttributeProto ------------------------------------------------------ */
