@@ -154,7 +154,8 @@ static mnas_status read_metadata(mnas_model *m, const graph *g, const mnas_optio
         return fail(m, MNAS_E_NOMEM, "out of memory for labels");
     for (int i = 0; i < m->p.classes; i++) {
         char buf[16];
-        mnas_snprintf(buf, sizeof buf, "%d", i);
+        size_t at = 0;
+        mnas_append_int(buf, sizeof buf, &at, i);
         if (!(m->labels[i] = malloc(strlen(buf) + 1)))
             return fail(m, MNAS_E_NOMEM, "out of memory for labels");
         memcpy(m->labels[i], buf, strlen(buf) + 1);

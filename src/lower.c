@@ -369,7 +369,7 @@ static mnas_status emit_step(lowering *L, const graph_node *n, plan_step *s, int
     if (st)
         return st;
     s->out = t;
-    mnas_snprintf(s->name, sizeof s->name, "%s", n->name && n->name[0] ? n->name : value_name(L, out_value));
+    mnas_copy_str(s->name, sizeof s->name, n->name && n->name[0] ? n->name : value_name(L, out_value));
     return plan_add_step(L->p, s, L->err);
 }
 
@@ -504,7 +504,7 @@ static mnas_status lower_conv(lowering *L, int ni)
     const mnas_rows *rows = weight_rows_init(&wr, W, co, per_out, 0, bn_next ? scale : NULL);
     if (!st) {
         s.in = L->v[x].tensor;
-        mnas_snprintf(s.wname, sizeof s.wname, "%s", W->name);
+        mnas_copy_str(s.wname, sizeof s.wname, W->name);
         s.params = (int64_t)W->count + co;
         if (pointwise) {
             s.pixels = h * w;
@@ -620,7 +620,7 @@ static mnas_status lower_fc(lowering *L, int ni)
     if (st)
         return st;
     s.in = L->v[x].tensor;
-    mnas_snprintf(s.wname, sizeof s.wname, "%s", Bv->name);
+    mnas_copy_str(s.wname, sizeof s.wname, Bv->name);
     s.pixels = 1;
     s.ci = ci;
     s.co = co;
@@ -830,13 +830,20 @@ static mnas_status lower_node(lowering *L, int ni)
 }
 
 /* Kahn's algorithm; also proves every input is produced, initialized or the graph input. */
+/* Nodes in file order, each once all its inputs exist: repeated passes
+ * over the nodes, so a file that is already topological comes out as is.
+ * The readers of each value are indexed once (CSR), keeping this linear. */
 static mnas_status topo_order(lowering *L, int *order)
 {
     const graph *g = L->g;
+    const size_t nv = (size_t)g->n_values;
     int *pending = calloc((size_t)g->n_nodes + 1, sizeof(int));
-    int *avail = calloc((size_t)g->n_values + 1, sizeof(int));
+    int *avail = calloc(nv + 1, sizeof(int));
+    int *first = calloc(nv + 2, sizeof(int)); /* value v is read by readers[first[v] .. first[v + 1]) */
+    int *fill = calloc(nv + 1, sizeof(int));
+    int *readers = NULL;
     mnas_status st = MNAS_OK;
-    if (!pending || !avail) {
+    if (!pending || !avail || !first || !fill) {
         st = mnas_fail(L->err, MNAS_E_NOMEM, "out of memory ordering %d nodes", g->n_nodes);
         goto out;
     }
@@ -858,9 +865,25 @@ static mnas_status topo_order(lowering *L, int *order)
                                g->values[vi].name);
                 goto out;
             }
-            if (!avail[vi])
+            if (!avail[vi]) {
                 pending[ni]++;
+                first[vi + 1]++;
+            }
         }
+    }
+    for (size_t vi = 0; vi < nv; vi++) {
+        first[vi + 1] += first[vi];
+        fill[vi] = first[vi];
+    }
+    if (!(readers = malloc(((size_t)first[nv] + 1) * sizeof(int)))) {
+        st = mnas_fail(L->err, MNAS_E_NOMEM, "out of memory ordering %d nodes", g->n_nodes);
+        goto out;
+    }
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const graph_node *n = &g->nodes[ni];
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0 && !avail[n->in[k]])
+                readers[fill[n->in[k]]++] = ni;
     }
     int n_done = 0;
     for (int pass_progress = 1; pass_progress && n_done < g->n_nodes;) {
@@ -877,14 +900,9 @@ static mnas_status topo_order(lowering *L, int *order)
                 if (vo < 0 || avail[vo])
                     continue;
                 avail[vo] = 1;
-                for (int nj = 0; nj < g->n_nodes; nj++) {
-                    const graph_node *m = &g->nodes[nj];
-                    if (pending[nj] <= 0)
-                        continue;
-                    for (int q = 0; q < m->n_in; q++)
-                        if (m->in[q] == vo)
-                            pending[nj]--;
-                }
+                for (int r = first[vo]; r < first[vo + 1]; r++)
+                    if (pending[readers[r]] > 0)
+                        pending[readers[r]]--;
             }
         }
     }
@@ -896,6 +914,9 @@ static mnas_status topo_order(lowering *L, int *order)
             }
     }
 out:
+    free(readers);
+    free(fill);
+    free(first);
     free(pending);
     free(avail);
     return st;

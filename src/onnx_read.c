@@ -950,10 +950,21 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
         st = mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: node #%d '%s' has no op_type", start, file_idx, name);
         goto fail;
     }
-    if (name[0])
-        mnas_snprintf(label, sizeof label, "node '%.200s' (%.40s)", name, op);
-    else
-        mnas_snprintf(label, sizeof label, "node #%d (%.40s)", file_idx, op);
+    /* "node 'name' (Op)" or "node #3 (Op)", built without a formatter:
+     * every node of every load needs one */
+    size_t at = 0;
+    label[0] = '\0';
+    if (name[0]) {
+        mnas_append_str(label, sizeof label, &at, "node '", 6);
+        mnas_append_str(label, sizeof label, &at, name, 200);
+        mnas_append_str(label, sizeof label, &at, "' (", 3);
+    } else {
+        mnas_append_str(label, sizeof label, &at, "node #", 6);
+        mnas_append_int(label, sizeof label, &at, file_idx);
+        mnas_append_str(label, sizeof label, &at, " (", 2);
+    }
+    mnas_append_str(label, sizeof label, &at, op, 40);
+    mnas_append_str(label, sizeof label, &at, ")", 1);
 
     if (strcmp(op, "Constant") == 0 && (!domain[0] || strcmp(domain, "ai.onnx") == 0)) {
         /* Constants become const values so lowering sees them exactly like

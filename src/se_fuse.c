@@ -94,7 +94,7 @@ mnas_status plan_fuse_se(const graph *g, plan *p, mnas_err *err)
         s->act2 = fc2->act;
         s->params = fc1->params + fc2->params;
         s->macs = fc1->macs + fc2->macs;
-        mnas_snprintf(s->name, sizeof s->name, "%s", blk->name);
+        mnas_copy_str(s->name, sizeof s->name, blk->name);
         p->tensors[gate].persistent = 1;
         p->steps[gp].dead = p->steps[f1].dead = p->steps[f2].dead = 1;
     }

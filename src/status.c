@@ -81,6 +81,48 @@ int mnas_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap)
     return (int)o.len;
 }
 
+void mnas_copy_str(char *buf, size_t cap, const char *src)
+{
+    if (!cap)
+        return;
+    size_t n = strlen(src);
+    if (n > cap - 1)
+        n = cap - 1;
+    memcpy(buf, src, n);
+    buf[n] = '\0';
+}
+
+void mnas_append_str(char *buf, size_t cap, size_t *at, const char *s, size_t max)
+{
+    if (!cap || *at >= cap)
+        return;
+    size_t n = strlen(s);
+    if (n > max)
+        n = max;
+    if (n > cap - 1 - *at)
+        n = cap - 1 - *at;
+    memcpy(buf + *at, s, n);
+    *at += n;
+    buf[*at] = '\0';
+}
+
+void mnas_append_int(char *buf, size_t cap, size_t *at, long long v)
+{
+    char d[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        d[sizeof d - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        d[sizeof d - 1 - n++] = '-';
+    char s[24];
+    memcpy(s, d + sizeof d - n, n);
+    s[n] = '\0';
+    mnas_append_str(buf, cap, at, s, n);
+}
+
 int mnas_snprintf(char *buf, size_t cap, const char *fmt, ...)
 {
     va_list ap;

@@ -25,5 +25,12 @@ MNAS_PRINTF(3, 4) mnas_status mnas_fail(mnas_err *err, mnas_status st, const cha
  * not carry libc's printf and its long-double formatting. */
 MNAS_PRINTF(3, 4) int mnas_snprintf(char *buf, size_t cap, const char *fmt, ...);
 int mnas_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
+/* buf = src, cut to cap - 1 bytes: names copied at every load without a
+ * formatting loop. */
+void mnas_copy_str(char *buf, size_t cap, const char *src);
+/* Append at buf[*at] up to max bytes of s / the decimal v, always leaving
+ * buf NUL-terminated within cap: labels built at every load, cheaply. */
+void mnas_append_str(char *buf, size_t cap, size_t *at, const char *s, size_t max);
+void mnas_append_int(char *buf, size_t cap, size_t *at, long long v);
 
 #endif

@@ -20,18 +20,17 @@ size_t mnas_simd_dw_packed_floats(int c, int k)
     return groups * VEC_W * (size_t)(k * k + 1);
 }
 
+/* Per group of VEC_W channels: their biases, then for each of the k*k taps
+ * the VEC_W channel weights (a panel of the [c][k*k] weights). */
 void mnas_simd_dw_pack(const float *w, const float *bias, int c, int k, float *dst)
 {
-    int kk = k * k;
+    const int kk = k * k;
     for (int c0 = 0; c0 < c; c0 += VEC_W) {
+        const int real = c - c0 < VEC_W ? c - c0 : VEC_W;
         for (int j = 0; j < VEC_W; j++)
-            dst[j] = (c0 + j < c && bias) ? bias[c0 + j] : 0.0f;
-        dst += VEC_W;
-        for (int t = 0; t < kk; t++) {
-            for (int j = 0; j < VEC_W; j++)
-                dst[j] = c0 + j < c ? w[(size_t)(c0 + j) * (size_t)kk + (size_t)t] : 0.0f;
-            dst += VEC_W;
-        }
+            dst[j] = j < real && bias ? bias[c0 + j] : 0.0f;
+        mnas_simd_pack_panel(w + (size_t)c0 * (size_t)kk, NULL, real, VEC_W, kk, dst + VEC_W);
+        dst += (size_t)VEC_W * (size_t)(kk + 1);
     }
 }
 

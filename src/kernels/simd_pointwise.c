@@ -64,47 +64,6 @@ size_t mnas_simd_pw_packed_floats(int ci, int co)
     return mnas_simd_pw_bias_floats(co) * (size_t)ci;
 }
 
-/* The scalar rest of pack_panel: rows [0, j4) from column i4 on, and
- * every column of rows [j4, nr); rows past real are zero. */
-static __attribute__((noinline)) void pack_rest(const float *rows, const float *scale, int j4, int i4, int real,
-                                                int nr, int ci, float *panel)
-{
-    const size_t ld = (size_t)ci, pn = (size_t)nr;
-    for (int j = 0; j < nr; j++) {
-        const float s = scale && j < real ? scale[j] : 1.0f;
-        for (int i = j < j4 ? i4 : 0; i < ci; i++)
-            panel[(size_t)i * pn + (size_t)j] = j < real ? rows[(size_t)j * ld + (size_t)i] * s : 0.0f;
-    }
-}
-
-/* real rows of ci weights (row-major), times scale[row] when scale is not
- * NULL -> one panel of nr columns, zero past real. 4x4 blocks are
- * transposed in registers. Out of line and small on purpose: a load calls
- * it once per panel, so the browser's optimizing tier picks it up early
- * and cheaply instead of running the whole load in baseline code. */
-static __attribute__((noinline)) void pack_panel(const float *rows, const float *scale, int real, int nr, int ci,
-                                                 float *panel)
-{
-    const size_t ld = (size_t)ci, pn = (size_t)nr;
-    const int i4 = ci & ~3, j4 = real & ~3;
-    for (int j = 0; j < j4; j += 4) {
-        const float *r0 = rows + (size_t)j * ld;
-        const f32x4 s = scale ? f32x4_load(scale + j) : f32x4_splat(1.0f);
-        for (int i = 0; i < i4; i += 4) {
-            f32x4 a = f32x4_load(r0 + i), b = f32x4_load(r0 + ld + i);
-            f32x4 c = f32x4_load(r0 + 2 * ld + i), d = f32x4_load(r0 + 3 * ld + i);
-            f32x4_transpose(&a, &b, &c, &d);
-            float *q = panel + (size_t)i * pn + (size_t)j;
-            f32x4_store(q, f32x4_mul(a, s));
-            f32x4_store(q + pn, f32x4_mul(b, s));
-            f32x4_store(q + 2 * pn, f32x4_mul(c, s));
-            f32x4_store(q + 3 * pn, f32x4_mul(d, s));
-        }
-    }
-    if (i4 < ci || j4 < nr)
-        pack_rest(rows, scale, j4, i4, real, nr, ci, panel);
-}
-
 void mnas_simd_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
                        float *scratch)
 {
@@ -114,7 +73,7 @@ void mnas_simd_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, fl
         for (int j = 0; j < nr; j++)
             b_dst[o0 + j] = j < real && bias ? bias[o0 + j] : 0.0f;
         w->read(w, o0, real, scratch);
-        pack_panel(scratch, w->scale ? w->scale + o0 : NULL, real, nr, ci, w_dst);
+        mnas_simd_pack_panel(scratch, w->scale ? w->scale + o0 : NULL, real, nr, ci, w_dst);
         w_dst += (size_t)ci * (size_t)nr;
     }
 }
