@@ -51,12 +51,14 @@ static int panel_width(int co, int o0)
     return co - o0 > PW_NR_HALF ? PW_NR : PW_NR_HALF;
 }
 
+/* The sum of panel_width over the panels, in closed form: full panels, and
+ * a last one-vector panel when at most PW_NR_HALF channels are left. */
 size_t mnas_simd_pw_bias_floats(int co)
 {
-    size_t total = 0;
-    for (int o0 = 0; o0 < co; o0 += panel_width(co, o0))
-        total += (size_t)panel_width(co, o0);
-    return total;
+    if (co <= 0)
+        return 0;
+    const size_t full = (size_t)co / PW_NR, rest = (size_t)co % PW_NR;
+    return full * PW_NR + (rest == 0 ? 0 : rest <= PW_NR_HALF ? PW_NR_HALF : PW_NR);
 }
 
 size_t mnas_simd_pw_packed_floats(int ci, int co)
