@@ -44,6 +44,13 @@ const tag = (x) => Object.prototype.toString.call(x);
 export const isUrl = (x) => tag(x) === '[object URL]' || (x !== null && typeof x === 'object' && typeof x.href === 'string');
 export const isArrayBuffer = (x) => tag(x) === '[object ArrayBuffer]' || tag(x) === '[object SharedArrayBuffer]';
 
+// node:fs, never imported statically so that browsers and bundles never see it.
+// process.getBuiltinModule (Node >= 20.16) saves the import() round trip.
+async function nodeFs() {
+  const get = process.getBuiltinModule;
+  return typeof get === 'function' ? get('node:fs') : import(/* webpackIgnore: true */ 'node:fs');
+}
+
 /** Bytes of a model or .wasm given as buffer, URL, URL string or (Node) path. */
 export async function readBytes(src, what) {
   if (isArrayBuffer(src)) return new Uint8Array(src);
@@ -57,9 +64,7 @@ export async function readBytes(src, what) {
   const hasScheme = /^[a-z][a-z0-9+.-]+:/i.test(href);
   try {
     if (IS_NODE && (!hasScheme || href.startsWith('file:'))) {
-      // Dynamic import: browsers and bundles never see node:fs.
-      const { readFile } = await import(/* webpackIgnore: true */ 'node:fs/promises');
-      const buf = await readFile(hasScheme ? new URL(href) : href);
+      const buf = await (await nodeFs()).promises.readFile(hasScheme ? new URL(href) : href);
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     }
     const res = await fetch(href);
@@ -86,7 +91,10 @@ async function compileFrom(src) {
     return WebAssembly.compile(await res.arrayBuffer());
   }
   try {
-    return await WebAssembly.compile(await readBytes(src, 'wasm'));
+    const bytes = await readBytes(src, 'wasm');
+    // Node: compiling synchronously saves a task round trip; browsers keep the
+    // async API, which does not block the page.
+    return IS_NODE ? new WebAssembly.Module(bytes) : await WebAssembly.compile(bytes);
   } catch (e) {
     if (e instanceof MnasNetError) throw e;
     throw new MnasNetError('E_ARGUMENT', `wasm: ${e.message}`);
@@ -166,7 +174,8 @@ export async function instantiate(module) {
     if (imp.kind !== 'function' || imp.module !== 'wasi_snapshot_preview1') continue;
     imports.wasi_snapshot_preview1[imp.name] = wasi[imp.name] || (() => ENOSYS);
   }
-  const instance = await WebAssembly.instantiate(module, imports);
+  // Synchronous in Node, as compiling above.
+  const instance = IS_NODE ? new WebAssembly.Instance(module, imports) : await WebAssembly.instantiate(module, imports);
   exports = instance.exports;
   if (exports._initialize) exports._initialize();
   return { exports, mem };

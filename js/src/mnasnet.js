@@ -24,11 +24,23 @@ const CONSTRUCT = Symbol('construct');
 /** Symbol for test-only access to the wasm instance (not part of the public API). */
 export const kInternals = Symbol('mnasnet-wasm internals');
 
+let decoder; // shared: a 1000-class model has 1000 labels to read
+// Labels and layer names are mostly short ASCII: building those a char at a
+// time is cheaper than a TextDecoder call each.
 function cString(u8, ptr) {
   if (!ptr) return null;
-  let end = ptr;
-  while (u8[end]) end++;
-  return new TextDecoder().decode(u8.subarray(ptr, end));
+  let s = '';
+  for (let q = ptr; q < u8.length; q++) {
+    const c = u8[q];
+    if (c === 0) return s;
+    if (c > 0x7f || q - ptr === 32) {
+      let end = u8.indexOf(0, q);
+      if (end < 0) end = u8.length;
+      return (decoder ??= new TextDecoder()).decode(u8.subarray(ptr, end));
+    }
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 function checkTriple(v, name, positive) {
@@ -112,11 +124,11 @@ export class MnasNet {
     }
     mem().i32[(o + OPT.sourceSize) >> 2] = opt.sourceSize;
 
-    // The model bytes are needed only during mnas_load.
+    // The engine takes the copy over: it packs most weights in place inside
+    // it (no second copy of them) and frees it with the model.
     const p = this.#malloc(bytes.byteLength);
     mem().u8.set(bytes, p);
-    st = x.mnas_load(this.#model, p, bytes.byteLength, o);
-    x.free(p);
+    st = x.mnas_load_owned(this.#model, p, bytes.byteLength, o);
     if (st) {
       const err = statusError(st, this.#error(), 'load');
       this.dispose();
