@@ -632,103 +632,106 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
 
 /* Parses one attribute. A tensor value (field t) is parsed into *tensor,
  * which the caller owns and places; a->tensor is left at -1. */
+/* What read_attr learns from an attribute's fields. */
+typedef struct {
+    size_t nf, ni;    /* floats / ints listed */
+    int64_t type;
+    int seen[24];
+} attr_scan;
+
+/* The repeated floats (7) / ints (8) field: counted now, read afterwards. */
+static mnas_status attr_list_field(reader *r, pb_cursor *c, size_t at, uint32_t field, int wire, const char *node,
+                                   attr_scan *sc)
+{
+    mnas_status st;
+    size_t n = 1;
+    const int want = field == 7 ? PB_FIXED32 : PB_VARINT;
+    if (wire == PB_LEN) {
+        pb_cursor pk;
+        if ((st = pb_sub(c, &pk, r->err)))
+            return st;
+        st = field == 7 ? pb_packed_fixed_count(&pk, 4, &n, r->err) : pb_packed_varint_count(&pk, &n, r->err);
+    } else if (wire == want) {
+        st = pb_skip(c, wire, field, r->err);
+    } else {
+        return wrong_wire(r, at, "AttributeProto", field, wire);
+    }
+    if (st)
+        return st;
+    *(field == 7 ? &sc->nf : &sc->ni) += n;
+    if (sc->nf > MNAS_MAX_ATTR_ELEMS || sc->ni > MNAS_MAX_ATTR_ELEMS)
+        return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: %s: attribute has more than %d elements", at, node,
+                         MNAS_MAX_ATTR_ELEMS);
+    return MNAS_OK;
+}
+
+static mnas_status attr_tensor_field(reader *r, pb_cursor *c, const char *node, graph_value *tensor,
+                                     int *has_tensor)
+{
+    pb_cursor t;
+    mnas_status st = pb_sub(c, &t, r->err);
+    if (st)
+        return st;
+    if (*has_tensor) /* keep the last, as protobuf would */
+        value_clear(tensor);
+    *has_tensor = 1;
+    return read_tensor(r, t, tensor, node);
+}
+
+/* One AttributeProto field. Kept apart from read_attr's loop, with every
+ * case a call: the browser charges a loop's whole body to each pass when it
+ * decides what to optimize, and attributes are parsed by the thousand. */
+static mnas_status attr_field(reader *r, pb_cursor *c, size_t at, uint32_t field, int wire, graph_attr *a,
+                              const char *node, graph_value *tensor, int *has_tensor, attr_scan *sc)
+{
+    const int want = field == 2 ? PB_FIXED32 : field == 3 || field == 20 ? PB_VARINT : PB_LEN;
+    if (field < 24)
+        sc->seen[field] = 1;
+    if (field == 7 || field == 8)
+        return attr_list_field(r, c, at, field, wire, node, sc);
+    if (field > 5 && field != 20)
+        return pb_skip(c, wire, field, r->err);
+    if (wire != want)
+        return wrong_wire(r, at, "AttributeProto", field, wire);
+    uint64_t u = 0;
+    uint32_t f32 = 0;
+    mnas_status st;
+    switch (field) {
+    case 1: return read_str(r, c, "attribute name", &a->name);
+    case 4: return read_str(r, c, "string attribute", &a->s);
+    case 5: return attr_tensor_field(r, c, node, tensor, has_tensor);
+    case 2:
+        if (!(st = pb_fixed32(c, &f32, r->err)))
+            memcpy(&a->f, &f32, 4);
+        return st;
+    default: /* 3, 20 */
+        if (!(st = pb_varint(c, &u, r->err)))
+            *(field == 3 ? &a->i : &sc->type) = (int64_t)u;
+        return st;
+    }
+}
+
 static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *node,
                              graph_value *tensor, int *has_tensor)
 {
     mnas_status st;
     uint32_t field = 0;
     int wire = 0;
-    size_t nf = 0, ni = 0;
-    int64_t type = 0;
-    int seen[24] = {0};
+    attr_scan sc;
+    memset(&sc, 0, sizeof sc);
     size_t start = m.pos;
     pb_cursor c = m;
 
     a->tensor = -1;
     while (pb_more(&c)) {
         size_t at = c.pos;
-        if ((st = pb_key(&c, &field, &wire, r->err)))
+        if ((st = pb_key(&c, &field, &wire, r->err)) ||
+            (st = attr_field(r, &c, at, field, wire, a, node, tensor, has_tensor, &sc)))
             return st;
-        uint64_t u = 0;
-        if (field < 24)
-            seen[field] = 1;
-        switch (field) {
-        case 1:
-            if (wire != PB_LEN)
-                return wrong_wire(r, at, "AttributeProto", field, wire);
-            if ((st = read_str(r, &c, "attribute name", &a->name)))
-                return st;
-            break;
-        case 2: {
-            uint32_t f32 = 0;
-            if (wire != PB_FIXED32)
-                return wrong_wire(r, at, "AttributeProto", field, wire);
-            if ((st = pb_fixed32(&c, &f32, r->err)))
-                return st;
-            memcpy(&a->f, &f32, 4);
-            break;
-        }
-        case 3:
-        case 20:
-            if (wire != PB_VARINT)
-                return wrong_wire(r, at, "AttributeProto", field, wire);
-            if ((st = pb_varint(&c, &u, r->err)))
-                return st;
-            if (field == 3)
-                a->i = (int64_t)u;
-            else
-                type = (int64_t)u;
-            break;
-        case 4:
-            if (wire != PB_LEN)
-                return wrong_wire(r, at, "AttributeProto", field, wire);
-            if ((st = read_str(r, &c, "string attribute", &a->s)))
-                return st;
-            break;
-        case 5: {
-            if (wire != PB_LEN)
-                return wrong_wire(r, at, "AttributeProto", field, wire);
-            pb_cursor t;
-            if ((st = pb_sub(&c, &t, r->err)))
-                return st;
-            if (*has_tensor) /* keep the last, as protobuf would */
-                value_clear(tensor);
-            *has_tensor = 1;
-            if ((st = read_tensor(r, t, tensor, node)))
-                return st;
-            break;
-        }
-        case 7:
-        case 8: {
-            size_t n = 1;
-            int want = field == 7 ? PB_FIXED32 : PB_VARINT;
-            if (wire == PB_LEN) {
-                pb_cursor pk;
-                if ((st = pb_sub(&c, &pk, r->err)))
-                    return st;
-                st = field == 7 ? pb_packed_fixed_count(&pk, 4, &n, r->err)
-                                : pb_packed_varint_count(&pk, &n, r->err);
-            } else if (wire == want) {
-                st = pb_skip(&c, wire, field, r->err);
-            } else {
-                return wrong_wire(r, at, "AttributeProto", field, wire);
-            }
-            if (st)
-                return st;
-            if (field == 7)
-                nf += n;
-            else
-                ni += n;
-            if (nf > MNAS_MAX_ATTR_ELEMS || ni > MNAS_MAX_ATTR_ELEMS)
-                return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: %s: attribute has more than %d elements",
-                                 at, node, MNAS_MAX_ATTR_ELEMS);
-            break;
-        }
-        default:
-            if ((st = pb_skip(&c, wire, field, r->err)))
-                return st;
-        }
     }
+    const size_t nf = sc.nf, ni = sc.ni;
+    int64_t type = sc.type;
+    const int *seen = sc.seen;
     if (!a->name)
         return mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: %s has an attribute without a name", start, node);
     if (!a->name[0])
