@@ -396,6 +396,65 @@ static float *in_place_dst(const lowering *L, const graph_value *W, int transpos
     return (const uint8_t *)a >= L->floor[vi] ? (float *)a : NULL;
 }
 
+/* An upper bound of the packed weight floats, so the blob is allocated
+ * once instead of growing (and being copied) while layers are packed: every
+ * 4-D or 2-D float constant counted as the largest layout it could take,
+ * except the 1x1 weights that will be packed in place, which need only
+ * their bias there (a wrong guess just grows the blob). Keeping the blob
+ * small keeps wasm memory small, and V8 starts a GC pause when it grows. */
+/* Whether value vi is input B of a Gemm with transB = 1. */
+static int is_gemm_b_transposed(const lowering *L, int vi)
+{
+    for (int ni = 0; ni < L->g->n_nodes; ni++) {
+        const graph_node *n = &L->g->nodes[ni];
+        if (n->n_in > 1 && n->in[1] == vi)
+            return is_op(n, "Gemm") && attr_int(n, "transB", 0) == 1;
+    }
+    return 0;
+}
+
+static size_t weights_bound(const lowering *L)
+{
+    const graph *g = L->g;
+    const mnas_kernels *k = L->p->k;
+    size_t total = 0;
+    for (int i = 0; i < g->n_values; i++) {
+        const graph_value *v = &g->values[i];
+        /* huge tensors are left to the growing path, whose checks fail them cleanly */
+        if (!v->is_const || !graph_value_is_float(v) || v->count > ((size_t)1 << 24))
+            continue;
+        size_t b = 0;
+        if (v->ndim == 4 && v->dims[2] <= 64 && v->dims[3] <= 64) {
+            const int co = (int)v->dims[0], ci = (int)v->dims[1], kh = (int)v->dims[2], kw = (int)v->dims[3];
+            if (kh == 1 && kw == 1 && in_place_dst(L, v, 0, ci, co)) {
+                total += k->pw_bias_floats(co) + 32;
+                continue;
+            }
+            const size_t c = k->conv_packed_floats(ci, co, kh, kw), d = k->dw_packed_floats(co, kh);
+            b = c > d ? c : d;
+            const size_t pw = k->pw_packed_floats(ci, co) + k->pw_bias_floats(co) + 16;
+            if (kh == 1 && kw == 1 && pw > b)
+                b = pw;
+        } else if (v->ndim == 2) {
+            const int a = (int)v->dims[0], c = (int)v->dims[1];
+            /* x: MatMul's [ci][co]; y: Gemm's transB [co][ci], the one packed in place */
+            const size_t x = k->pw_packed_floats(a, c) + k->pw_bias_floats(c);
+            const size_t y = (in_place_dst(L, v, 0, c, a) ? 0 : k->pw_packed_floats(c, a)) + k->pw_bias_floats(a);
+            if (y < x && is_gemm_b_transposed(L, i)) {
+                total += y + 32;
+                continue;
+            }
+            b = (x > y ? x : y) + 16;
+        } else {
+            continue;
+        }
+        total += b + 16;
+        if (total > ((size_t)1 << 28))
+            return (size_t)1 << 28;
+    }
+    return total;
+}
+
 /* A 1x1 conv's or FC's weights and bias in the kernels' layout: the bias
  * in the blob, the weights in place (in_place_dst) or in the blob. */
 static mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_rows *rows, const float *bias, int ci,
@@ -1072,6 +1131,9 @@ mnas_status plan_lower(const graph *g, plan *p, mnas_err *err)
     }
     if ((st = setup_values(&L)) || (st = raw_floors(&L)) || (st = topo_order(&L, order)))
         goto out;
+    const size_t bound = weights_bound(&L);
+    if (bound && !p->weights && (p->weights = malloc(bound * sizeof(float))))
+        p->cap_weights = bound;
     for (int i = 0; i < g->n_nodes; i++) {
         const int ni = order[i];
         if (L.done[ni])

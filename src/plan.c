@@ -87,40 +87,6 @@ void plan_free(plan *p)
     memset(p, 0, sizeof *p);
 }
 
-/* An upper bound of the packed weight floats, so the blob is allocated
- * once instead of growing (and being copied) while layers are packed: every
- * 4-D or 2-D float constant counted as the largest layout it could take. */
-static size_t weights_bound(const graph *g, const mnas_kernels *k)
-{
-    size_t total = 0;
-    for (int i = 0; i < g->n_values; i++) {
-        const graph_value *v = &g->values[i];
-        /* huge tensors are left to the growing path, whose checks fail them cleanly */
-        if (!v->is_const || !graph_value_is_float(v) || v->count > ((size_t)1 << 24))
-            continue;
-        size_t b = 0;
-        if (v->ndim == 4 && v->dims[2] <= 64 && v->dims[3] <= 64) {
-            const int co = (int)v->dims[0], ci = (int)v->dims[1], kh = (int)v->dims[2], kw = (int)v->dims[3];
-            const size_t c = k->conv_packed_floats(ci, co, kh, kw), d = k->dw_packed_floats(co, kh);
-            b = c > d ? c : d;
-            const size_t pw = k->pw_packed_floats(ci, co) + k->pw_bias_floats(co) + 16;
-            if (kh == 1 && kw == 1 && pw > b)
-                b = pw;
-        } else if (v->ndim == 2) {
-            const int a = (int)v->dims[0], c = (int)v->dims[1];
-            const size_t x = k->pw_packed_floats(a, c) + k->pw_bias_floats(c);
-            const size_t y = k->pw_packed_floats(c, a) + k->pw_bias_floats(a);
-            b = (x > y ? x : y) + 16;
-        } else {
-            continue;
-        }
-        total += b + 16;
-        if (total > ((size_t)1 << 28))
-            return (size_t)1 << 28;
-    }
-    return total;
-}
-
 mnas_status plan_build(const graph *g, const mnas_kernels *k, uint8_t *store, size_t store_len, plan *p,
                        mnas_err *err)
 {
@@ -131,9 +97,6 @@ mnas_status plan_build(const graph *g, const mnas_kernels *k, uint8_t *store, si
         p->store_end = store + store_len;
     }
     p->input = p->output = -1;
-    const size_t bound = weights_bound(g, k);
-    if (bound && (p->weights = malloc(bound * sizeof(float))))
-        p->cap_weights = bound;
     mnas_status st = plan_lower(g, p, err);
     if (!st)
         st = plan_fuse_se(g, p, err);
