@@ -908,6 +908,28 @@ static mnas_status constant_value(reader *r, graph_attr *a, graph_value *t, int 
     return MNAS_OK;
 }
 
+/* Attribute number ka of node n, from the field at *c. Out of read_node's
+ * loop for the reason given at attr_field. */
+static mnas_status node_attr(reader *r, pb_cursor *c, graph_node *n, int ka, const char *label)
+{
+    pb_cursor sub;
+    graph_value t;
+    int has_t = 0;
+    graph_attr *a = &n->attr[ka];
+    memset(&t, 0, sizeof t);
+    t.ndim = -1;
+    mnas_status st = pb_sub(c, &sub, r->err);
+    if (!st)
+        st = read_attr(r, sub, a, label, &t, &has_t);
+    if (!st && has_t && a->type == ATTR_TENSOR)
+        st = place_tensor(r, &t, &a->tensor);
+    value_clear(&t);
+    for (int k = 0; !st && k < ka; k++)
+        if (strcmp(n->attr[k].name, a->name) == 0)
+            st = mnas_fail(r->err, MNAS_E_MODEL, "%s: attribute '%s' appears twice", label, a->name);
+    return st;
+}
+
 static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
 {
     mnas_status st;
@@ -938,12 +960,12 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
         }
         if (st)
             goto fail;
-        if (n_in > MNAS_MAX_NODE_IO || n_out > MNAS_MAX_NODE_IO || n_attr > MNAS_MAX_ATTRS) {
-            st = mnas_fail(r->err, MNAS_E_LIMIT,
-                           "byte %zu: node #%d has more than %d inputs/outputs or %d attributes", start,
-                           file_idx, MNAS_MAX_NODE_IO, MNAS_MAX_ATTRS);
-            goto fail;
-        }
+    }
+    /* counted to the end first (ints cannot overflow: a field takes >= 2 bytes) */
+    if (n_in > MNAS_MAX_NODE_IO || n_out > MNAS_MAX_NODE_IO || n_attr > MNAS_MAX_ATTRS) {
+        st = mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: node #%d has more than %d inputs/outputs or %d attributes",
+                       start, file_idx, MNAS_MAX_NODE_IO, MNAS_MAX_ATTRS);
+        goto fail;
     }
     if (!name && !(name = calloc(1, 1)))
         goto nomem;
@@ -1037,20 +1059,7 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
             if (!st && *o >= 0)
                 st = define_value(r, *o, ni, label);
         } else if (field == 5) {
-            pb_cursor sub;
-            graph_value t;
-            int has_t = 0;
-            graph_attr *a = &n->attr[ka++];
-            memset(&t, 0, sizeof t);
-            t.ndim = -1;
-            if (!(st = pb_sub(&c, &sub, r->err)))
-                st = read_attr(r, sub, a, label, &t, &has_t);
-            if (!st && has_t && a->type == ATTR_TENSOR)
-                st = place_tensor(r, &t, &a->tensor);
-            value_clear(&t);
-            for (int k = 0; !st && k < ka - 1; k++)
-                if (strcmp(n->attr[k].name, a->name) == 0)
-                    st = mnas_fail(r->err, MNAS_E_MODEL, "%s: attribute '%s' appears twice", label, a->name);
+            st = node_attr(r, &c, n, ka++, label);
         } else {
             st = pb_skip(&c, wire, field, r->err);
         }
