@@ -54,6 +54,17 @@ static void expect_inside(const char *what, mnas_status st, const char *msg)
     printf("%-34s -> %s\n", what, st ? msg : "ok");
 }
 
+/* The two sides of a limit: at it (over = 0) the load passes the check,
+ * one past it (over = 1) it fails naming the limit. */
+static void expect_edge(int over, const char *at, const char *past, mnas_status st, const char *msg,
+                        const char *needle)
+{
+    if (over)
+        expect_limit(past, st, msg, needle);
+    else
+        expect_inside(at, st, msg);
+}
+
 /* x (1,3,4,4) -> GAP -> Flatten -> MatMul(3 x classes) -> y: the smallest
  * model that loads; callers add what they need before finishing. */
 static onnx_builder *small_model(int classes)
@@ -236,10 +247,7 @@ static void nodes(void)
             ob_node(b, "Relu", NULL, ins, 1, outs, 1, NULL);
         }
         mnas_status st = finish_and_load(b, NULL, msg, sizeof msg);
-        if (extra)
-            expect_limit("nodes > 4096", st, msg, "4097");
-        else
-            expect_inside("nodes = 4096", st, msg);
+        expect_edge(extra, "nodes = 4096", "nodes > 4096", st, msg, "4097");
     }
 }
 
@@ -262,10 +270,8 @@ static void values(void)
             free(t.b);
         }
         mnas_status st = load_graph(&g, msg, sizeof msg);
-        if (extra)
-            expect_limit("values > 16384 (initializers)", st, msg, "16384");
-        else
-            expect_inside("values = 16384 (initializers)", st, msg);
+        expect_edge(extra, "values = 16384 (initializers)", "values > 16384 (initializers)", st, msg,
+                    "16384");
     }
     /* values named only by node outputs: 300 nodes x 60 outputs */
     hand_graph(&g, NULL);
@@ -304,10 +310,7 @@ static void node_io_and_attrs(void)
             ins[i] = "y";
         hand_node(&g, "Sum", "sum", ins, MNAS_MAX_NODE_IO + extra, (const char *[]){"s"}, 1, NULL);
         mnas_status st = load_graph(&g, msg, sizeof msg);
-        if (extra)
-            expect_limit("node inputs > 64", st, msg, "64");
-        else
-            expect_inside("node inputs = 64", st, msg);
+        expect_edge(extra, "node inputs = 64", "node inputs > 64", st, msg, "64");
     }
     hand_graph(&g, NULL);
     hand_node(&g, "Split", "split", (const char *[]){"y"}, 1, many, MNAS_MAX_NODE_IO + 1, NULL);
@@ -328,10 +331,7 @@ static void node_io_and_attrs(void)
         hand_node(&g, "Relu", "relu", (const char *[]){"y"}, 1, (const char *[]){"r"}, 1, &attrs);
         free(attrs.b);
         mnas_status st = load_graph(&g, msg, sizeof msg);
-        if (extra)
-            expect_limit("node attributes > 64", st, msg, "64");
-        else
-            expect_inside("node attributes = 64", st, msg);
+        expect_edge(extra, "node attributes = 64", "node attributes > 64", st, msg, "64");
     }
     free(g.b);
 }
@@ -370,10 +370,7 @@ static void attr_elems(void)
                 {"attribute ints = 4096 (unpacked)", "attribute ints > 4096 (unpacked)"},
                 {"attribute floats = 4096", "attribute floats > 4096"}};
             mnas_status st = load_graph(&g, msg, sizeof msg);
-            if (extra)
-                expect_limit(what[kind][1], st, msg, "4096");
-            else
-                expect_inside(what[kind][0], st, msg);
+            expect_edge(extra, what[kind][0], what[kind][1], st, msg, "4096");
         }
     }
     free(g.b);
@@ -390,10 +387,7 @@ static void props(void)
             ob_prop(b, key, "v");
         }
         mnas_status st = finish_and_load(b, NULL, msg, sizeof msg);
-        if (extra)
-            expect_limit("metadata entries > 256", st, msg, "256");
-        else
-            expect_inside("metadata entries = 256", st, msg);
+        expect_edge(extra, "metadata entries = 256", "metadata entries > 256", st, msg, "256");
     }
 }
 
@@ -505,10 +499,7 @@ static void strings(void)
         const char *ins[] = {"y"}, *outs[] = {"r"};
         ob_node(b, "Relu", s, ins, 1, outs, 1, NULL);
         mnas_status st = finish_and_load(b, NULL, msg, sizeof msg);
-        if (extra)
-            expect_limit("node name > 4096 bytes", st, msg, "4097");
-        else
-            expect_inside("node name = 4096 bytes", st, msg);
+        expect_edge(extra, "node name = 4096 bytes", "node name > 4096 bytes", st, msg, "4097");
     }
     onnx_builder *b = small_model(2);
     const char *ins[] = {"y"}, *outs[] = {s};
