@@ -396,12 +396,6 @@ static float *in_place_dst(const lowering *L, const graph_value *W, int transpos
     return (const uint8_t *)a >= L->floor[vi] ? (float *)a : NULL;
 }
 
-/* An upper bound of the packed weight floats, so the blob is allocated
- * once instead of growing (and being copied) while layers are packed: every
- * 4-D or 2-D float constant counted as the largest layout it could take,
- * except the 1x1 weights that will be packed in place, which need only
- * their bias there (a wrong guess just grows the blob). Keeping the blob
- * small keeps wasm memory small, and V8 starts a GC pause when it grows. */
 /* Whether value vi is input B of a Gemm with transB = 1. */
 static int is_gemm_b_transposed(const lowering *L, int vi)
 {
@@ -413,6 +407,12 @@ static int is_gemm_b_transposed(const lowering *L, int vi)
     return 0;
 }
 
+/* An upper bound of the packed weight floats, so the blob is allocated
+ * once instead of growing (and being copied) while layers are packed: every
+ * 4-D or 2-D float constant counted as the largest layout it could take,
+ * except the 1x1 weights that will be packed in place, which need only
+ * their bias there (a wrong guess just grows the blob). Keeping the blob
+ * small keeps wasm memory small, and V8 starts a GC pause when it grows. */
 static size_t weights_bound(const lowering *L)
 {
     const graph *g = L->g;

@@ -81,17 +81,6 @@ int mnas_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap)
     return (int)o.len;
 }
 
-void mnas_copy_str(char *buf, size_t cap, const char *src)
-{
-    if (!cap)
-        return;
-    size_t n = strlen(src);
-    if (n > cap - 1)
-        n = cap - 1;
-    memcpy(buf, src, n);
-    buf[n] = '\0';
-}
-
 void mnas_append_str(char *buf, size_t cap, size_t *at, const char *s, size_t max)
 {
     if (!cap || *at >= cap)
@@ -106,21 +95,25 @@ void mnas_append_str(char *buf, size_t cap, size_t *at, const char *s, size_t ma
     buf[*at] = '\0';
 }
 
+void mnas_copy_str(char *buf, size_t cap, const char *src)
+{
+    size_t at = 0;
+    mnas_append_str(buf, cap, &at, src, SIZE_MAX);
+}
+
 void mnas_append_int(char *buf, size_t cap, size_t *at, long long v)
 {
-    char d[24];
-    size_t n = 0;
+    char d[24]; /* digits written backwards from the end, NUL-terminated */
+    char *p = d + sizeof d - 1;
+    *p = '\0';
     unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
     do {
-        d[sizeof d - 1 - n++] = (char)('0' + u % 10);
+        *--p = (char)('0' + u % 10);
         u /= 10;
     } while (u);
     if (v < 0)
-        d[sizeof d - 1 - n++] = '-';
-    char s[24];
-    memcpy(s, d + sizeof d - n, n);
-    s[n] = '\0';
-    mnas_append_str(buf, cap, at, s, n);
+        *--p = '-';
+    mnas_append_str(buf, cap, at, p, SIZE_MAX);
 }
 
 int mnas_snprintf(char *buf, size_t cap, const char *fmt, ...)
