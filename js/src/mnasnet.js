@@ -78,7 +78,9 @@ export class MnasNet {
   #se = []; // [{name, channels, height, width, ptr}]
   #canvas = null; // for drawing browser image sources
   #baseline = 0; // heap in use before this model's allocations
-  #info;
+  #inputSize; // {height, width, channels}
+  #labels = []; // class labels, each decoded from wasm memory when first needed
+  #info; // built on first access: most callers never read the layer table or all labels
 
   constructor(token) {
     if (token !== CONSTRUCT) throw new MnasNetError('E_ARGUMENT', 'use `await MnasNet.load(model, options)`');
@@ -134,8 +136,18 @@ export class MnasNet {
       this.dispose();
       throw err;
     }
-    this.#info = this.#describe();
-    this.#topk = this.#malloc(this.#info.labels.length * 8);
+    // Only what run() and classify() need; the rest waits for `info`.
+    const ints = this.#scratch + S_INTS;
+    x.mnas_input_shape(this.#model, ints, ints + 4, ints + 8);
+    const i32 = mem().i32;
+    this.#inputSize = Object.freeze({ height: i32[ints >> 2], width: i32[(ints >> 2) + 1], channels: i32[(ints >> 2) + 2] });
+    this.#labels = new Array(x.mnas_num_classes(this.#model));
+    this.#se = this.#seBlocks();
+    this.#topk = this.#malloc(this.#labels.length * 8);
+  }
+
+  #label(i) {
+    return (this.#labels[i] ??= cString(this.#mem().u8, this.#x.mnas_label(this.#model, i)) ?? String(i));
   }
 
   #malloc(n) {
@@ -148,17 +160,32 @@ export class MnasNet {
     return cString(this.#mem().u8, this.#x.mnas_error(this.#model)) || '';
   }
 
+  // Gate pointers live in the activation arena, fixed for the model's lifetime.
+  #seBlocks() {
+    const x = this.#x;
+    const s = this.#scratch + S_STRUCT;
+    const se = [];
+    for (let i = 0, n = x.mnas_se_count(this.#model); i < n; i++) {
+      x.mnas_get_se(this.#model, i, s);
+      const v = this.#mem();
+      se.push({
+        name: cString(v.u8, v.u32[(s + SE.name) >> 2]),
+        channels: v.i32[(s + SE.channels) >> 2],
+        height: v.i32[(s + SE.height) >> 2],
+        width: v.i32[(s + SE.width) >> 2],
+        ptr: v.u32[(s + SE.values) >> 2],
+      });
+    }
+    return se;
+  }
+
   #describe() {
     const x = this.#x;
     const m = this.#model;
     const s = this.#scratch + S_STRUCT;
-    const ints = this.#scratch + S_INTS;
-    x.mnas_input_shape(m, ints, ints + 4, ints + 8);
-    let v = this.#mem();
-    const inputSize = { height: v.i32[ints >> 2], width: v.i32[(ints >> 2) + 1], channels: v.i32[(ints >> 2) + 2] };
     const labels = [];
-    const classes = x.mnas_num_classes(m);
-    for (let i = 0; i < classes; i++) labels.push(cString(v.u8, x.mnas_label(m, i)) ?? String(i));
+    for (let i = 0; i < this.#labels.length; i++) labels.push(this.#label(i));
+    const v = this.#mem();
 
     x.mnas_get_stats(m, s);
     const n64 = (off) => Number(v.dv.getBigInt64(s + off, true));
@@ -192,22 +219,9 @@ export class MnasNet {
       );
     }
 
-    // Gate pointers live in the activation arena, fixed for the model's lifetime.
-    this.#se = [];
-    for (let i = 0, n = x.mnas_se_count(m); i < n; i++) {
-      x.mnas_get_se(m, i, s);
-      v = this.#mem();
-      this.#se.push({
-        name: cString(v.u8, v.u32[(s + SE.name) >> 2]),
-        channels: v.i32[(s + SE.channels) >> 2],
-        height: v.i32[(s + SE.height) >> 2],
-        width: v.i32[(s + SE.width) >> 2],
-        ptr: v.u32[(s + SE.values) >> 2],
-      });
-    }
     const backend = cString(v.u8, x.mnas_backend()); // "wasm-simd128" or "scalar"
     return Object.freeze({
-      inputSize: Object.freeze(inputSize),
+      inputSize: this.#inputSize,
       labels: Object.freeze(labels),
       layers: Object.freeze(layers),
       params: stats.params,
@@ -224,7 +238,7 @@ export class MnasNet {
   /** Model description (see index.d.ts). */
   get info() {
     this.#live();
-    return this.#info;
+    return (this.#info ??= this.#describe());
   }
 
   #live() {
@@ -265,7 +279,7 @@ export class MnasNet {
   run(tensor, options) {
     this.#live();
     const opt = readRunOptions(options, false);
-    const { height: h, width: w, channels: c } = this.#info.inputSize;
+    const { height: h, width: w, channels: c } = this.#inputSize;
     const count = h * w * c;
     const k = kind(tensor);
     if (!(k === 'Float32Array' || k === 'Float64Array' || Array.isArray(tensor))) {
@@ -311,7 +325,7 @@ export class MnasNet {
       v = this.#mem();
       for (let i = 0; i < k; i++) {
         const index = v.i32[(idx >> 2) + i];
-        top.push({ index, label: this.#info.labels[index], probability: v.f32[(prob >> 2) + i] });
+        top.push({ index, label: this.#label(index), probability: v.f32[(prob >> 2) + i] });
       }
     }
     const floats = (ptr, n) => {
