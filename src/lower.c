@@ -381,19 +381,32 @@ static void step_init(plan_step *s, int kind)
     s->se_index = -1;
 }
 
-/* Where W's packed weights can go inside the model buffer itself, or NULL:
- * fp32 rows in file order that nothing else reads, whose packed form is
- * exactly their size, starting at an aligned address no lower than the end
- * of the raw data below them (all other bytes were copied out at import). */
-static float *in_place_dst(const lowering *L, const graph_value *W, int transposed, int ci, int co)
+/* Where floats of W's weights can go inside the model buffer itself, or
+ * NULL: fp32 rows in file order that nothing else reads, taking exactly
+ * their own size, at an address aligned to align bytes (0: never) no lower
+ * than the end of the raw data below them (all other bytes were copied out
+ * at import). */
+static float *in_place_dst(const lowering *L, const graph_value *W, int transposed, size_t floats, size_t align)
+{
+    const int vi = (int)(W - L->g->values);
+    if (!align || !L->floor || !L->floor[vi] || transposed || W->dtype != GRAPH_DT_FLOAT || L->consumers[vi] != 1 ||
+        floats != W->count)
+        return NULL;
+    const uintptr_t a = (uintptr_t)W->raw & ~(uintptr_t)(align - 1);
+    return (const uint8_t *)a >= L->floor[vi] ? (float *)a : NULL;
+}
+
+static float *pw_in_place(const lowering *L, const graph_value *W, int transposed, int ci, int co)
 {
     const mnas_kernels *k = L->p->k;
-    const int vi = (int)(W - L->g->values);
-    if (!L->floor || !L->floor[vi] || transposed || W->dtype != GRAPH_DT_FLOAT || L->consumers[vi] != 1 ||
-        k->pw_packed_floats(ci, co) != (size_t)ci * (size_t)co)
-        return NULL;
-    const uintptr_t a = (uintptr_t)W->raw & ~(uintptr_t)(k->pw_pack_in_place - 1);
-    return (const uint8_t *)a >= L->floor[vi] ? (float *)a : NULL;
+    return in_place_dst(L, W, transposed, k->pw_packed_floats(ci, co), (size_t)k->pw_pack_in_place);
+}
+
+/* fc_rows_run reads the rows where they are once they are float-aligned
+ * and need no scaling. */
+static float *rows_in_place(const lowering *L, const graph_value *W, int transposed, const float *scale)
+{
+    return scale ? NULL : in_place_dst(L, W, transposed, W->count, sizeof(float));
 }
 
 /* Whether value vi is input B of a Gemm with transB = 1. */
@@ -426,7 +439,7 @@ static size_t weights_bound(const lowering *L)
         size_t b = 0;
         if (v->ndim == 4 && v->dims[2] <= 64 && v->dims[3] <= 64) {
             const int co = (int)v->dims[0], ci = (int)v->dims[1], kh = (int)v->dims[2], kw = (int)v->dims[3];
-            if (kh == 1 && kw == 1 && in_place_dst(L, v, 0, ci, co)) {
+            if (kh == 1 && kw == 1 && pw_in_place(L, v, 0, ci, co)) {
                 total += k->pw_bias_floats(co) + 32;
                 continue;
             }
@@ -436,15 +449,13 @@ static size_t weights_bound(const lowering *L)
             if (kh == 1 && kw == 1 && pw > b)
                 b = pw;
         } else if (v->ndim == 2) {
-            const int a = (int)v->dims[0], c = (int)v->dims[1];
-            /* x: MatMul's [ci][co]; y: Gemm's transB [co][ci], the one packed in place */
-            const size_t x = k->pw_packed_floats(a, c) + k->pw_bias_floats(c);
-            const size_t y = (in_place_dst(L, v, 0, c, a) ? 0 : k->pw_packed_floats(c, a)) + k->pw_bias_floats(a);
-            if (y < x && is_gemm_b_transposed(L, i)) {
-                total += y + 32;
+            /* FC weights are kept as rows (place_fc_rows): in place, or a copy */
+            const size_t rows = (size_t)v->dims[0] * (size_t)v->dims[1];
+            if (is_gemm_b_transposed(L, i) && rows_in_place(L, v, 0, NULL)) {
+                total += (size_t)v->dims[0] + 32;
                 continue;
             }
-            b = (x > y ? x : y) + 16;
+            b = rows + (size_t)(v->dims[0] > v->dims[1] ? v->dims[0] : v->dims[1]) + 16;
         } else {
             continue;
         }
@@ -462,7 +473,7 @@ static mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_rows *r
 {
     const mnas_kernels *k = L->p->k;
     mnas_status st = plan_reserve_weights(L->p, k->pw_bias_floats(co), &s->b_off, L->err);
-    float *dst = in_place_dst(L, W, transposed, ci, co);
+    float *dst = pw_in_place(L, W, transposed, ci, co);
     if (!st && !dst)
         st = plan_reserve_weights(L->p, k->pw_packed_floats(ci, co), &s->w_off, L->err);
     if (st)
@@ -482,6 +493,40 @@ static mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_rows *r
     }
     k->pw_pack(rows, bias, ci, co, dst, L->p->weights + s->b_off, scratch);
     free(scratch);
+    return MNAS_OK;
+}
+
+/* An FC's weights as plain [co][ci] rows for fc_rows_run, and its bias:
+ * the rows where the model file holds them when it can (rows_in_place),
+ * else read (and scaled) into the blob. */
+static mnas_status place_fc_rows(lowering *L, const graph_value *W, const mnas_rows *rows, const float *bias, int ci,
+                                 int co, int transposed, plan_step *s)
+{
+    mnas_status st = plan_reserve_weights(L->p, (size_t)co, &s->b_off, L->err);
+    float *dst = rows_in_place(L, W, transposed, rows->scale);
+    if (!st && !dst)
+        st = plan_reserve_weights(L->p, (size_t)ci * (size_t)co, &s->w_off, L->err);
+    if (st)
+        return st;
+    const size_t n = (size_t)ci * (size_t)co;
+    if (dst) {
+        if ((const void *)dst != W->raw)
+            memmove(dst, W->raw, n * sizeof(float));
+        s->w_ext = dst;
+        L->p->store_used = 1;
+        L->p->store_floats += n;
+        L->floor[W - L->g->values] = NULL;
+    } else {
+        dst = L->p->weights + s->w_off;
+        rows->read(rows, 0, co, dst);
+        for (int o = 0; rows->scale && o < co; o++)
+            for (int i = 0; i < ci; i++)
+                dst[(size_t)o * (size_t)ci + (size_t)i] *= rows->scale[o];
+    }
+    float *b = L->p->weights + s->b_off;
+    for (int o = 0; o < co; o++)
+        b[o] = bias ? bias[o] : 0.0f;
+    s->rows = 1;
     return MNAS_OK;
 }
 
@@ -672,8 +717,8 @@ static mnas_status lower_fc(lowering *L, int ni)
         st = fuse_epilogue(L, &out, NULL, NULL, co, 0, &s.act, &s.residual);
     weight_rows wr;
     if (!st)
-        st = pack_pw(L, Bv, weight_rows_init(&wr, Bv, co, (size_t)ci, !trans_b, scale), bias, ci, co, !trans_b,
-                     &s);
+        st = place_fc_rows(L, Bv, weight_rows_init(&wr, Bv, co, (size_t)ci, !trans_b, scale), bias, ci, co,
+                           !trans_b, &s);
     free(bias);
     free(scale);
     if (st)

@@ -50,9 +50,11 @@ typedef struct {
     size_t w_off;        /* floats into the weight blob */
     size_t b_off;        /* STEP_PW/SE: the bias block, floats into the blob */
     const float *w_ext;  /* STEP_PW/SE: weights packed in place in the model buffer (else NULL) */
+    int rows;            /* STEP_PW/SE: (first FC's) weights are plain [co][ci] rows for fc_rows_run */
     /* STEP_SE: second FC and its gate activation; gate tensor id */
     size_t w2_off, b2_off;
     const float *w2_ext;
+    int rows2;           /* the same for the second FC */
     mnas_act act2;
     int gate;
     int se_index;

@@ -91,6 +91,8 @@ mnas_status plan_fuse_se(const graph *g, plan *p, mnas_err *err)
         s->w2_off = fc2->w_off;
         s->b2_off = fc2->b_off;
         s->w2_ext = fc2->w_ext;
+        s->rows = fc1->rows;
+        s->rows2 = fc2->rows;
         s->act2 = fc2->act;
         s->params = fc1->params + fc2->params;
         s->macs = fc1->macs + fc2->macs;

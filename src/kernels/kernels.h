@@ -76,6 +76,11 @@ typedef struct mnas_kernels {
                     float *scratch);
     void (*pw_run)(const float *in, int pixels, int ci, const float *w, const float *bias, int co,
                    mnas_act act, const float *residual, float *out);
+    /* The same for one pixel over unpacked weights: w is the [co][ci] rows as
+     * a model stores them (read in place, nothing to pack), bias co floats or
+     * NULL: out[o] = act(sum_i x[i] * w[o][i] + bias[o]) (+ residual[o]). */
+    void (*fc_rows_run)(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
+                        const float *residual, float *out);
 
     /* Depthwise: w is [c][k][k] (ONNX [c][1][k][k]); bias may be NULL. */
     size_t (*dw_packed_floats)(int c, int k);

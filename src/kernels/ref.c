@@ -75,6 +75,19 @@ static void ref_pw_run(const float *in, int pixels, int ci, const float *w, cons
     }
 }
 
+static void ref_fc_rows_run(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
+                            const float *residual, float *out)
+{
+    for (int o = 0; o < co; o++) {
+        const float *wr = w + (size_t)o * ci;
+        float y = bias ? bias[o] : 0.0f;
+        for (int i = 0; i < ci; i++)
+            y += x[i] * wr[i];
+        y = mnas_act_apply(act, y);
+        out[o] = residual ? y + residual[o] : y;
+    }
+}
+
 static size_t ref_dw_packed_floats(int c, int k)
 {
     return (size_t)c * (size_t)(k * k) + (size_t)c;
@@ -215,6 +228,7 @@ const mnas_kernels mnas_kernels_ref = {
     .pw_pack_in_place = 0, /* a whole-matrix transpose */
     .pw_pack = ref_pw_pack,
     .pw_run = ref_pw_run,
+    .fc_rows_run = ref_fc_rows_run,
     .dw_packed_floats = ref_dw_packed_floats,
     .dw_pack = ref_dw_pack,
     .dw_run = ref_dw_run,

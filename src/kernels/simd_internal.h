@@ -78,6 +78,8 @@ void mnas_simd_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, fl
                        float *scratch);
 void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, const float *bias, int co,
                       mnas_act act, const float *residual, float *out);
+void mnas_simd_fc_rows_run(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
+                           const float *residual, float *out);
 
 size_t mnas_simd_dw_packed_floats(int c, int k);
 void mnas_simd_dw_pack(const float *w, const float *bias, int c, int k, float *dst);

@@ -8,6 +8,7 @@ const mnas_kernels mnas_kernels_simd = {
     VEC_W * (int)sizeof(float), /* pw_pack_in_place: one panel at a time, vector-aligned */
     mnas_simd_pw_pack,
     mnas_simd_pw_run,
+    mnas_simd_fc_rows_run,
     mnas_simd_dw_packed_floats,
     mnas_simd_dw_pack,
     mnas_simd_dw_run,

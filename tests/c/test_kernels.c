@@ -303,6 +303,54 @@ static void test_pw(void)
     run_pw(&s, 196, 480, 80, none, 1, 1);
 }
 
+/* ---- one pixel over unpacked rows ---- */
+
+static void run_fc_rows(uint32_t *s, int ci, int co, mnas_act act, int has_bias, int has_res)
+{
+    const mnas_kernels *R = &mnas_kernels_ref, *S = &mnas_kernels_simd;
+    float *x = alloc_rand(s, (size_t)ci, -1.0f, 1.0f);
+    float *w = alloc_rand(s, (size_t)co * ci, -1.0f, 1.0f);
+    float *bias = has_bias ? alloc_rand(s, (size_t)co, -1.0f, 1.0f) : NULL;
+    float *res = has_res ? alloc_rand(s, (size_t)co, -1.0f, 1.0f) : NULL;
+    guarded or = guarded_alloc((size_t)co), os = guarded_alloc((size_t)co), op = guarded_alloc((size_t)co);
+    R->fc_rows_run(x, ci, w, bias, co, act, res, or.p);
+    S->fc_rows_run(x, ci, w, bias, co, act, res, os.p);
+    float err;
+    long idx = compare(os.p, or.p, (size_t)co, &err);
+    REPORT(guards_intact(&os), idx, err, "fc_rows ci=%d co=%d act=%d bias=%d res=%d", ci, co, act.kind, has_bias,
+           has_res);
+
+    /* The same product as pw_run over packed weights. */
+    float *pr = malloc(R->pw_packed_floats(ci, co) * sizeof(float));
+    float *br = malloc(R->pw_bias_floats(co) * sizeof(float));
+    CHECK(&st, mnas_pw_pack_dense(R, w, NULL, bias, ci, co, pr, br), "fc_rows pack ci=%d co=%d", ci, co);
+    R->pw_run(x, 1, ci, pr, br, co, act, res, op.p);
+    idx = compare(op.p, or.p, (size_t)co, &err);
+    REPORT(guards_intact(&or), idx, err, "fc_rows = pw_run ci=%d co=%d act=%d", ci, co, act.kind);
+
+    free(x);
+    free(w);
+    free(bias);
+    free(res);
+    free(pr);
+    free(br);
+    free(or.base);
+    free(os.base);
+    free(op.base);
+}
+
+static void test_fc_rows(void)
+{
+    uint32_t s = 0x7654321u;
+    for (int t = 0; t < 300; t++)
+        run_fc_rows(&s, rnd_int(&s, 1, 67), rnd_int(&s, 1, 67), rnd_act(&s), rnd_int(&s, 0, 1), rnd_int(&s, 0, 1));
+    mnas_act none = {ACT_NONE, 0.0f, 0.0f}, relu = {ACT_RELU, 0.0f, 0.0f};
+    run_fc_rows(&s, 1280, 1000, none, 1, 0); /* the MnasNet classifier */
+    run_fc_rows(&s, 1280, 10, none, 1, 0);
+    run_fc_rows(&s, 1, 1, relu, 0, 1);
+    run_fc_rows(&s, 1, 5, relu, 1, 0);
+}
+
 /* ---- depthwise ---- */
 
 static void run_dw(uint32_t *s, dw_params p, int has_bias)
@@ -541,6 +589,7 @@ int main(void)
            VEC_W, mnas_kernels_best()->name);
     test_vec();
     test_pw();
+    test_fc_rows();
     test_dw();
     test_conv();
     test_elementwise();
