@@ -62,7 +62,7 @@ build:
 
 wasm:
 	$(call stage,wasm build (build-wasm/ -> js/dist/))
-	$(DEPS) core wasm
+	$(DEPS) core wasm node
 	$(EMENV) emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release
 	$(EMENV) $(BUILD) build-wasm -j $(JOBS)
 	node js/scripts/prepare-dist.mjs

@@ -30,6 +30,7 @@ typedef struct {
     mnas_err *err;
     vinfo *v;
     int *consumers;   /* per value: node inputs + graph outputs using it */
+    int *consumer;    /* per value: the node using it, when that is the one use */
     int *producer;    /* per value: node index or -1 */
     char *done;       /* per node: lowered or fused */
     /* per value with raw data in p->store: where the nearest raw data below
@@ -71,15 +72,9 @@ static const char *input_name(const lowering *L, const graph_node *n, int k)
 /* Sole consumer node of value vi, or -1 when it has none, several, or is a graph output. */
 static int sole_consumer(const lowering *L, int vi)
 {
-    if (L->consumers[vi] != 1)
+    if (L->consumers[vi] != 1 || L->consumer[vi] < 0)
         return -1;
-    for (int ni = 0; ni < L->g->n_nodes; ni++) {
-        const graph_node *n = &L->g->nodes[ni];
-        for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] == vi)
-                return L->done[ni] ? -1 : ni;
-    }
-    return -1; /* a graph output */
+    return L->done[L->consumer[vi]] ? -1 : L->consumer[vi];
 }
 
 static int is_op(const graph_node *n, const char *op)
@@ -1032,6 +1027,7 @@ static mnas_status setup_values(lowering *L)
     plan *p = L->p;
     for (int vi = 0; vi < g->n_values; vi++) {
         L->producer[vi] = -1;
+        L->consumer[vi] = -1;
         if (g->values[vi].is_const) {
             L->v[vi].kind = V_CONST;
             L->v[vi].cv = &g->values[vi];
@@ -1044,8 +1040,10 @@ static mnas_status setup_values(lowering *L)
         if (n->n_out < 1 || n->out[0] < 0)
             return mnas_fail(L->err, MNAS_E_MODEL, "node '%s' (%s) has no output", node_name(n), n->op);
         for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] >= 0 && n->in[k] < g->n_values)
+            if (n->in[k] >= 0 && n->in[k] < g->n_values) {
                 L->consumers[n->in[k]]++;
+                L->consumer[n->in[k]] = ni;
+            }
         for (int k = 0; k < n->n_out; k++) {
             const int vo = n->out[k];
             if (vo < 0 || vo >= g->n_values)
@@ -1167,10 +1165,11 @@ mnas_status plan_lower(const graph *g, plan *p, mnas_err *err)
     int *order = NULL;
     L.v = calloc((size_t)g->n_values + 1, sizeof *L.v);
     L.consumers = calloc((size_t)g->n_values + 1, sizeof(int));
+    L.consumer = calloc((size_t)g->n_values + 1, sizeof(int));
     L.producer = calloc((size_t)g->n_values + 1, sizeof(int));
     L.done = calloc((size_t)g->n_nodes + 1, 1);
     order = calloc((size_t)g->n_nodes + 1, sizeof(int));
-    if (!L.v || !L.consumers || !L.producer || !L.done || !order) {
+    if (!L.v || !L.consumers || !L.consumer || !L.producer || !L.done || !order) {
         st = mnas_fail(err, MNAS_E_NOMEM, "out of memory lowering %d nodes", g->n_nodes);
         goto out;
     }
@@ -1202,6 +1201,7 @@ mnas_status plan_lower(const graph *g, plan *p, mnas_err *err)
 out:
     free(L.v);
     free(L.consumers);
+    free(L.consumer);
     free(L.producer);
     free(L.done);
     free(L.floor);

@@ -31,3 +31,19 @@ test('package.json: name, ESM, exports, types, files, no runtime dependencies', 
     net.dispose();
   }
 });
+
+(wasmMissing() ? test.skip : test)('the package entry is the bundle of src/, current and with the same exports', async () => {
+  const entry = resolve(JS, pkg.exports['.'].default);
+  expect(pkg.main).toBe(pkg.exports['.'].default);
+  const src = await import('../../js/src/index.js');
+  const bundle = await import(entry);
+  expect(Object.keys(bundle).sort()).toEqual(Object.keys(src).sort());
+  expect(bundle.VERSION).toBe(VERSION);
+  // built from the sources as they are now (make wasm re-bundles)
+  const { statSync, readdirSync } = await import('node:fs');
+  const newest = Math.max(...readdirSync(resolve(JS, 'src')).map((f) => statSync(resolve(JS, 'src', f)).mtimeMs));
+  expect(statSync(entry).mtimeMs).toBeGreaterThanOrEqual(newest);
+  const net = await bundle.MnasNet.load();
+  expect(net.info.backend).toBe('wasm-simd128');
+  net.dispose();
+});

@@ -7,8 +7,9 @@ export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(BENCH_DIR, '../..');
 
 // Our JS SDK entry, relative to the repo root: the single place to change if
-// the SDK moves. The first existing candidate wins; env MNAS_JS_ENTRY overrides.
-export const MNAS_JS_ENTRY_CANDIDATES = ['js/index.js', 'js/src/index.js'];
+// the SDK moves. The first existing candidate wins (the bundle the package
+// exports, as users import it); env MNAS_JS_ENTRY overrides.
+export const MNAS_JS_ENTRY_CANDIDATES = ['js/dist/mnasnet.js', 'js/src/index.js'];
 export const MNAS_JS_ENTRY = process.env.MNAS_JS_ENTRY
   || MNAS_JS_ENTRY_CANDIDATES.find((p) => fs.existsSync(path.join(REPO_ROOT, p)))
   || MNAS_JS_ENTRY_CANDIDATES[0];
