@@ -10,13 +10,8 @@ void pb_init(pb_cursor *c, const uint8_t *buf, size_t len)
     c->depth = 0;
 }
 
-mnas_status pb_varint(pb_cursor *c, uint64_t *v, mnas_err *err)
+mnas_status pb_varint_long(pb_cursor *c, uint64_t *v, mnas_err *err)
 {
-    /* Keys, lengths of names and small ints: one byte, the common case by far. */
-    if (c->pos < c->end && !(c->base[c->pos] & 0x80)) {
-        *v = c->base[c->pos++];
-        return MNAS_OK;
-    }
     size_t start = c->pos;
     uint64_t r = 0;
     for (int i = 0; i < 10; i++) {
@@ -53,19 +48,8 @@ mnas_status pb_fixed64(pb_cursor *c, uint64_t *v, mnas_err *err)
     return MNAS_OK;
 }
 
-mnas_status pb_key(pb_cursor *c, uint32_t *field, int *wire, mnas_err *err)
+mnas_status pb_key_long(pb_cursor *c, uint32_t *field, int *wire, mnas_err *err)
 {
-    /* A one-byte key (fields 1-15) of a valid wire type: 0, 1, 2 or 5. */
-    if (c->pos < c->end) {
-        const uint8_t b = c->base[c->pos];
-        const int w = b & 7;
-        if (!(b & 0x80) && b >= 8 && (w <= PB_LEN || w == PB_FIXED32)) {
-            c->pos++;
-            *field = (uint32_t)(b >> 3);
-            *wire = w;
-            return MNAS_OK;
-        }
-    }
     size_t off = c->pos;
     uint64_t k = 0;
     mnas_status st = pb_varint(c, &k, err);

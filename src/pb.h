@@ -30,13 +30,38 @@ void pb_init(pb_cursor *c, const uint8_t *buf, size_t len);
 static inline int pb_more(const pb_cursor *c) { return c->pos < c->end; }
 static inline size_t pb_left(const pb_cursor *c) { return c->end - c->pos; }
 
-mnas_status pb_varint(pb_cursor *c, uint64_t *v, mnas_err *err);
+/* The one-byte cases (keys of fields 1-15, short lengths, small ints: most
+ * of a model's fields) are inline; a load reads some 30 000 of them, and as
+ * calls they kept the wasm engine busy optimizing these helpers. */
+mnas_status pb_varint_long(pb_cursor *c, uint64_t *v, mnas_err *err);
+static inline mnas_status pb_varint(pb_cursor *c, uint64_t *v, mnas_err *err)
+{
+    if (c->pos < c->end && !(c->base[c->pos] & 0x80)) {
+        *v = c->base[c->pos++];
+        return MNAS_OK;
+    }
+    return pb_varint_long(c, v, err);
+}
 mnas_status pb_fixed32(pb_cursor *c, uint32_t *v, mnas_err *err);
 mnas_status pb_fixed64(pb_cursor *c, uint64_t *v, mnas_err *err);
 
 /* Reads a field key. Field numbers are 1..2^29-1; groups and the reserved
  * wire types 6/7 are rejected here because we could not skip them safely. */
-mnas_status pb_key(pb_cursor *c, uint32_t *field, int *wire, mnas_err *err);
+mnas_status pb_key_long(pb_cursor *c, uint32_t *field, int *wire, mnas_err *err);
+static inline mnas_status pb_key(pb_cursor *c, uint32_t *field, int *wire, mnas_err *err)
+{
+    if (c->pos < c->end) {
+        const uint8_t b = c->base[c->pos];
+        const int w = b & 7;
+        if (!(b & 0x80) && b >= 8 && (w <= PB_LEN || w == PB_FIXED32)) {
+            c->pos++;
+            *field = (uint32_t)(b >> 3);
+            *wire = w;
+            return MNAS_OK;
+        }
+    }
+    return pb_key_long(c, field, wire, err);
+}
 
 /* Length-delimited payload: *p and *n point into the buffer (no copy) and *off
  * receives its absolute offset (may be NULL). */
