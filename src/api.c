@@ -444,13 +444,9 @@ mnas_status mnas_run_nchw(mnas_model *m, const float *nchw, size_t count)
     if (st)
         return st;
     float *in = plan_data(&m->p, m->p.input);
-    const int c = m->p.in_c;
-    const size_t hw = (size_t)m->p.in_h * m->p.in_w;
     if (nchw == in)
         return fail(m, MNAS_E_INPUT, "an NCHW tensor cannot be transposed in the input buffer itself");
-    for (size_t p = 0; p < hw; p++)
-        for (int ch = 0; ch < c; ch++)
-            in[p * c + ch] = nchw[(size_t)ch * hw + p];
+    m->p.k->nchw_to_nhwc(nchw, (size_t)m->p.in_h * m->p.in_w, m->p.in_c, in);
     return run_loaded(m);
 }
 

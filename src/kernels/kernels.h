@@ -101,6 +101,9 @@ typedef struct mnas_kernels {
     void (*act_run)(const float *in, size_t n, mnas_act act, float *out);
     void (*add_run)(const float *a, const float *b, size_t n, mnas_act act, float *out);
     void (*mul_run)(const float *a, const float *b, size_t n, float *out);
+    /* Planar to interleaved: dst[p][ch] = src[ch][p] for hw pixels of c
+     * channels (an NCHW input tensor to the engine's NHWC). */
+    void (*nchw_to_nhwc)(const float *src, size_t hw, int c, float *dst);
 } mnas_kernels;
 
 extern const mnas_kernels mnas_kernels_ref;

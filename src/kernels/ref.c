@@ -221,6 +221,13 @@ static void ref_mul_run(const float *a, const float *b, size_t n, float *out)
         out[i] = a[i] * b[i];
 }
 
+static void ref_nchw_to_nhwc(const float *src, size_t hw, int c, float *dst)
+{
+    for (size_t p = 0; p < hw; p++)
+        for (int ch = 0; ch < c; ch++)
+            dst[p * (size_t)c + (size_t)ch] = src[(size_t)ch * hw + p];
+}
+
 const mnas_kernels mnas_kernels_ref = {
     .name = "scalar",
     .pw_packed_floats = ref_pw_packed_floats,
@@ -240,4 +247,5 @@ const mnas_kernels mnas_kernels_ref = {
     .act_run = ref_act_run,
     .add_run = ref_add_run,
     .mul_run = ref_mul_run,
+    .nchw_to_nhwc = ref_nchw_to_nhwc,
 };

@@ -1,5 +1,5 @@
 /* Memory-bound kernels: global average pool, per-channel scale (the SE
- * multiply), activations, add and mul. Each is a vector loop plus one
+ * multiply), activations, add and mul, and the NCHW input to NHWC. Each is a vector loop plus one
  * exact partial vector for the tail. */
 #include "kernels/simd_internal.h"
 
@@ -121,4 +121,28 @@ void mnas_simd_mul_run(const float *a, const float *b, size_t n, float *out)
         int r = (int)(n - i);
         vf_store_partial(out + i, vf_mul(vf_load_partial(a + i, r), vf_load_partial(b + i, r)), r);
     }
+}
+
+/* RGB planes, four pixels at a time: the three planes and a dummy fourth
+ * transposed 4x4 give one RGBx vector per pixel, stored 3 floats apart so
+ * each store's x lane is overwritten by the next pixel (the last pixel of
+ * a block is stored exactly). */
+void mnas_simd_nchw_to_nhwc(const float *src, size_t hw, int c, float *dst)
+{
+    size_t p = 0;
+    if (c == 3) {
+        const float *r = src, *g = src + hw, *b = src + 2 * hw;
+        for (; p + 4 <= hw; p += 4) {
+            f32x4 x0 = f32x4_load(r + p), x1 = f32x4_load(g + p), x2 = f32x4_load(b + p), x3 = f32x4_zero();
+            f32x4_transpose(&x0, &x1, &x2, &x3);
+            float *o = dst + 3 * p;
+            f32x4_store(o, x0);
+            f32x4_store(o + 3, x1);
+            f32x4_store(o + 6, x2);
+            f32x4_store_partial(o + 9, x3, 3);
+        }
+    }
+    for (; p < hw; p++)
+        for (int ch = 0; ch < c; ch++)
+            dst[p * (size_t)c + (size_t)ch] = src[(size_t)ch * hw + p];
 }

@@ -95,5 +95,6 @@ void mnas_simd_scale_ch_run(const float *in, int pixels, int c, const float *sca
 void mnas_simd_act_run(const float *in, size_t n, mnas_act act, float *out);
 void mnas_simd_add_run(const float *a, const float *b, size_t n, mnas_act act, float *out);
 void mnas_simd_mul_run(const float *a, const float *b, size_t n, float *out);
+void mnas_simd_nchw_to_nhwc(const float *src, size_t hw, int c, float *dst);
 
 #endif

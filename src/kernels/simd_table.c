@@ -20,6 +20,7 @@ const mnas_kernels mnas_kernels_simd = {
     mnas_simd_act_run,
     mnas_simd_add_run,
     mnas_simd_mul_run,
+    mnas_simd_nchw_to_nhwc,
 };
 
 const mnas_kernels *mnas_kernels_best(void)

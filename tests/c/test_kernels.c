@@ -583,6 +583,28 @@ static void test_elementwise(void)
     CHECK(&st, worst <= 1e-6f, "sigmoid worst absolute error %g", (double)worst);
 }
 
+/* NCHW input to NHWC: pure data movement, so bit-exact; every pixel count
+ * around the 4-pixel blocks, RGB and other channel counts. */
+static void test_layout(void)
+{
+    const mnas_kernels *R = &mnas_kernels_ref, *S = &mnas_kernels_simd;
+    uint32_t s = 0x1A70u;
+    for (int c = 1; c <= 5; c++)
+        for (int hw = 1; hw <= 41; hw++) {
+            const size_t n = (size_t)hw * (size_t)c;
+            float *src = alloc_rand(&s, n, -1.0f, 1.0f);
+            guarded gr = guarded_alloc(n), gs = guarded_alloc(n);
+            R->nchw_to_nhwc(src, (size_t)hw, c, gr.p);
+            S->nchw_to_nhwc(src, (size_t)hw, c, gs.p);
+            CHECK(&st, guards_intact(&gs) && memcmp(gs.p, gr.p, n * sizeof(float)) == 0 &&
+                           gr.p[(size_t)(hw - 1) * (size_t)c] == src[hw - 1],
+                  "nchw_to_nhwc hw=%d c=%d", hw, c);
+            free(src);
+            free(gr.base);
+            free(gs.base);
+        }
+}
+
 int main(void)
 {
     printf("kernels: %s (vec backend %s, VEC_W %d), best: %s\n", mnas_kernels_simd.name, MNAS_SIMD_NAME,
@@ -593,5 +615,6 @@ int main(void)
     test_dw();
     test_conv();
     test_elementwise();
+    test_layout();
     return check_summary(&st, "test_kernels");
 }
