@@ -92,7 +92,29 @@ VEC_INLINE void dw_interior(const dw_params *p, const float *in, const float *wg
     const size_t c = (size_t)p->c;
     const size_t rs = (size_t)p->in_w * c;
     const float *row0 = in + (size_t)iy0 * rs + (size_t)c0;
-    for (int ox = ox_a; ox < ox_b; ox++) {
+    int ox = ox_a;
+    /* Two pixels at a time: their windows overlap (stride 1: k-1 of k
+     * columns, stride 2: one), and the compiler loads a shared input
+     * vector once for both. 3x3 only, and not for the channel tail: the
+     * 5x5 pair gained 0-6% for 1.3 KB more module. */
+    /* Two pixels at a time: their windows overlap (stride 1: k-1 of k
+     * columns, stride 2: one), and the compiler loads a shared input
+     * vector once for both. 3x3 only, and not for the channel tail: the
+     * 5x5 pair gained 0-6% for 1.3 KB more module. */
+    for (; K == 3 && !tail && ox + 2 <= ox_b; ox += 2) {
+        const float *x = row0 + (size_t)(ox * S - p->pad_l) * c;
+        float *o = out_row + (size_t)ox * c + (size_t)c0;
+        vfloat a0 = bias, a1 = bias;
+        for (int ky = 0; ky < K; ky++)
+            for (int kx = 0; kx < K; kx++) {
+                const float *xr = x + (size_t)ky * rs;
+                a0 = vf_fma(ld_ch(xr + (size_t)kx * c, tail, n), wk[ky * K + kx], a0);
+                a1 = vf_fma(ld_ch(xr + (size_t)(kx + S) * c, tail, n), wk[ky * K + kx], a1);
+            }
+        st_ch(o, a0, tail, n);
+        st_ch(o + c, a1, tail, n);
+    }
+    for (; ox < ox_b; ox++) {
         /* Pointers are formed only for pixels that exist: an empty span
          * may have ox_a * S - pad_l < 0. */
         const float *x = row0 + (size_t)(ox * S - p->pad_l) * c;
