@@ -7,6 +7,8 @@
  * feeds CONV_GB FMAs; per pixel the tap window is clipped once, so no tap
  * is tested individually.
  */
+#include <string.h>
+
 #include "kernels/simd_internal.h"
 
 #define CONV_GB 4
@@ -20,14 +22,62 @@
 #define CONV_STEM3 1
 #endif
 
+/* Under V8 the loop above runs the stem at half the rate of the 1x1 GEMM
+ * (mul and add issue bound either way, but a 3-channel tap loop spends the
+ * rest on loop control and broadcasts). Convolutions with small windows
+ * (kh * kw * ci <= CONV_PATCH_MAX: the 27 of a 3x3 RGB stem) therefore run
+ * there as that GEMM over im2col patches built a row at a time; the scalar
+ * build takes the same path so the tests compare it with the reference. */
+#if defined(MNAS_VEC_WASM) || defined(MNAS_FORCE_SCALAR)
+#define CONV_PATCH_MAX 64
+#else
+#define CONV_PATCH_MAX 0
+#endif
+/* floats of patches per GEMM call (a stack buffer; >= CONV_PATCH_MAX) */
+#define CONV_PATCH_FLOATS 4096
+
+static int patch_len(int ci, int kh, int kw)
+{
+    const long k = (long)ci * kh * kw;
+    return k <= CONV_PATCH_MAX ? (int)k : 0;
+}
+
+/* The OIHW weights as [co][ky][kx][ci] rows, the order of a patch. */
+typedef struct {
+    mnas_rows base;
+    const float *w;
+    int ci, kh, kw;
+} patch_rows;
+
+static void patch_read(const mnas_rows *r, int o0, int n, float *dst)
+{
+    const patch_rows *q = (const patch_rows *)r;
+    const int k = q->ci * q->kh * q->kw;
+    for (int o = 0; o < n; o++)
+        for (int ky = 0; ky < q->kh; ky++)
+            for (int kx = 0; kx < q->kw; kx++)
+                for (int i = 0; i < q->ci; i++)
+                    *dst++ = q->w[(size_t)(o0 + o) * (size_t)k + (size_t)((i * q->kh + ky) * q->kw + kx)];
+}
+
 size_t mnas_simd_conv_packed_floats(int ci, int co, int kh, int kw)
 {
+    const int k = patch_len(ci, kh, kw);
+    if (k)
+        return mnas_simd_pw_packed_floats(k, co) + mnas_simd_pw_bias_floats(co);
     size_t groups = (size_t)((co + VEC_W - 1) / VEC_W);
     return groups * VEC_W * (1 + (size_t)kh * (size_t)kw * (size_t)ci);
 }
 
 void mnas_simd_conv_pack(const float *w, const float *bias, int ci, int co, int kh, int kw, float *dst)
 {
+    const int k = patch_len(ci, kh, kw);
+    if (k) {
+        patch_rows r = {{patch_read, NULL}, w, ci, kh, kw};
+        float scratch[MNAS_PACK_ROWS * CONV_PATCH_MAX + 1];
+        mnas_simd_pw_pack(&r.base, bias, k, co, dst, dst + mnas_simd_pw_packed_floats(k, co), scratch);
+        return;
+    }
     for (int o0 = 0; o0 < co; o0 += VEC_W) {
         for (int j = 0; j < VEC_W; j++)
             dst[j] = (o0 + j < co && bias) ? bias[o0 + j] : 0.0f;
@@ -129,9 +179,62 @@ static void conv_gb4(const conv_params *p, const float *in, const float *wg, siz
     conv_groups(p, in, wg, gs, 4, last_n, o0, act, res, out);
 }
 
+/* Output pixels [ox, ox + n) of row oy as patches: for each, the kh x kw
+ * window's ci channels in [ky][kx][ci] order, zero outside the input. */
+static void build_patches(const conv_params *p, const float *in, int oy, int ox, int n, int k, float *dst)
+{
+    const size_t ci = (size_t)p->ci, span = (size_t)p->kw * ci;
+    const int iy0 = oy * p->stride_h - p->pad_t;
+    for (int j = 0; j < n; j++, dst += k) {
+        const int ix0 = (ox + j) * p->stride_w - p->pad_l;
+        const int inside = ix0 >= 0 && ix0 + p->kw <= p->in_w;
+        for (int ky = 0; ky < p->kh; ky++) {
+            float *d = dst + (size_t)ky * span;
+            const int iy = iy0 + ky;
+            if (iy < 0 || iy >= p->in_h) {
+                memset(d, 0, span * sizeof(float));
+                continue;
+            }
+            const float *row = in + (size_t)iy * (size_t)p->in_w * ci;
+            if (inside) {
+                memcpy(d, row + (size_t)ix0 * ci, span * sizeof(float));
+                continue;
+            }
+            for (int kx = 0; kx < p->kw; kx++) {
+                const int ix = ix0 + kx;
+                if (ix < 0 || ix >= p->in_w)
+                    memset(d + (size_t)kx * ci, 0, ci * sizeof(float));
+                else
+                    memcpy(d + (size_t)kx * ci, row + (size_t)ix * ci, ci * sizeof(float));
+            }
+        }
+    }
+}
+
+static void conv_patches_run(const conv_params *p, const float *in, const float *packed, int k,
+                             const float *residual, float *out)
+{
+    float patches[CONV_PATCH_FLOATS];
+    const int chunk = CONV_PATCH_FLOATS / k;
+    const float *bias = packed + mnas_simd_pw_packed_floats(k, p->co);
+    for (int oy = 0; oy < p->out_h; oy++)
+        for (int ox = 0; ox < p->out_w; ox += chunk) {
+            const int n = p->out_w - ox < chunk ? p->out_w - ox : chunk;
+            const size_t off = ((size_t)oy * (size_t)p->out_w + (size_t)ox) * (size_t)p->co;
+            build_patches(p, in, oy, ox, n, k, patches);
+            mnas_simd_pw_run(patches, n, k, packed, bias, p->co, p->act, residual ? residual + off : NULL,
+                             out + off);
+        }
+}
+
 void mnas_simd_conv_run(const conv_params *p, const float *in, const float *packed,
                         const float *residual, float *out)
 {
+    const int k = patch_len(p->ci, p->kh, p->kw);
+    if (k) {
+        conv_patches_run(p, in, packed, k, residual, out);
+        return;
+    }
     const vact act = vact_make(p->act);
     const size_t gstride = (size_t)VEC_W * (1 + (size_t)p->kh * (size_t)p->kw * (size_t)p->ci);
     const int groups = (p->co + VEC_W - 1) / VEC_W;
