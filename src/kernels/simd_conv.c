@@ -22,12 +22,13 @@
 #define CONV_STEM3 1
 #endif
 
-/* Under V8 the loop above runs the stem at half the rate of the 1x1 GEMM
- * (mul and add issue bound either way, but a 3-channel tap loop spends the
- * rest on loop control and broadcasts). Convolutions with small windows
- * (kh * kw * ci <= CONV_PATCH_MAX: the 27 of a 3x3 RGB stem) therefore run
- * there as that GEMM over im2col patches built a row at a time; the scalar
- * build takes the same path so the tests compare it with the reference. */
+/* Under V8 the grouped loop below runs the stem at half the rate of the
+ * 1x1 GEMM (mul and add issue bound either way, but a 3-channel tap loop
+ * spends the rest on loop control and broadcasts). Convolutions with small
+ * windows (kh * kw * ci <= CONV_PATCH_MAX: the 27 of a 3x3 RGB stem)
+ * therefore run there as that GEMM over im2col patches built a row at a
+ * time; the scalar build takes the same path so the tests compare it with
+ * the reference. */
 #if defined(MNAS_VEC_WASM) || defined(MNAS_FORCE_SCALAR)
 #define CONV_PATCH_MAX 64
 #else
