@@ -404,15 +404,14 @@ static float *rows_in_place(const lowering *L, const graph_value *W, int transpo
     return scale ? NULL : in_place_dst(L, W, transposed, W->count, sizeof(float));
 }
 
-/* Whether value vi is input B of a Gemm with transB = 1. */
+/* Whether value vi is input B of a Gemm with transB = 1 (its one reader). */
 static int is_gemm_b_transposed(const lowering *L, int vi)
 {
-    for (int ni = 0; ni < L->g->n_nodes; ni++) {
-        const graph_node *n = &L->g->nodes[ni];
-        if (n->n_in > 1 && n->in[1] == vi)
-            return is_op(n, "Gemm") && attr_int(n, "transB", 0) == 1;
-    }
-    return 0;
+    const int ni = L->consumer[vi];
+    if (ni < 0)
+        return 0;
+    const graph_node *n = &L->g->nodes[ni];
+    return n->n_in > 1 && n->in[1] == vi && is_op(n, "Gemm") && attr_int(n, "transB", 0) == 1;
 }
 
 /* An upper bound of the packed weight floats, so the blob is allocated
@@ -461,6 +460,16 @@ static size_t weights_bound(const lowering *L)
     return total;
 }
 
+/* Step s takes n floats of W's weights at dst inside the model buffer: the
+ * buffer must outlive the load, and W's raw data is gone. */
+static void claim_in_place(lowering *L, const graph_value *W, float *dst, size_t n, plan_step *s)
+{
+    s->w_ext = dst;
+    L->p->store_used = 1;
+    L->p->store_floats += n;
+    L->floor[W - L->g->values] = NULL;
+}
+
 /* A 1x1 conv's or FC's weights and bias in the kernels' layout: the bias
  * in the blob, the weights in place (in_place_dst) or in the blob. */
 static mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_rows *rows, const float *bias, int ci,
@@ -478,14 +487,10 @@ static mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_rows *r
     float *scratch = malloc((nrows * (size_t)ci + 1) * sizeof(float));
     if (!scratch)
         return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", W->name);
-    if (dst) {
-        s->w_ext = dst;
-        L->p->store_used = 1;
-        L->p->store_floats += (size_t)ci * (size_t)co;
-        L->floor[W - L->g->values] = NULL; /* its data is gone */
-    } else {
+    if (dst)
+        claim_in_place(L, W, dst, (size_t)ci * (size_t)co, s);
+    else
         dst = L->p->weights + s->w_off;
-    }
     k->pw_pack(rows, bias, ci, co, dst, L->p->weights + s->b_off, scratch);
     free(scratch);
     return MNAS_OK;
@@ -494,29 +499,21 @@ static mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_rows *r
 /* An FC's weights as plain [co][ci] rows for fc_rows_run, and its bias:
  * the rows where the model file holds them when it can (rows_in_place),
  * else read (and scaled) into the blob. */
-static mnas_status place_fc_rows(lowering *L, const graph_value *W, const mnas_rows *rows, const float *bias, int ci,
+static mnas_status place_fc_rows(lowering *L, const graph_value *W, const weight_rows *wr, const float *bias, int ci,
                                  int co, int transposed, plan_step *s)
 {
     mnas_status st = plan_reserve_weights(L->p, (size_t)co, &s->b_off, L->err);
-    float *dst = rows_in_place(L, W, transposed, rows->scale);
+    float *dst = rows_in_place(L, W, transposed, wr->base.scale);
     if (!st && !dst)
         st = plan_reserve_weights(L->p, (size_t)ci * (size_t)co, &s->w_off, L->err);
     if (st)
         return st;
-    const size_t n = (size_t)ci * (size_t)co;
     if (dst) {
         if ((const void *)dst != W->raw)
-            memmove(dst, W->raw, n * sizeof(float));
-        s->w_ext = dst;
-        L->p->store_used = 1;
-        L->p->store_floats += n;
-        L->floor[W - L->g->values] = NULL;
+            memmove(dst, W->raw, (size_t)ci * (size_t)co * sizeof(float));
+        claim_in_place(L, W, dst, (size_t)ci * (size_t)co, s);
     } else {
-        dst = L->p->weights + s->w_off;
-        rows->read(rows, 0, co, dst);
-        for (int o = 0; rows->scale && o < co; o++)
-            for (int i = 0; i < ci; i++)
-                dst[(size_t)o * (size_t)ci + (size_t)i] *= rows->scale[o];
+        weight_rows_read_all(wr, L->p->weights + s->w_off);
     }
     float *b = L->p->weights + s->b_off;
     for (int o = 0; o < co; o++)
@@ -711,9 +708,10 @@ static mnas_status lower_fc(lowering *L, int ni)
     if (!st)
         st = fuse_epilogue(L, &out, NULL, NULL, co, 0, &s.act, &s.residual);
     weight_rows wr;
-    if (!st)
-        st = place_fc_rows(L, Bv, weight_rows_init(&wr, Bv, co, (size_t)ci, !trans_b, scale), bias, ci, co,
-                           !trans_b, &s);
+    if (!st) {
+        weight_rows_init(&wr, Bv, co, (size_t)ci, !trans_b, scale);
+        st = place_fc_rows(L, Bv, &wr, bias, ci, co, !trans_b, &s);
+    }
     free(bias);
     free(scale);
     if (st)
@@ -928,10 +926,10 @@ static mnas_status lower_node(lowering *L, int ni)
     return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "unsupported op");
 }
 
-/* Kahn's algorithm; also proves every input is produced, initialized or the graph input. */
 /* Nodes in file order, each once all its inputs exist: repeated passes
  * over the nodes, so a file that is already topological comes out as is.
- * The readers of each value are indexed once (CSR), keeping this linear. */
+ * The readers of each value are indexed once (CSR), keeping this linear.
+ * Also proves every input is produced, initialized or the graph input. */
 static mnas_status topo_order(lowering *L, int *order)
 {
     const graph *g = L->g;

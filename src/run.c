@@ -11,14 +11,14 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-/* One pixel through packed weights or plain rows. */
-static void fc(const mnas_kernels *k, int rows, const float *x, int ci, const float *w, const float *b, int co,
-               mnas_act act, float *out)
+/* A 1x1 / FC step over packed weights, or over plain rows (one pixel). */
+static void pointwise(const mnas_kernels *k, int rows, const float *in, int pixels, int ci, const float *w,
+                      const float *b, int co, mnas_act act, const float *res, float *out)
 {
     if (rows)
-        k->fc_rows_run(x, ci, w, b, co, act, NULL, out);
+        k->fc_rows_run(in, ci, w, b, co, act, res, out);
     else
-        k->pw_run(x, 1, ci, w, b, co, act, NULL, out);
+        k->pw_run(in, pixels, ci, w, b, co, act, res, out);
 }
 
 static void run_step(const plan *p, const plan_step *s)
@@ -33,20 +33,15 @@ static void run_step(const plan *p, const plan_step *s)
     const size_t n = (size_t)ot->h * ot->w * ot->c;
     switch (s->kind) {
     case STEP_CONV: k->conv_run(&s->conv, in, w, res, out); break;
-    case STEP_PW:
-        if (s->rows)
-            k->fc_rows_run(in, s->ci, w, b, s->co, s->act, res, out);
-        else
-            k->pw_run(in, s->pixels, s->ci, w, b, s->co, s->act, res, out);
-        break;
+    case STEP_PW: pointwise(k, s->rows, in, s->pixels, s->ci, w, b, s->co, s->act, res, out); break;
     case STEP_DW: k->dw_run(&s->dw, in, w, out); break;
     case STEP_GAP: k->gap_run(in, s->pixels, s->ci, out); break;
     case STEP_SE: {
         float *pooled = plan_data(p, s->in2), *mid = plan_data(p, s->scratch), *gate = plan_data(p, s->gate);
         k->gap_run(in, s->pixels, s->ci, pooled);
         const float *w2 = s->w2_ext ? s->w2_ext : p->weights + s->w2_off;
-        fc(k, s->rows, pooled, s->ci, w, b, s->co, s->act, mid);
-        fc(k, s->rows2, mid, s->co, w2, p->weights + s->b2_off, s->ci, s->act2, gate);
+        pointwise(k, s->rows, pooled, 1, s->ci, w, b, s->co, s->act, NULL, mid);
+        pointwise(k, s->rows2, mid, 1, s->co, w2, p->weights + s->b2_off, s->ci, s->act2, NULL, gate);
         k->scale_ch_run(in, s->pixels, s->ci, gate, out);
         break;
     }

@@ -1,5 +1,4 @@
 // mnasnet-wasm: MnasNet inference in WebAssembly for browsers, workers and Node.
-import './loader.js'; // named here so that it loads alongside mnasnet.js, not after it
 export { MnasNet } from './mnasnet.js';
 export { MnasNetError } from './errors.js';
 export const VERSION = '0.1.0'; // = MNAS_VERSION in src/mnas.h and package.json (checked by tests/js)

@@ -101,10 +101,6 @@ VEC_INLINE void dw_interior(const dw_params *p, const float *in, const float *wg
     /* Two pixels at a time: their windows overlap (stride 1: k-1 of k
      * columns, stride 2: one), and the compiler loads a shared input
      * vector once for both. 3x3 only, and not for the channel tail: the
-     * 5x5 pair gained 0-6% for 1.3 KB more module. */
-    /* Two pixels at a time: their windows overlap (stride 1: k-1 of k
-     * columns, stride 2: one), and the compiler loads a shared input
-     * vector once for both. 3x3 only, and not for the channel tail: the
      * 5x5 pair gained 0-6% for more code. Native only: under V8 it was 4%
      * faster in Node 20 but 10% slower in current Chromium. */
     for (; DW_PAIRS && K == 3 && !tail && ox + 2 <= ox_b; ox += 2) {

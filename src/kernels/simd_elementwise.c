@@ -1,6 +1,6 @@
 /* Memory-bound kernels: global average pool, per-channel scale (the SE
- * multiply), activations, add and mul, and the NCHW input to NHWC. Each is a vector loop plus one
- * exact partial vector for the tail. */
+ * multiply), activations, add and mul, and the NCHW input to NHWC. Each
+ * is a vector loop plus one exact partial vector for the tail. */
 #include "kernels/simd_internal.h"
 
 /* Runs of GAP_CHUNK pixels are summed in float vectors and the run sums

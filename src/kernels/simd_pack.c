@@ -34,25 +34,14 @@ __attribute__((noinline)) void mnas_simd_pack_panel(const float *rows, const flo
          * mostly before the engine has optimized it */
         const float *r0 = rows + (size_t)j * ld, *r1 = r0 + ld, *r2 = r1 + ld, *r3 = r2 + ld;
         float *q = panel + j;
-        if (scale) {
-            const f32x4 s = f32x4_load(scale + j);
-            for (int i = 0; i < i4; i += 4, r0 += 4, r1 += 4, r2 += 4, r3 += 4, q += 4 * pn) {
-                f32x4 a = f32x4_load(r0), b = f32x4_load(r1), c = f32x4_load(r2), d = f32x4_load(r3);
-                f32x4_transpose(&a, &b, &c, &d);
-                f32x4_store(q, f32x4_mul(a, s));
-                f32x4_store(q + pn, f32x4_mul(b, s));
-                f32x4_store(q + 2 * pn, f32x4_mul(c, s));
-                f32x4_store(q + 3 * pn, f32x4_mul(d, s));
-            }
-        } else {
-            for (int i = 0; i < i4; i += 4, r0 += 4, r1 += 4, r2 += 4, r3 += 4, q += 4 * pn) {
-                f32x4 a = f32x4_load(r0), b = f32x4_load(r1), c = f32x4_load(r2), d = f32x4_load(r3);
-                f32x4_transpose(&a, &b, &c, &d);
-                f32x4_store(q, a);
-                f32x4_store(q + pn, b);
-                f32x4_store(q + 2 * pn, c);
-                f32x4_store(q + 3 * pn, d);
-            }
+        const f32x4 s = scale ? f32x4_load(scale + j) : f32x4_splat(1.0f);
+        for (int i = 0; i < i4; i += 4, r0 += 4, r1 += 4, r2 += 4, r3 += 4, q += 4 * pn) {
+            f32x4 a = f32x4_load(r0), b = f32x4_load(r1), c = f32x4_load(r2), d = f32x4_load(r3);
+            f32x4_transpose(&a, &b, &c, &d);
+            f32x4_store(q, f32x4_mul(a, s));
+            f32x4_store(q + pn, f32x4_mul(b, s));
+            f32x4_store(q + 2 * pn, f32x4_mul(c, s));
+            f32x4_store(q + 3 * pn, f32x4_mul(d, s));
         }
     }
     if (i4 < ci || j4 < nr)
