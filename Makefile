@@ -4,7 +4,7 @@
 #   make test               every build and test suite: native, scalar, ASan+UBSan,
 #                           fuzz (60 s a target), valgrind, aarch64 (qemu), wasm, npm test
 #   make build              native optimized build in build/
-#   make wasm               mnasnet.wasm + mnasnet-scalar.wasm -> js/dist/
+#   make wasm               mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm -> js/dist/
 #   make bench              node tools/bench/run.mjs
 #   make fuzz               tools/fuzz/run.sh
 #   make install [PREFIX=/usr/local]
@@ -172,4 +172,4 @@ install: build
 
 clean:
 	rm -rf build build-scalar build-asan build-arm build-wasm build-fuzz build-valgrind
-	rm -f js/dist/mnasnet.wasm js/dist/mnasnet-scalar.wasm
+	rm -f js/dist/mnasnet.wasm js/dist/mnasnet-relaxed.wasm js/dist/mnasnet-scalar.wasm

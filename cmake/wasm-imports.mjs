@@ -4,6 +4,11 @@
 // and WASI (wasi_snapshot_preview1.*). Anything else (env.__syscall_*,
 // env.emscripten_*, ...) means Emscripten JS glue would be needed.
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+// mnasnet-relaxed.wasm: Node 20 compiles relaxed SIMD only behind this flag
+// (on by default from Node 22, where setting it changes nothing).
+setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const file = process.argv[2];
 const mod = new WebAssembly.Module(readFileSync(file));

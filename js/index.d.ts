@@ -22,8 +22,12 @@ export class MnasNetError extends Error {
 /** A URL object (typed structurally: the declarations need neither the DOM lib nor @types/node). */
 export type UrlLike = { readonly href: string };
 
-/** Which .wasm to run: 'simd' (WebAssembly SIMD), 'scalar', or the URL (or Node path) of a .wasm file. Default: SIMD when supported. */
-export type WasmChoice = 'simd' | 'scalar' | UrlLike | string;
+/**
+ * Which .wasm to run: 'relaxed' (SIMD with relaxed SIMD's fused multiply-add),
+ * 'simd' (WebAssembly SIMD), 'scalar', or the URL (or Node path) of a .wasm
+ * file. Default: the first of relaxed, simd, scalar the runtime supports.
+ */
+export type WasmChoice = 'relaxed' | 'simd' | 'scalar' | UrlLike | string;
 
 export interface LoadOptions {
   wasm?: WasmChoice;
@@ -130,7 +134,7 @@ export interface ModelInfo {
   seBlocks: readonly SeBlockInfo[];
   /** Image preprocessing in effect (model metadata, else load options, else ImageNet). */
   preprocessing: { mean: number[]; std: number[]; sourceSize: number };
-  backend: 'wasm-simd128' | 'scalar';
+  backend: 'wasm-relaxed-simd' | 'wasm-simd128' | 'scalar';
   version: string;
 }
 

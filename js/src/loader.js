@@ -15,23 +15,44 @@ const SIMD_PROBE = new Uint8Array([
   0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0x0b, // body
 ]);
 
-let simdSupported; // computed once: validate() compiles a module
-export function hasSimd() {
-  if (simdSupported === undefined) {
-    try {
-      simdSupported = WebAssembly.validate(SIMD_PROBE);
-    } catch {
-      simdSupported = false;
-    }
+// A function computing f32x4.relaxed_madd (0xfd 0x105) of three splats:
+// validates only where relaxed SIMD ships (Chrome 114+, Node 22+).
+export const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function 0 has type 0
+  0x0a, 0x13, 0x01, 0x11, 0x00, // code: one body of 17 bytes, no locals
+  0x41, 0x00, 0xfd, 0x0f, 0x41, 0x00, 0xfd, 0x0f, 0x41, 0x00, 0xfd, 0x0f, // 3 x i8x16.splat(0)
+  0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd, end
+]);
+
+const validates = (bytes) => {
+  try {
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
   }
-  return simdSupported;
+};
+// Each computed once: validate() compiles a module.
+let simdSupported, relaxedSupported;
+export function hasSimd() {
+  return (simdSupported ??= validates(SIMD_PROBE));
+}
+export function hasRelaxedSimd() {
+  return (relaxedSupported ??= hasSimd() && validates(RELAXED_PROBE));
+}
+
+/** The build 'auto' picks: the fastest this runtime can compile. */
+export function bestVariant() {
+  if (hasRelaxedSimd()) return 'relaxed';
+  return hasSimd() ? 'simd' : 'scalar';
 }
 
 // The URLs are spelled out literally so that bundlers see and emit the assets.
 export function wasmUrl(variant) {
-  return variant === 'scalar'
-    ? new URL('../dist/mnasnet-scalar.wasm', import.meta.url)
-    : new URL('../dist/mnasnet.wasm', import.meta.url);
+  if (variant === 'scalar') return new URL('../dist/mnasnet-scalar.wasm', import.meta.url);
+  if (variant === 'relaxed') return new URL('../dist/mnasnet-relaxed.wasm', import.meta.url);
+  return new URL('../dist/mnasnet.wasm', import.meta.url);
 }
 
 export function defaultModelUrl() {
@@ -101,13 +122,18 @@ async function compileFrom(src) {
   }
 }
 
-/** WebAssembly.Module for wasm: 'simd' | 'scalar' | undefined (auto) | URL | URL string | (Node) path. */
+/** WebAssembly.Module for wasm: 'relaxed' | 'simd' | 'scalar' | undefined (auto) | URL | URL string | (Node) path. */
 export function getModule(wasm) {
   let src;
-  if (wasm === undefined || wasm === null || wasm === 'auto') src = wasmUrl(hasSimd() ? 'simd' : 'scalar');
-  else if (wasm === 'simd' || wasm === 'scalar') {
+  if (wasm === undefined || wasm === null || wasm === 'auto') src = wasmUrl(bestVariant());
+  else if (wasm === 'relaxed' || wasm === 'simd' || wasm === 'scalar') {
     if (wasm === 'simd' && !hasSimd()) {
       return Promise.reject(new MnasNetError('E_ARGUMENT', 'this runtime has no WebAssembly SIMD; use wasm: "scalar"'));
+    }
+    if (wasm === 'relaxed' && !hasRelaxedSimd()) {
+      return Promise.reject(
+        new MnasNetError('E_ARGUMENT', `this runtime has no WebAssembly relaxed SIMD; use wasm: "${hasSimd() ? 'simd' : 'scalar'}"`),
+      );
     }
     src = wasmUrl(wasm);
   } else if (isUrl(wasm)) src = new URL(wasm.href);
@@ -115,7 +141,7 @@ export function getModule(wasm) {
     const base = typeof location === 'object' && location ? location.href : undefined;
     src = IS_NODE && !/^[a-z][a-z0-9+.-]+:/i.test(wasm) ? wasm : new URL(wasm, base);
   } else {
-    return Promise.reject(new MnasNetError('E_ARGUMENT', "options.wasm: expected 'simd', 'scalar' or a URL"));
+    return Promise.reject(new MnasNetError('E_ARGUMENT', "options.wasm: expected 'relaxed', 'simd', 'scalar' or a URL"));
   }
   const key = typeof src === 'string' ? src : src.href;
   let p = compiled.get(key);

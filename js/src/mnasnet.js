@@ -220,7 +220,7 @@ export class MnasNet {
       );
     }
 
-    const backend = cString(v.u8, x.mnas_backend()); // "wasm-simd128" or "scalar"
+    const backend = cString(v.u8, x.mnas_backend()); // "wasm-relaxed-simd", "wasm-simd128" or "scalar"
     return Object.freeze({
       inputSize: this.#inputSize,
       labels: Object.freeze(labels),

@@ -53,6 +53,10 @@
 #elif defined(MNAS_VEC_NEON)
 #define MNAS_SIMD_NAME "neon"
 #define VEC_W 4
+#elif defined(MNAS_VEC_WASM) && defined(__wasm_relaxed_simd__)
+#define MNAS_VEC_WASM_RELAXED 1
+#define MNAS_SIMD_NAME "wasm-relaxed-simd"
+#define VEC_W 4
 #elif defined(MNAS_VEC_WASM)
 #define MNAS_SIMD_NAME "wasm-simd128"
 #define VEC_W 4
@@ -62,7 +66,8 @@
 #endif
 
 /* 1 when vf_fma is one fused instruction, 0 when it is a multiply and an
- * add (SSE2 without FMA, wasm simd128, scalar). */
+ * add (SSE2 without FMA, wasm simd128, scalar) or may be either (wasm
+ * relaxed-simd: the engine fuses it where the CPU has FMA). */
 #if defined(MNAS_VEC_AVX512) || defined(MNAS_VEC_AVX2) || defined(MNAS_VEC_NEON)
 #define MNAS_VEC_FUSED_FMA 1
 #else
@@ -162,8 +167,18 @@ VEC_INLINE f32x4 f32x4_add(f32x4 a, f32x4 b) { return wasm_f32x4_add(a, b); }
 VEC_INLINE f32x4 f32x4_sub(f32x4 a, f32x4 b) { return wasm_f32x4_sub(a, b); }
 VEC_INLINE f32x4 f32x4_mul(f32x4 a, f32x4 b) { return wasm_f32x4_mul(a, b); }
 VEC_INLINE f32x4 f32x4_div(f32x4 a, f32x4 b) { return wasm_f32x4_div(a, b); }
-/* No fused multiply-add in baseline simd128 (relaxed-simd is not assumed). */
+#if defined(MNAS_VEC_WASM_RELAXED) && __has_builtin(__builtin_wasm_relaxed_madd_f32x4)
+VEC_INLINE f32x4 f32x4_fma(f32x4 a, f32x4 b, f32x4 c) { return __builtin_wasm_relaxed_madd_f32x4(a, b, c); }
+#elif defined(MNAS_VEC_WASM_RELAXED)
+/* clang < 16 knows only the proposal's prototype instruction (0xfd 0xaf),
+ * which computes the same a * b + c; cmake/wasm-relaxed-opcodes.mjs
+ * renumbers it to the standard f32x4.relaxed_madd (0xfd 0x105) after the
+ * link, since engines accept only the standard encoding. */
+VEC_INLINE f32x4 f32x4_fma(f32x4 a, f32x4 b, f32x4 c) { return __builtin_wasm_fma_f32x4(a, b, c); }
+#else
+/* Baseline simd128 has no fused multiply-add. */
 VEC_INLINE f32x4 f32x4_fma(f32x4 a, f32x4 b, f32x4 c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
+#endif
 /* pmax/pmin lower to single maxps/minps on x86 engines; the NaN-propagating
  * f32x4_max needs a multi-instruction sequence. Argument order keeps
  * max(x, 0) == x for every non-NaN x. */

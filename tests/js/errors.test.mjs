@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { MnasNet, MnasNetError } from '../../js/src/index.js';
 import { kInternals } from '../../js/src/mnasnet.js';
-import { JS, describeIf, wasmMissing } from './helpers.mjs';
+import { JS, VARIANTS, describeIf, wasmMissing } from './helpers.mjs';
 
 const skip = wasmMissing();
 const modelPath = resolve(JS, 'dist/mnasnet_a1_cifar10.onnx');
@@ -85,7 +85,7 @@ describeIf(describe, skip, 'errors', () => {
       }, 'E_UNSUPPORTED_OP'],
     ];
     for (const [name, make, code] of cases) {
-      for (const wasm of ['simd', 'scalar']) {
+      for (const wasm of VARIANTS) {
         test(`${name} (${wasm}) -> ${code}`, async () => {
           const e = await loadError(make(), { wasm });
           expect(e).toBeInstanceOf(MnasNetError);

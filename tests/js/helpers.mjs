@@ -2,11 +2,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { RELAXED_PROBE } from '../../js/src/loader.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const JS = resolve(ROOT, 'js');
 export const TESTDATA = resolve(ROOT, process.env.MNAS_TESTDATA || '../shared');
-export const VARIANTS = ['simd', 'scalar'];
+
+// Node 20 compiles relaxed SIMD only behind a V8 flag (it ships from Node 22,
+// as in Chrome 114+): turn it on so the relaxed build is tested here too.
+// Set before any test compiles a module; the SDK itself never sets flags.
+if (!WebAssembly.validate(RELAXED_PROBE)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+const relaxed = WebAssembly.validate(RELAXED_PROBE);
+if (!relaxed) console.warn('SKIP the relaxed-simd build: this Node cannot compile relaxed SIMD');
+export const VARIANTS = relaxed ? ['relaxed', 'simd', 'scalar'] : ['simd', 'scalar'];
+/** What net.info.backend reports for each build. */
+export const BACKEND = { relaxed: 'wasm-relaxed-simd', simd: 'wasm-simd128', scalar: 'scalar' };
 
 /** null when every path exists, else a skip reason naming the first missing one. */
 export function missing(...paths) {
@@ -15,7 +26,7 @@ export function missing(...paths) {
 }
 
 export const wasmMissing = () => {
-  const m = missing(resolve(JS, 'dist/mnasnet.wasm'), resolve(JS, 'dist/mnasnet-scalar.wasm'));
+  const m = missing(resolve(JS, 'dist/mnasnet.wasm'), resolve(JS, 'dist/mnasnet-relaxed.wasm'), resolve(JS, 'dist/mnasnet-scalar.wasm'));
   return m && `${m}; run \`make wasm\``;
 };
 

@@ -1,9 +1,9 @@
 // The SDK reproduces PyTorch's reference logits and SE gates for every model
-// in $MNAS_TESTDATA/models, with the SIMD and the scalar .wasm.
+// in $MNAS_TESTDATA/models, with the relaxed-SIMD, SIMD and scalar .wasm.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MnasNet } from '../../js/src/index.js';
-import { TESTDATA, VARIANTS, describeIf, maxAbsDiff, maxRelDiff, missing, readNpy, wasmMissing } from './helpers.mjs';
+import { BACKEND, TESTDATA, VARIANTS, describeIf, maxAbsDiff, maxRelDiff, missing, readNpy, wasmMissing } from './helpers.mjs';
 
 const LOGIT_TOL = 1e-4; // × max(1, max|reference row|)
 const GATE_TOL = 1e-5; // absolute; gates are in [0, 1]
@@ -40,7 +40,7 @@ describeIf(describe, skip, 'reference outputs', () => {
           expect(net.info.inputSize).toEqual({ height: h, width: w, channels: c });
           expect(net.info.labels).toHaveLength(logits.shape[1]);
           expect(net.info.seBlocks.map((b) => b.name)).toEqual(m.se_blocks);
-          expect(net.info.backend).toBe(wasm === 'simd' ? 'wasm-simd128' : 'scalar');
+          expect(net.info.backend).toBe(BACKEND[wasm]);
           expect(net.info.layers.length).toBeGreaterThan(10);
           expect(net.info.params).toBeGreaterThan(1e6);
           expect(net.info.macs).toBeGreaterThan(net.info.params);

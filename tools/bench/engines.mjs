@@ -71,10 +71,20 @@ const mnasWasm = {
     if (!MnasNet || typeof MnasNet.load !== 'function') {
       throw new Unavailable(`${ctx.mnasEntry} does not export MnasNet.load`);
     }
+    let last = null;
     return {
       version: mod.version ?? mod.VERSION ?? MnasNet.version ?? null,
+      // The build the SDK picked for this runtime (relaxed SIMD, SIMD or
+      // scalar), read when the result is reported: building net.info is not
+      // part of a load.
+      details: {
+        get backend() {
+          return last?.info.backend ?? null;
+        },
+      },
       async load(bytes) {
         const net = await MnasNet.load(bytes);
+        last = net;
         return {
           async run(x) {
             const r = await net.run(x, { layout: 'NCHW' });

@@ -41,6 +41,16 @@ export function installWasmHooks(g = globalThis) {
   Object.setPrototypeOf(Memory, OrigMemory);
   try { WA.Memory = Memory; } catch { /* read-only in some hosts */ }
 
+  // Synchronous compiles (the SDK's in Node) as well as the async ones below.
+  const OrigModule = WA.Module;
+  function Module(bytes) {
+    noteBytes(bytes, 'Module');
+    return Reflect.construct(OrigModule, [bytes], new.target || Module);
+  }
+  Module.prototype = OrigModule.prototype;
+  Object.setPrototypeOf(Module, OrigModule); // Module.imports/exports/customSections
+  try { WA.Module = Module; } catch { /* ignore */ }
+
   const OrigInstance = WA.Instance;
   function Instance(mod, imports) {
     const inst = Reflect.construct(OrigInstance, [mod, imports], new.target || Instance);
@@ -131,7 +141,7 @@ export async function measure(adapter, ctx, spec) {
     let out = await sess.run(spec.input);
     const t3 = now();
     res.version = eng.version ?? null;
-    res.details = eng.details ?? null;
+    res.details = eng.details ? { ...eng.details } : null; // a snapshot: getters read now, before dispose
     res.init_ms = t1 - t0;
     res.load_ms = t2 - t1;
     res.cold_start_ms = t2 - t0;

@@ -47,6 +47,7 @@ export function summarize(engine, model, rounds, binary) {
   const d = vals(rounds, 'max_rel_diff');
   s.max_rel_diff = d.length ? Math.max(...d) : null;
   s.version = rounds.find((r) => r.version)?.version ?? null;
+  s.backend = rounds.find((r) => r.details?.backend)?.details.backend ?? null;
   // Wasm bytes the engine actually compiled (seen by the WebAssembly hooks),
   // preferred over the static file list (js/dist may hold several variants).
   const loaded = rounds.map((r) => (r.wasm_modules ?? []).reduce((a, m) => a + (m.bytes || 0), 0)).filter((v) => v > 0);
@@ -105,7 +106,7 @@ export function markdown({ env, settings, summaries, notes }) {
       }
       const rmin = s.ours ? '(ours)' : s.ratio_min != null ? fx(s.ratio_min) : 'n/a';
       const rmed = s.ours ? '(ours)' : s.ratio_median != null ? fx(s.ratio_median) : 'n/a';
-      const status = s.pooled_from_round_summaries ? 'ok (CLI summary)' : `ok (${s.runs} runs)`;
+      const status = s.pooled_from_round_summaries ? 'ok (CLI summary)' : `ok (${s.runs} runs${s.backend ? `, ${s.backend}` : ''})`;
       L.push(`| ${name} | ${f1(s.min_ms)} | ${f1(s.median_ms)} | ${rmin} | ${rmed} | ${f1(s.cold_start_ms)} | ${f1(s.first_inference_ms)} | ${mb(s.binary?.loaded_wasm_bytes ?? s.binary?.binary_bytes)} | ${mb(s.peak_rss_bytes)} | ${mb(s.wasm_memory_bytes)} | ${status} |`);
     }
     L.push('');
