@@ -26,7 +26,12 @@ export const CHROMIUM_ARGS = [
 export const DEFAULT_MODELS = ['mnasnet_a1', 'mnasnet_b1_0.5', 'mnasnet_a1_cifar10'];
 export const QUICK_MODEL = 'mnasnet_a1_cifar10';
 
-// env: which of our engines each peer is compared with.
+// env: which of our engines each peer is compared with. threads: the peer's
+// intra-op threads (default 1); this engine runs one thread everywhere, so the
+// -2t rows show what a peer gains from a second core. onnxruntime-web runs
+// threads only in a cross-origin isolated browser page. TF.js-wasm 4.22 has
+// no -2t row: in Chromium here its XNNPACK pool reported one thread after
+// setThreadsCount(2) (the adapter checks), and in Node it runs one.
 export const ENGINES = {
   'ort-web-node':       { adapter: 'ort-web',   env: 'node',     ours: false, label: 'onnxruntime-web (wasm, Node)' },
   'tfjs-wasm-node':     { adapter: 'tfjs-wasm', env: 'node',     ours: false, label: 'TF.js tfjs-backend-wasm (Node)' },
@@ -36,6 +41,8 @@ export const ENGINES = {
   'mnas-wasm-chromium': { adapter: 'mnas-wasm', env: 'chromium', ours: true,  label: 'mnasnet-wasm SDK (Chromium)' },
   'ort-node':           { adapter: 'ort-node',  env: 'native',   ours: false, label: 'onnxruntime-node (native CPU EP)' },
   'mnas-native':        { adapter: null,        env: 'native',   ours: true,  label: 'mnas CLI (native C)' },
+  'ort-web-chromium-2t':   { adapter: 'ort-web',   env: 'chromium', ours: false, threads: 2, label: 'onnxruntime-web (wasm, Chromium), 2 threads' },
+  'ort-node-2t':           { adapter: 'ort-node',  env: 'native',   ours: false, threads: 2, label: 'onnxruntime-node (native CPU EP), 2 threads' },
 };
 export const OURS_FOR_ENV = { node: 'mnas-wasm-node', chromium: 'mnas-wasm-chromium', native: 'mnas-native' };
 
@@ -48,9 +55,9 @@ export function binaryFiles(engine) {
   const tfjs = [nm('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'),
     nm('@tensorflow/tfjs-core/dist/tf-core.min.js'), nm('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js')];
   switch (engine) {
-    case 'ort-web-node': case 'ort-web-chromium': return ortWeb;
+    case 'ort-web-node': case 'ort-web-chromium': case 'ort-web-chromium-2t': return ortWeb;
     case 'tfjs-wasm-node': case 'tfjs-wasm-chromium': return tfjs;
-    case 'ort-node': {
+    case 'ort-node': case 'ort-node-2t': {
       const dir = nm('onnxruntime-node/bin/napi-v6', process.platform, process.arch);
       const alt = fs.existsSync(dir) ? dir : findDir(nm('onnxruntime-node/bin'), 'onnxruntime_binding.node');
       return alt ? fs.readdirSync(alt).filter((f) => /\.(so(\.\d+)*|node|dylib|dll)$/.test(f)).map((f) => path.join(alt, f)) : [];

@@ -13,11 +13,18 @@ const ortWeb = {
   async init(ctx) {
     const mod = await ctx.importOrtWeb();
     const ort = mod.default?.InferenceSession ? mod.default : mod;
-    ort.env.wasm.numThreads = 1;
+    const threads = ctx.threads ?? 1;
+    // onnxruntime-web starts its threads as workers from a fetched URL: a
+    // browser with cross-origin isolation (the bench server sends COOP/COEP).
+    if (threads > 1 && !globalThis.crossOriginIsolated) {
+      throw new Unavailable('onnxruntime-web runs threads only in a cross-origin isolated browser page');
+    }
+    ort.env.wasm.numThreads = threads;
     ort.env.wasm.proxy = false;
     if (ctx.ortWasmPaths) ort.env.wasm.wasmPaths = ctx.ortWasmPaths;
     return {
       version: ort.env.versions?.web ?? null,
+      details: { threads },
       async load(bytes, meta) {
         const s = await ort.InferenceSession.create(bytes, {
           executionProviders: ['wasm'],
@@ -38,18 +45,25 @@ const ortWeb = {
 
 const tfjsWasm = {
   async init(ctx) {
+    const threads = ctx.threads ?? 1;
+    if (threads > 1 && !globalThis.crossOriginIsolated) {
+      throw new Unavailable('TF.js-wasm runs threads only in a cross-origin isolated browser page');
+    }
     const { tf, wasm } = await ctx.loadTfjs();
-    // One thread: make the backend pick the single-threaded SIMD binary.
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    // One thread: make the backend pick the single-threaded SIMD binary;
+    // more: the threaded SIMD binary with that many workers.
+    if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (ctx.tfjsWasmPath) wasm.setWasmPaths(ctx.tfjsWasmPath);
-    if (typeof wasm.setThreadsCount === 'function') wasm.setThreadsCount(1);
+    if (typeof wasm.setThreadsCount === 'function') wasm.setThreadsCount(threads);
     const ok = await tf.setBackend('wasm');
     await tf.ready();
     if (!ok || tf.getBackend() !== 'wasm') throw new Error('tfjs: wasm backend did not initialise');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const used = typeof wasm.getThreadsCount === 'function' ? wasm.getThreadsCount() : 1;
+    if (used !== threads) throw new Unavailable(`TF.js-wasm runs ${used} thread(s) here, not ${threads}`);
     return {
       version: tf.version_core ?? tf.version?.['tfjs-core'] ?? null,
-      details: { simd, threads: 1 },
+      details: { simd, threads },
       async load(bytes) {
         const m = buildTfjsModel(tf, bytes);
         return { run: (x) => m.run(x), dispose: () => m.dispose() };
@@ -101,12 +115,14 @@ const ortNode = {
   async init(ctx) {
     const mod = await ctx.importOrtNode();
     const ort = mod.default?.InferenceSession ? mod.default : mod;
+    const threads = ctx.threads ?? 1;
     return {
       version: ort.env?.versions?.node ?? null,
+      details: { threads },
       async load(bytes, meta) {
         const s = await ort.InferenceSession.create(bytes, {
           executionProviders: ['cpu'],
-          intraOpNumThreads: 1,
+          intraOpNumThreads: threads,
           interOpNumThreads: 1,
           executionMode: 'sequential',
           graphOptimizationLevel: 'all',

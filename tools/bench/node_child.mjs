@@ -18,6 +18,7 @@ function readF32(p) {
 
 const ctx = {
   mnasEntry: spec.mnasEntry,
+  threads: spec.threads ?? 1,
   importOrtWeb: () => import('onnxruntime-web/wasm'),
   importOrtNode: () => import('onnxruntime-node'),
   importMnas: () => import(pathToFileURL(path.resolve(spec.repoRoot, spec.mnasEntry)).href),

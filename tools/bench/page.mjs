@@ -26,6 +26,7 @@ async function fetchBytes(url) {
 window.runBench = async (spec) => {
   const ctx = {
     mnasEntry: spec.mnasEntry,
+    threads: spec.threads ?? 1,
     importOrtWeb: () => import('/node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs'),
     ortWasmPaths: '/node_modules/onnxruntime-web/dist/',
     importMnas: () => import(`/repo/${spec.mnasEntry}`),

@@ -85,7 +85,7 @@ export function markdown({ env, settings, summaries, notes }) {
   L.push(`- CPU: ${env.cpu} (${env.cores} logical cores), ${env.os}`);
   L.push(`- Node ${env.node}; Chromium: ${env.chromium ?? 'n/a'}; playwright-core ${env.versions['playwright-core'] ?? '—'}`);
   L.push(`- peers: onnxruntime-web ${env.versions['onnxruntime-web'] ?? '—'}, onnxruntime-node ${env.versions['onnxruntime-node'] ?? '—'}, @tensorflow/tfjs-core ${env.versions['@tensorflow/tfjs-core'] ?? '—'} + tfjs-backend-wasm ${env.versions['@tensorflow/tfjs-backend-wasm'] ?? '—'}`);
-  L.push(`- settings: ${settings.rounds} round(s) × ${settings.runs} timed runs after a warm-up of ≥${settings.warmup} runs and ≥${settings.warmupMs} ms, one thread everywhere, batch 1, fp32; engines interleaved within each round; each round in a fresh process / fresh browser profile`);
+  L.push(`- settings: ${settings.rounds} round(s) × ${settings.runs} timed runs after a warm-up of ≥${settings.warmup} runs and ≥${settings.warmupMs} ms, one thread everywhere except the -2t rows (a peer with two threads, against our one), batch 1, fp32; engines interleaved within each round; each round in a fresh process / fresh browser profile`);
   L.push('');
   L.push('Latency = one `run()` from a Float32Array NCHW input to the logits back in JS (native: as timed by the CLI). min / median over all timed runs of all rounds. ' +
     '**×ours** = peer latency ÷ our latency in the same environment (Node wasm ↔ `mnas-wasm-node`, Chromium ↔ `mnas-wasm-chromium`, native ↔ `mnas-native`): above 1 means we are faster. ' +

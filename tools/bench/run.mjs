@@ -245,7 +245,7 @@ async function main() {
           // Once an engine failed on a model, don't spend time on further rounds.
           if (results[k].some((r) => r.status === 'error')) continue;
           const spec = {
-            engine: e, adapter: ENGINES[e].adapter, model: m, inputShape: P.inputShape,
+            engine: e, adapter: ENGINES[e].adapter, threads: ENGINES[e].threads ?? 1, model: m, inputShape: P.inputShape,
             runs: opt.runs, warmup: opt.warmup, warmupMs: opt.warmupMs, tol: opt.tol, repoRoot: REPO_ROOT, mnasEntry: MNAS_JS_ENTRY,
           };
           const ts = Date.now();
