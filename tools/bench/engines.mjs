@@ -9,6 +9,18 @@
 import { buildTfjsModel } from './onnx_to_tfjs.mjs';
 import { Unavailable } from './measure.mjs';
 
+// onnxruntime-web and -node share the session API: one input, one output.
+function ortSession(ort, s, inputShape) {
+  const inName = s.inputNames[0], outName = s.outputNames[0];
+  return {
+    async run(x) {
+      const r = await s.run({ [inName]: new ort.Tensor('float32', x, inputShape) });
+      return r[outName].data;
+    },
+    dispose: () => s.release(),
+  };
+}
+
 const ortWeb = {
   async init(ctx) {
     const mod = await ctx.importOrtWeb();
@@ -30,14 +42,7 @@ const ortWeb = {
           executionProviders: ['wasm'],
           graphOptimizationLevel: 'all',
         });
-        const inName = s.inputNames[0], outName = s.outputNames[0];
-        return {
-          async run(x) {
-            const r = await s.run({ [inName]: new ort.Tensor('float32', x, meta.inputShape) });
-            return r[outName].data;
-          },
-          dispose: () => s.release(),
-        };
+        return ortSession(ort, s, meta.inputShape);
       },
     };
   },
@@ -127,14 +132,7 @@ const ortNode = {
           executionMode: 'sequential',
           graphOptimizationLevel: 'all',
         });
-        const inName = s.inputNames[0], outName = s.outputNames[0];
-        return {
-          async run(x) {
-            const r = await s.run({ [inName]: new ort.Tensor('float32', x, meta.inputShape) });
-            return r[outName].data;
-          },
-          dispose: () => s.release(),
-        };
+        return ortSession(ort, s, meta.inputShape);
       },
     };
   },
