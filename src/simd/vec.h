@@ -170,10 +170,11 @@ VEC_INLINE f32x4 f32x4_div(f32x4 a, f32x4 b) { return wasm_f32x4_div(a, b); }
 #if defined(MNAS_VEC_WASM_RELAXED) && __has_builtin(__builtin_wasm_relaxed_madd_f32x4)
 VEC_INLINE f32x4 f32x4_fma(f32x4 a, f32x4 b, f32x4 c) { return __builtin_wasm_relaxed_madd_f32x4(a, b, c); }
 #elif defined(MNAS_VEC_WASM_RELAXED)
-/* clang < 16 knows only the proposal's prototype instruction (0xfd 0xaf),
- * which computes the same a * b + c; cmake/wasm-relaxed-opcodes.mjs
- * renumbers it to the standard f32x4.relaxed_madd (0xfd 0x105) after the
- * link, since engines accept only the standard encoding. */
+/* clang < 16 knows only the proposal's prototype instruction (0xfd 0xaf,
+ * operands pushed in this order); engines accept only the standard
+ * f32x4.relaxed_madd (0xfd 0x105), a * b + c of the same three operands,
+ * so cmake/wasm-relaxed-opcodes.mjs renumbers it after the link. The
+ * reference tests run the renumbered module. */
 VEC_INLINE f32x4 f32x4_fma(f32x4 a, f32x4 b, f32x4 c) { return __builtin_wasm_fma_f32x4(a, b, c); }
 #else
 /* Baseline simd128 has no fused multiply-add. */
