@@ -1,7 +1,7 @@
 /* CIFAR-10 end to end through the C preprocessing: the shared fp32 model
  * must reproduce PyTorch's predictions (>= 99.9% identical) and the shipped
- * fp16 default model must stay within 10 images of its accuracy. Without
- * ../shared the committed 500-image fixture still runs. */
+ * fp16 default model must stay within 10 images of its accuracy. The split
+ * and PyTorch's predictions come from ../shared (MNAS_TESTDATA). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,31 +38,6 @@ static void report(const char *what, const eval_result *r)
            r->n ? 100.0 * r->correct / r->n : 0.0, r->agree, r->n);
 }
 
-/* The committed 500-image fixture through the shipped default model (10 per
- * class on reduced runs): what a fresh clone without ../shared still checks. */
-static void fixture_check(check_state *st, const char *src, const char *default_model, int reduced)
-{
-    char path[1024], pred_path[1024];
-    const int per_class = reduced ? 10 : 50;
-    cifar_set fx;
-    uint8_t *fx_pred = NULL;
-    int fx_n = 0;
-    snprintf(path, sizeof path, "%s/tests/fixtures/cifar10_test_500.bin", src);
-    snprintf(pred_path, sizeof pred_path, "%s/tests/fixtures/cifar10_test_500_pred.npy", src);
-    if (cifar_read(path, 50, per_class, &fx) == 0 && cifar_read_u8(pred_path, 50, per_class, &fx_pred, &fx_n) == 0 &&
-        fx_n == fx.n) {
-        const eval_result r = evaluate(st, default_model, NULL, &fx, fx_pred);
-        report("default model (fp16), fixture", &r);
-        /* fp16 weights flip 7 of 10,000 predictions on the full split */
-        CHECK(st, r.n - r.agree <= (reduced ? 1 : 2), "fp16 default model disagrees with PyTorch on %d of %d",
-              r.n - r.agree, r.n);
-    } else {
-        CHECK(st, 0, "fixture %s missing or unreadable", path);
-    }
-    cifar_free(&fx);
-    free(fx_pred);
-}
-
 int main(void)
 {
     check_state st = {0, 0, 0};
@@ -77,11 +52,7 @@ int main(void)
     memset(&cifar_opt, 0, sizeof cifar_opt);
     cifar_opt.source_size = 32; /* what the default model's metadata says */
     /* Reduced runs (sanitizers, qemu) see at most 200 inferences: 100 images
-     * through the fp32 and the fp16 model, or the fixture alone. */
-    if (!reduced)
-        fixture_check(&st, src, default_model, reduced);
-
-    /* The whole split from ../shared. */
+     * through the fp32 and the fp16 model. */
     const char *dir = check_testdata();
     snprintf(path, sizeof path, "%s/data/cifar10_test.bin", dir);
     snprintf(pred_path, sizeof pred_path, "%s/models/refs/mnasnet_a1_cifar10/test_pred.npy", dir);
@@ -92,8 +63,6 @@ int main(void)
     if (cifar_read(path, 1000, per_class, &set) != 0 ||
         cifar_read_u8(pred_path, 1000, per_class, &pred, &n_pred) != 0) {
         SKIP(&st, "CIFAR-10 split not found under %s (set MNAS_TESTDATA)", dir);
-        if (reduced)
-            fixture_check(&st, src, default_model, reduced);
         free(pred);
         return check_summary(&st, "test_cifar");
     }

@@ -51,6 +51,48 @@ static double max_rel(const float *a, const float *b, size_t n)
     return err / mx;
 }
 
+/* `run` on the fp32 model's reference inputs in ../shared, the saved files
+ * compared with PyTorch's (fp16 weights: same bound as test_models'
+ * default-model check), and `eval-cifar` on the split's first 100 images. */
+static void check_shared_inputs(check_state *st, const char *cli, const char *model, const char *tmp)
+{
+    const char *data = check_testdata();
+    char refs[1024], path[2048], err[512];
+    static char out[1 << 16];
+    snprintf(refs, sizeof refs, "%s/models/refs/mnasnet_a1_cifar10", data);
+    snprintf(path, sizeof path, "%s/input.npy", refs);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        SKIP(st, "%s not found (set MNAS_TESTDATA): run .npy and eval-cifar not checked", path);
+        return;
+    }
+    fclose(probe);
+    int rc = run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --se --save-logits '%s/logits.npy' --save-se '%s'",
+                 cli, model, refs, tmp, tmp);
+    CHECK(st, rc == 0 && strstr(out, "row 7") && strstr(out, "SE blocks.2.0.se"), "run .npy: %s", out);
+    npy_array got, ref;
+    snprintf(path, sizeof path, "%s/logits.npy", tmp);
+    const int g_ok = npy_read(path, &got, err, sizeof err) == 0;
+    snprintf(path, sizeof path, "%s/logits.npy", refs);
+    const int r_ok = npy_read(path, &ref, err, sizeof err) == 0;
+    CHECK(st, g_ok && r_ok && got.count == ref.count && got.ndim == 2, "--save-logits: %s", err);
+    if (g_ok && r_ok && got.count == ref.count)
+        CHECK(st, max_rel(got.f, ref.f, got.count) < 1e-2, "saved logits off by %g", max_rel(got.f, ref.f, got.count));
+    if (g_ok)
+        npy_free(&got);
+    if (r_ok)
+        npy_free(&ref);
+    snprintf(path, sizeof path, "%s/se07.npy", tmp);
+    const int se_ok = npy_read(path, &got, err, sizeof err) == 0;
+    CHECK(st, se_ok && got.ndim == 2 && got.dims[0] == 8 && got.dims[1] == 960, "--save-se se07.npy: %s", err);
+    if (se_ok)
+        npy_free(&got);
+
+    rc = run(out, sizeof out, "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --save-pred '%s/pred.npy'",
+             cli, model, data, tmp);
+    CHECK(st, rc == 0 && strstr(out, "accuracy ") && strstr(out, "/ 100)"), "eval-cifar: %s", out);
+}
+
 int main(void)
 {
     check_state st = {0, 0, 0};
@@ -80,43 +122,17 @@ int main(void)
                    strstr(out, "blocks.5.2.se"),
           "info --json lacks classes/labels/source size/SE blocks");
 
-    /* run on the fixture's reference inputs; compare the saved files with PyTorch's
-     * (fp16 weights: same bound as test_models' default-model check) */
-    int rc = run(out, sizeof out, "'%s' run '%s' '%s/tests/fixtures/refs/mnasnet_a1_cifar10/input.npy' --se "
-                                  "--save-logits '%s/logits.npy' --save-se '%s'",
-                 cli, model, src, tmp, tmp);
-    CHECK(&st, rc == 0 && strstr(out, "row 7") && strstr(out, "SE blocks.2.0.se"), "run .npy: %s", out);
-    npy_array got, ref;
-    char path[2048], err[512];
-    snprintf(path, sizeof path, "%s/logits.npy", tmp);
-    const int g_ok = npy_read(path, &got, err, sizeof err) == 0;
-    snprintf(path, sizeof path, "%s/tests/fixtures/refs/mnasnet_a1_cifar10/logits.npy", src);
-    const int r_ok = npy_read(path, &ref, err, sizeof err) == 0;
-    CHECK(&st, g_ok && r_ok && got.count == ref.count && got.ndim == 2, "--save-logits: %s", err);
-    if (g_ok && r_ok && got.count == ref.count)
-        CHECK(&st, max_rel(got.f, ref.f, got.count) < 1e-2, "saved logits off by %g", max_rel(got.f, ref.f, got.count));
-    if (g_ok)
-        npy_free(&got);
-    if (r_ok)
-        npy_free(&ref);
-    snprintf(path, sizeof path, "%s/se07.npy", tmp);
-    const int se_ok = npy_read(path, &got, err, sizeof err) == 0;
-    CHECK(&st, se_ok && got.ndim == 2 && got.dims[0] == 8 && got.dims[1] == 960, "--save-se se07.npy: %s", err);
-    if (se_ok)
-        npy_free(&got);
+    /* run .npy and eval-cifar on data from ../shared */
+    check_shared_inputs(&st, cli, model, tmp);
 
+    char path[2048];
+    int rc;
     /* an image file: a demo sample PNG (when this build reads PNG) */
     rc = run(out, sizeof out, "'%s' run '%s' '%s/web/samples/automobile-1000.png' --top 3", cli, model, src);
     if (strstr(out, "unrecognised image format"))
         SKIP(&st, "this build reads no PNG: %s", out);
     else
         CHECK(&st, rc == 0 && strstr(out, " 1. automobile"), "run PNG: %s", out);
-
-    /* eval-cifar on the 500-image fixture, predictions saved */
-    rc = run(out, sizeof out, "'%s' eval-cifar '%s' '%s/tests/fixtures/cifar10_test_500.bin' --limit 100 "
-                              "--save-pred '%s/pred.npy'",
-             cli, model, src, tmp);
-    CHECK(&st, rc == 0 && strstr(out, "accuracy ") && strstr(out, "/ 100)"), "eval-cifar: %s", out);
 
     /* pack: labels file + fp16; the packed model loads and carries them */
     snprintf(path, sizeof path, "%s/labels.txt", tmp);

@@ -138,8 +138,8 @@ static void check_model(check_state *st, const char *dir, const model_case *mc, 
 /* The shipped default model stores fp16 weights, so it is held to the
  * PyTorch fp32 references of its fp32 source only as far as fp16 rounding
  * allows: same top-1 on every row, logits within 1e-2 relative and gates
- * within 1e-3. Runs from the committed fixtures, without ../shared. */
-static void check_default_model(check_state *st)
+ * within 1e-3. The references are those of the fp32 model in dir. */
+static void check_default_model(check_state *st, const char *dir)
 {
     const char *src = getenv("MNAS_SOURCE_DIR");
     src = src && *src ? src : ".";
@@ -150,11 +150,11 @@ static void check_default_model(check_state *st)
     mnas_status s = mnas_load_file(m, path, NULL);
     CHECK(st, s == MNAS_OK, "default model: %s", mnas_error(m));
     npy_array in, logits, se;
-    snprintf(path, sizeof path, "%s/tests/fixtures/refs/mnasnet_a1_cifar10/input.npy", src);
+    snprintf(path, sizeof path, "%s/models/refs/mnasnet_a1_cifar10/input.npy", dir);
     const int have_in = !s && npy_read(path, &in, err, sizeof err) == 0;
-    snprintf(path, sizeof path, "%s/tests/fixtures/refs/mnasnet_a1_cifar10/logits.npy", src);
+    snprintf(path, sizeof path, "%s/models/refs/mnasnet_a1_cifar10/logits.npy", dir);
     const int have_logits = have_in && npy_read(path, &logits, err, sizeof err) == 0;
-    CHECK(st, s || (have_in && have_logits), "fixtures: %s", err);
+    CHECK(st, s || (have_in && have_logits), "references: %s", err);
     if (s || !have_in || !have_logits) {
         if (have_in)
             npy_free(&in);
@@ -178,7 +178,7 @@ static void check_default_model(check_state *st)
             worst = fmax(worst, row_error(z, ref, classes));
         for (int b = 0; b < mnas_se_count(m); b++) {
             mnas_se_block blk;
-            snprintf(path, sizeof path, "%s/tests/fixtures/refs/mnasnet_a1_cifar10/se%02d.npy", src, b);
+            snprintf(path, sizeof path, "%s/models/refs/mnasnet_a1_cifar10/se%02d.npy", dir, b);
             if (mnas_get_se(m, b, &blk) || npy_read(path, &se, err, sizeof err))
                 continue;
             for (int c = 0; c < blk.channels && c < (int)se.dims[1]; c++)
@@ -198,7 +198,6 @@ static void check_default_model(check_state *st)
 int main(void)
 {
     check_state st = {0, 0, 0};
-    check_default_model(&st);
     const char *dir = check_testdata();
     char probe[1024];
     snprintf(probe, sizeof probe, "%s/models/refs/manifest.json", dir);
@@ -208,6 +207,7 @@ int main(void)
         return check_summary(&st, "test_models");
     }
     fclose(f);
+    check_default_model(&st, dir);
     const char *level = getenv("MNAS_TEST_LEVEL");
     const int reduced = level && strcmp(level, "reduced") == 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

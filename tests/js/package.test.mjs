@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { JS, ROOT, cifarImage, describeIf, wasmMissing } from './helpers.mjs';
+import { JS, ROOT, TESTDATA, cifarImage, describeIf, wasmMissing } from './helpers.mjs';
 
 const skip = wasmMissing();
 const ALLOWED = [
@@ -41,8 +41,8 @@ describeIf(describe, skip, 'npm package', () => {
     execFileSync('mkdir', ['-p', app]);
     npm(['install', join(tmp, packed.filename), '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
     expect(existsSync(join(app, 'node_modules/mnasnet-wasm/dist/mnasnet.wasm'))).toBe(true);
-    // Airplane 0 of the committed 500-image fixture, else a synthetic image.
-    const fixture = resolve(ROOT, 'tests/fixtures/cifar10_test_500.bin');
+    // Test image 0 of CIFAR-10 (an airplane) from the shared data, else a synthetic image.
+    const fixture = resolve(TESTDATA, 'data/cifar10_test.bin');
     const img = existsSync(fixture)
       ? cifarImage(readFileSync(fixture), 0)
       : { data: new Uint8Array(32 * 32 * 4).fill(200), width: 32, height: 32 };
