@@ -187,11 +187,18 @@ static mnas_status load(mnas_model *m, const void *onnx, size_t len, uint8_t *st
     if (len > MNAS_MAX_MODEL_BYTES)
         return mnas_fail(&m->err, MNAS_E_LIMIT, "model is %zu bytes; the limit is %zu", len,
                          (size_t)MNAS_MAX_MODEL_BYTES);
+#ifdef MNAS_NO_REFERENCE_KERNELS
+    if (opt && opt->reference_kernels)
+        return fail(m, MNAS_E_ARG, "reference_kernels: this build has no reference kernels (wasm SIMD builds "
+                                   "leave them out; the scalar build runs them)");
+    const mnas_kernels *k = mnas_kernels_best();
+#else
+    const mnas_kernels *k = opt && opt->reference_kernels ? &mnas_kernels_ref : mnas_kernels_best();
+#endif
     graph g;
     mnas_status st = graph_from_onnx_view(onnx, len, &g, &m->err);
     if (st)
         return st;
-    const mnas_kernels *k = opt && opt->reference_kernels ? &mnas_kernels_ref : mnas_kernels_best();
     st = plan_build(&g, k, store, len, &m->p, &m->err);
     if (!st)
         st = read_metadata(m, &g, opt);

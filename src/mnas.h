@@ -47,7 +47,8 @@ typedef struct {
     float mean[3];
     float std[3];
     int source_size;
-    int reference_kernels;   /* 1: run the plain scalar reference kernels (for comparisons) */
+    int reference_kernels;   /* 1: run the plain scalar reference kernels (for comparisons; not in
+                              * the wasm SIMD builds, where loading with it fails with MNAS_E_ARG) */
 } mnas_options;
 
 MNAS_API const char *mnas_version(void);

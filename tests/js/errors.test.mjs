@@ -120,6 +120,44 @@ describeIf(describe, skip, 'errors', () => {
     test('the constructor is not public', () => {
       expect(thrown(() => new MnasNet()).code).toBe('E_ARGUMENT');
     });
+    // mnas_options.reference_kernels, which the SDK never sets: the SIMD
+    // builds leave those kernels out and must refuse it by name; the scalar
+    // build runs them.
+    for (const wasm of VARIANTS) {
+      test(`reference_kernels through the C API (${wasm})`, async () => {
+        const net = await MnasNet.load(bytes, { wasm });
+        try {
+          const { exports: x, memory } = net[kInternals]();
+          const scratch = x.malloc(64);
+          const copy = x.malloc(bytes.length);
+          try {
+            expect(x.mnas_create(scratch)).toBe(0);
+            const model = new Uint32Array(memory.buffer)[scratch >> 2];
+            const opt = scratch + 16; // mnas_options: mean[3], std[3], source_size, reference_kernels
+            new Uint8Array(memory.buffer).fill(0, opt, opt + 32);
+            new Int32Array(memory.buffer)[(opt + 28) >> 2] = 1;
+            new Uint8Array(memory.buffer).set(bytes, copy);
+            const st = x.mnas_load(model, copy, bytes.length, opt);
+            const u8 = new Uint8Array(memory.buffer);
+            const msgPtr = x.mnas_error(model);
+            const msg = Buffer.from(u8.subarray(msgPtr, u8.indexOf(0, msgPtr))).toString();
+            if (wasm === 'scalar') {
+              expect([st, msg]).toEqual([0, '']);
+              expect(x.mnas_num_classes(model)).toBe(10);
+            } else {
+              expect(st).toBe(1); // MNAS_E_ARG
+              expect(msg).toMatch(/^reference_kernels: this build has no reference kernels/);
+            }
+            x.mnas_free(model);
+          } finally {
+            x.free(copy);
+            x.free(scratch);
+          }
+        } finally {
+          net.dispose();
+        }
+      });
+    }
   });
 
   describe('bad run/classify arguments', () => {
