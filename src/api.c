@@ -21,6 +21,7 @@ struct mnas_model {
     uint8_t *store;   /* the model buffer some packed weights live in (mnas_load_owned) */
     char **labels;
     int n_labels;
+    int labels_block; /* labels: one block (pointers, then strings), not one allocation each */
     prep_ctx prep;
 };
 
@@ -67,9 +68,10 @@ static void unload(mnas_model *m)
     plan_free(&m->p);
     free(m->store);
     m->store = NULL;
-    for (int i = 0; i < m->n_labels; i++)
+    for (int i = 0; i < m->n_labels && !m->labels_block; i++)
         free(m->labels[i]);
     free(m->labels);
+    m->labels_block = 0;
     free(m->prep.source);
     free(m->prep.x0);
     free(m->prep.xf);
@@ -149,18 +151,23 @@ static mnas_status read_metadata(mnas_model *m, const graph *g, const mnas_optio
                              m->n_labels, m->p.classes);
         return MNAS_OK;
     }
-    m->labels = calloc((size_t)m->p.classes, sizeof(char *));
-    if (!m->labels)
+    /* No labels in the metadata: the class numbers, in one block rather
+     * than an allocation per class (an ImageNet head has 1000). */
+    enum { DIGITS = 12 }; /* classes < 2^24: 8 digits and the NUL */
+    const size_t classes = (size_t)m->p.classes;
+    char **label = malloc(classes * (sizeof(char *) + DIGITS));
+    if (!label)
         return fail(m, MNAS_E_NOMEM, "out of memory for labels");
-    for (int i = 0; i < m->p.classes; i++) {
-        char buf[16];
+    char *text = (char *)(label + classes);
+    for (size_t i = 0; i < classes; i++) {
         size_t at = 0;
-        mnas_append_int(buf, sizeof buf, &at, i);
-        if (!(m->labels[i] = malloc(strlen(buf) + 1)))
-            return fail(m, MNAS_E_NOMEM, "out of memory for labels");
-        memcpy(m->labels[i], buf, strlen(buf) + 1);
-        m->n_labels = i + 1;
+        mnas_append_int(text, DIGITS, &at, (long long)i);
+        label[i] = text;
+        text += at + 1;
     }
+    m->labels = label;
+    m->labels_block = 1;
+    m->n_labels = m->p.classes;
     return MNAS_OK;
 }
 

@@ -92,6 +92,12 @@ static void check_model(check_state *st, const char *dir, const model_case *mc, 
     }
     const int rows = (int)in.dims[0], classes = (int)logits.dims[1];
     const size_t per = in.count / (size_t)rows;
+    /* no labels in these files' metadata: the class numbers stand in */
+    char last[16];
+    snprintf(last, sizeof last, "%d", classes - 1);
+    const char *l0 = mnas_label(m, 0), *ln = mnas_label(m, classes - 1);
+    CHECK(st, l0 && ln && strcmp(l0, "0") == 0 && strcmp(ln, last) == 0 && !mnas_label(m, classes),
+          "%s: default labels '%s' .. '%s'", mc->name, l0 ? l0 : "(null)", ln ? ln : "(null)");
     double worst = 0, worst_se = 0;
     for (int r = 0; r < rows; r++) {
         const mnas_status rs = mnas_run_nchw(m, in.f + per * r, per);
