@@ -939,6 +939,7 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
     char *name = NULL, *op = NULL, *domain = NULL;
     char label[256];
     size_t start = m.pos;
+    size_t parts_end = m.pos; /* where the last input, output or attribute ends */
     pb_cursor c = m;
 
     while (pb_more(&c)) {
@@ -950,9 +951,9 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
             goto fail;
         }
         switch (field) {
-        case 1: n_in++; st = pb_skip(&c, wire, field, r->err); break;
-        case 2: n_out++; st = pb_skip(&c, wire, field, r->err); break;
-        case 5: n_attr++; st = pb_skip(&c, wire, field, r->err); break;
+        case 1: n_in++; st = pb_skip(&c, wire, field, r->err); parts_end = c.pos; break;
+        case 2: n_out++; st = pb_skip(&c, wire, field, r->err); parts_end = c.pos; break;
+        case 5: n_attr++; st = pb_skip(&c, wire, field, r->err); parts_end = c.pos; break;
         case 3: st = read_str(r, &c, "node name", &name); break;
         case 4: st = read_str(r, &c, "op_type", &op); break;
         case 7: st = read_str(r, &c, "node domain", &domain); break;
@@ -961,6 +962,9 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
         if (st)
             goto fail;
     }
+    /* the second pass reads those and stops there: exporters put the
+     * (long) metadata_props last */
+    m.end = parts_end;
     /* counted to the end first (ints cannot overflow: a field takes >= 2 bytes) */
     if (n_in > MNAS_MAX_NODE_IO || n_out > MNAS_MAX_NODE_IO || n_attr > MNAS_MAX_ATTRS) {
         st = mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: node #%d has more than %d inputs/outputs or %d attributes",
@@ -1219,113 +1223,153 @@ static mnas_status read_value_info(reader *r, pb_cursor m, const char *what, int
 
 /* ---- GraphProto / ModelProto ---------------------------------------------- */
 
-static mnas_status read_graph(reader *r, pb_cursor m)
+/* One of a graph's fields to read: its number and where its key starts. */
+typedef struct {
+    uint32_t field;
+    size_t at;
+} graph_field;
+
+/* The fields of the kinds read_graph reads (initializers, inputs, nodes,
+ * outputs, value_info), in file order: one pass over the graph finds them
+ * all instead of one pass per kind over every field. */
+static int is_graph_part(uint32_t field)
+{
+    return field == 1 || field == 5 || (field >= 11 && field <= 13);
+}
+
+static mnas_status read_graph_part(reader *r, pb_cursor *c, uint32_t want, size_t at, int *node_idx)
 {
     mnas_status st;
+    graph *g = r->g;
+    pb_cursor sub;
+    int idx = 0;
+    if ((st = pb_sub(c, &sub, r->err)))
+        return st;
+    if (want == 5) {
+        graph_value t;
+        memset(&t, 0, sizeof t);
+        t.ndim = -1;
+        if ((st = read_tensor(r, sub, &t, "an initializer"))) {
+            value_clear(&t);
+            return st;
+        }
+        if (!t.name[0]) {
+            value_clear(&t);
+            return mnas_fail(r->err, MNAS_E_MODEL, "byte %zu: initializer has no name", at);
+        }
+        int k = lookup(g, t.name, strlen(t.name));
+        if (k >= 0) {
+            st = mnas_fail(r->err, MNAS_E_MODEL, "initializer '%s' appears twice", t.name);
+            value_clear(&t);
+            return st;
+        }
+        char *name = t.name;
+        t.name = NULL;
+        if ((st = append_value(r, name, 1, &idx))) {
+            value_clear(&t);
+            return st;
+        }
+        name = g->values[idx].name;
+        g->values[idx] = t;
+        g->values[idx].name = name;
+        r->producer[idx] = -2;
+    } else if (want == 11) {
+        if ((st = read_value_info(r, sub, "graph input", &idx)))
+            return st;
+        if (!g->values[idx].is_const) {
+            for (int k = 0; k < g->n_inputs; k++)
+                if (g->inputs[k] == idx)
+                    return mnas_fail(r->err, MNAS_E_MODEL, "graph input '%s' is listed twice", g->values[idx].name);
+            g->inputs[g->n_inputs++] = idx;
+            r->producer[idx] = -3;
+        }
+    } else if (want == 1) {
+        return read_node(r, sub, (*node_idx)++);
+    } else if (want == 12) {
+        if ((st = read_value_info(r, sub, "graph output", &idx)))
+            return st;
+        g->outputs[g->n_outputs++] = idx;
+    } else {
+        return read_value_info(r, sub, "value_info", &idx);
+    }
+    return MNAS_OK;
+}
+
+static mnas_status read_graph(reader *r, pb_cursor m)
+{
+    mnas_status st = MNAS_OK;
     uint32_t field = 0;
     int wire = 0;
     size_t counts[16] = {0};
     graph *g = r->g;
     pb_cursor c = m;
+    graph_field *parts = NULL;
+    size_t n_parts = 0, cap_parts = 0;
 
     while (pb_more(&c)) {
         size_t at = c.pos;
         if ((st = pb_key(&c, &field, &wire, r->err)))
-            return st;
-        if (field == 15)
-            return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "byte %zu: sparse initializers are not supported", at);
-        if ((field == 1 || field == 5 || (field >= 11 && field <= 13)) && wire != PB_LEN)
-            return wrong_wire(r, at, "GraphProto", field, wire);
+            goto out;
+        if (field == 15) {
+            st = mnas_fail(r->err, MNAS_E_UNSUPPORTED, "byte %zu: sparse initializers are not supported", at);
+            goto out;
+        }
+        if (is_graph_part(field) && wire != PB_LEN) {
+            st = wrong_wire(r, at, "GraphProto", field, wire);
+            goto out;
+        }
         if (field < 16)
             counts[field]++;
+        /* past the limits checked below nothing more is kept: the load fails */
+        if (is_graph_part(field) && n_parts < (size_t)MNAS_MAX_NODES + (size_t)4 * MNAS_MAX_VALUES) {
+            if (n_parts == cap_parts) {
+                const size_t nc = cap_parts ? cap_parts * 2 : 256;
+                graph_field *q = realloc(parts, nc * sizeof *q);
+                if (!q) {
+                    st = mnas_fail(r->err, MNAS_E_NOMEM, "out of memory indexing the graph");
+                    goto out;
+                }
+                parts = q;
+                cap_parts = nc;
+            }
+            parts[n_parts++] = (graph_field){field, at};
+        }
         if ((st = pb_skip(&c, wire, field, r->err)))
-            return st;
+            goto out;
     }
-    if (counts[1] > MNAS_MAX_NODES)
-        return mnas_fail(r->err, MNAS_E_LIMIT, "graph has %zu nodes (limit %d)", counts[1], MNAS_MAX_NODES);
-    if (counts[5] > MNAS_MAX_VALUES || counts[11] > MNAS_MAX_VALUES || counts[12] > MNAS_MAX_VALUES)
-        return mnas_fail(r->err, MNAS_E_LIMIT, "graph has more than %d initializers, inputs or outputs",
-                         MNAS_MAX_VALUES);
+    if (counts[1] > MNAS_MAX_NODES) {
+        st = mnas_fail(r->err, MNAS_E_LIMIT, "graph has %zu nodes (limit %d)", counts[1], MNAS_MAX_NODES);
+        goto out;
+    }
+    if (counts[5] > MNAS_MAX_VALUES || counts[11] > MNAS_MAX_VALUES || counts[12] > MNAS_MAX_VALUES ||
+        counts[13] > MNAS_MAX_VALUES) {
+        st = mnas_fail(r->err, MNAS_E_LIMIT, "graph has more than %d initializers, inputs, outputs or value_info",
+                       MNAS_MAX_VALUES);
+        goto out;
+    }
     if ((counts[1] && !(g->nodes = calloc(counts[1], sizeof *g->nodes))) ||
         (counts[11] && !(g->inputs = calloc(counts[11], sizeof *g->inputs))) ||
-        (counts[12] && !(g->outputs = calloc(counts[12], sizeof *g->outputs))))
-        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for the graph");
+        (counts[12] && !(g->outputs = calloc(counts[12], sizeof *g->outputs)))) {
+        st = mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for the graph");
+        goto out;
+    }
 
     /* Fields may come in any order in the file; reading them in this fixed
      * order lets inputs see initializers and nodes see both. */
     static const uint32_t order[] = {5, 11, 1, 12, 13};
     int node_idx = 0;
     for (size_t pass = 0; pass < sizeof order / sizeof order[0]; pass++) {
-        uint32_t want = order[pass];
-        if (!counts[want])
-            continue;
-        c = m;
-        while (pb_more(&c)) {
-            if ((st = pb_key(&c, &field, &wire, r->err)))
-                return st;
-            if (field != want) {
-                if ((st = pb_skip(&c, wire, field, r->err)))
-                    return st;
+        for (size_t k = 0; k < n_parts && !st; k++) {
+            if (parts[k].field != order[pass])
                 continue;
-            }
-            pb_cursor sub;
-            size_t at = c.pos;
-            int idx = 0;
-            if ((st = pb_sub(&c, &sub, r->err)))
-                return st;
-            if (want == 5) {
-                graph_value t;
-                memset(&t, 0, sizeof t);
-                t.ndim = -1;
-                if ((st = read_tensor(r, sub, &t, "an initializer"))) {
-                    value_clear(&t);
-                    return st;
-                }
-                if (!t.name[0]) {
-                    value_clear(&t);
-                    return mnas_fail(r->err, MNAS_E_MODEL, "byte %zu: initializer has no name", at);
-                }
-                int k = lookup(g, t.name, strlen(t.name));
-                if (k >= 0) {
-                    st = mnas_fail(r->err, MNAS_E_MODEL, "initializer '%s' appears twice", t.name);
-                    value_clear(&t);
-                    return st;
-                }
-                char *name = t.name;
-                t.name = NULL;
-                if ((st = append_value(r, name, 1, &idx))) {
-                    value_clear(&t);
-                    return st;
-                }
-                name = g->values[idx].name;
-                g->values[idx] = t;
-                g->values[idx].name = name;
-                r->producer[idx] = -2;
-            } else if (want == 11) {
-                if ((st = read_value_info(r, sub, "graph input", &idx)))
-                    return st;
-                if (!g->values[idx].is_const) {
-                    for (int k = 0; k < g->n_inputs; k++)
-                        if (g->inputs[k] == idx)
-                            return mnas_fail(r->err, MNAS_E_MODEL, "graph input '%s' is listed twice",
-                                             g->values[idx].name);
-                    g->inputs[g->n_inputs++] = idx;
-                    r->producer[idx] = -3;
-                }
-            } else if (want == 1) {
-                if ((st = read_node(r, sub, node_idx++)))
-                    return st;
-            } else if (want == 12) {
-                if ((st = read_value_info(r, sub, "graph output", &idx)))
-                    return st;
-                g->outputs[g->n_outputs++] = idx;
-            } else {
-                if ((st = read_value_info(r, sub, "value_info", &idx)))
-                    return st;
-            }
+            c.pos = parts[k].at;
+            if (!(st = pb_key(&c, &field, &wire, r->err)))
+                st = read_graph_part(r, &c, order[pass], c.pos, &node_idx);
         }
     }
-    return MNAS_OK;
+out:
+    free(parts);
+    return st;
 }
 
 static mnas_status read_opset(reader *r, pb_cursor m)
