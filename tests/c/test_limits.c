@@ -290,6 +290,11 @@ static void values(void)
     for (int i = 0; i < MNAS_MAX_VALUES + 1; i++)
         put_bytes(&g, 5, "", 0);
     expect_limit("initializer fields > 16384", load_graph(&g, msg, sizeof msg), msg, "16384");
+    /* value_info entries too (each would name a value) */
+    hand_graph(&g, NULL);
+    for (int i = 0; i < MNAS_MAX_VALUES + 1; i++)
+        put_bytes(&g, 13, "", 0);
+    expect_limit("value_info fields > 16384", load_graph(&g, msg, sizeof msg), msg, "16384");
     free(g.b);
 }
 
