@@ -1,6 +1,7 @@
 /* The plain graph that ONNX import produces and lowering consumes.
  * It knows ONNX concepts (ops, attributes, initializers) but nothing about
- * kernels, plans or arenas. All strings and arrays are owned by the graph. */
+ * kernels, plans or activation arenas. All strings and arrays are owned by
+ * the graph. */
 #ifndef MNAS_GRAPH_H
 #define MNAS_GRAPH_H
 
@@ -72,6 +73,8 @@ typedef struct {
     char *key, *value;
 } graph_prop;
 
+typedef struct graph_chunk graph_chunk;
+
 typedef struct {
     int64_t ir_version;
     int64_t opset;            /* default-domain opset; 0 when not declared */
@@ -88,6 +91,11 @@ typedef struct {
      * values later still finds them (by a linear scan of the rest). */
     int *name_index;
     int name_index_cap, name_index_n;
+    /* Everything the arrays above point to (names, op types, node
+     * inputs/outputs/attributes, attribute lists, decoded constant data,
+     * metadata strings) comes from this arena (graph_alloc); the arrays
+     * themselves are malloc'ed. graph_free releases both. */
+    graph_chunk *chunks;
 } graph;
 
 /* Import limits a hostile file cannot exceed; checked before allocating. */
@@ -115,6 +123,14 @@ mnas_status graph_from_onnx(const uint8_t *buf, size_t len, graph *g, mnas_err *
 #define GRAPH_VIEW_MIN_ELEMS 4096
 mnas_status graph_from_onnx_view(const uint8_t *buf, size_t len, graph *g, mnas_err *err);
 void graph_free(graph *g);
+
+/* The graph's arena: 16-byte aligned blocks that live until graph_free.
+ * NULL when out of memory. graph_calloc zeroes; graph_strndup copies n
+ * bytes and terminates them. */
+void *graph_alloc(graph *g, size_t n);
+void *graph_calloc(graph *g, size_t count, size_t size);
+char *graph_strndup(graph *g, const char *s, size_t n);
+void graph_arena_free(graph *g);
 
 /* A float constant: decoded (f) or left in the file (raw). */
 static inline int graph_value_is_float(const graph_value *v)

@@ -1,8 +1,9 @@
 /* ONNX ModelProto -> graph. Messages are walked with the pb reader, usually
  * twice: once to count repeated fields (so limits are enforced and arrays
  * sized before anything is allocated) and once to fill them. Every array in
- * the graph is calloc'ed and its count set before it is filled, so
- * graph_free can clean up a half-built graph on any error path. */
+ * the graph is calloc'ed and its count set before it is filled, and what
+ * they point to comes from the graph's arena (graph_alloc), so graph_free
+ * can clean up a half-built graph on any error path. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,14 +202,10 @@ static mnas_status dup_str_max(reader *r, const uint8_t *p, size_t n, size_t off
     mnas_status st = check_str_max(r, p, n, off, what, max);
     if (st)
         return st;
-    char *s = malloc(n + 1);
+    char *s = graph_strndup(r->g, (const char *)p, n);
     if (!s)
         return mnas_fail(r->err, MNAS_E_NOMEM, "byte %zu: out of memory copying %s", off, what);
-    if (n)
-        memcpy(s, p, n);
-    s[n] = '\0';
-    free(*out); /* a repeated singular field: the last one wins, as in protobuf */
-    *out = s;
+    *out = s; /* a repeated singular field: the last one wins, as in protobuf */
     return MNAS_OK;
 }
 
@@ -237,11 +234,9 @@ static mnas_status wrong_wire(reader *r, size_t off, const char *msg, uint32_t f
                      (unsigned)field, wire);
 }
 
+/* Its name and data stay in the arena until graph_free. */
 static void value_clear(graph_value *v)
 {
-    free(v->name);
-    free(v->f);
-    free(v->i);
     memset(v, 0, sizeof *v);
     v->ndim = -1;
 }
@@ -252,7 +247,6 @@ static mnas_status append_value(reader *r, char *name, int named, int *idx)
 {
     graph *g = r->g;
     if (g->n_values >= MNAS_MAX_VALUES) {
-        free(name);
         return mnas_fail(r->err, MNAS_E_LIMIT, "model has more than %d values", MNAS_MAX_VALUES);
     }
     if (g->n_values == r->cap_values) {
@@ -269,7 +263,6 @@ static mnas_status append_value(reader *r, char *name, int named, int *idx)
         if (ix)
             r->indexed = ix;
         if (!ix) {
-            free(name);
             return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for %d values", cap);
         }
         r->cap_values = cap;
@@ -538,7 +531,7 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
                 return st;
         }
     }
-    if (!v->name && (v->name = calloc(1, 1)) == NULL)
+    if (!v->name && (v->name = graph_strndup(r->g, "", 0)) == NULL)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     char nm[256]; /* the tensor's name for messages, formatted only on failure */
 #define NM tensor_label(v, ctx, nm, sizeof nm)
@@ -584,9 +577,9 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
     }
     int is_float = v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16 || v->dtype == GRAPH_DT_DOUBLE;
     if (is_float)
-        v->f = malloc(v->count * sizeof *v->f);
+        v->f = graph_alloc(r->g, v->count * sizeof *v->f);
     else
-        v->i = malloc(v->count * sizeof *v->i);
+        v->i = graph_alloc(r->g, v->count * sizeof *v->i);
     if (!v->f && !v->i)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for tensor %s (%zu elements)", NM, v->count);
     if (has_raw) {
@@ -755,7 +748,7 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
         return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "%s: attribute '%s' has unsupported type %lld%s",
                          node, a->name, (long long)type, type == AT_STRINGS ? " (list of strings)" : "");
     }
-    if (a->type == ATTR_STRING && !a->s && (a->s = calloc(1, 1)) == NULL)
+    if (a->type == ATTR_STRING && !a->s && (a->s = graph_strndup(r->g, "", 0)) == NULL)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     if (a->type == ATTR_TENSOR && !*has_tensor)
         return mnas_fail(r->err, MNAS_E_FORMAT, "%s: tensor attribute '%s' has no tensor", node, a->name);
@@ -767,9 +760,9 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
     if (n == 0)
         return MNAS_OK;
     if (a->type == ATTR_FLOATS)
-        a->floats = malloc(n * sizeof *a->floats);
+        a->floats = graph_alloc(r->g, n * sizeof *a->floats);
     else
-        a->ints = malloc(n * sizeof *a->ints);
+        a->ints = graph_alloc(r->g, n * sizeof *a->ints);
     if (!a->floats && !a->ints)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     size_t k = 0;
@@ -808,14 +801,6 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
 
 /* ---- NodeProto ------------------------------------------------------------ */
 
-static void attr_clear(graph_attr *a)
-{
-    free(a->name);
-    free(a->s);
-    free(a->floats);
-    free(a->ints);
-    memset(a, 0, sizeof *a);
-}
 
 /* Moves a parsed attribute tensor into a new value that is not indexed by
  * name: attribute tensors are not graph values that nodes can refer to. */
@@ -869,7 +854,6 @@ static mnas_status constant_value(reader *r, graph_attr *a, graph_value *t, int 
         return st;
     if (strcmp(an, "value") == 0 && a->type == ATTR_TENSOR && has_t) {
         char *name = v->name;
-        free(t->name);
         *v = *t;
         v->name = name;
         memset(t, 0, sizeof *t);
@@ -891,14 +875,14 @@ static mnas_status constant_value(reader *r, graph_attr *a, graph_value *t, int 
     if (n == 0)
         return MNAS_OK;
     if (is_float) {
-        if (!(v->f = malloc(n * sizeof *v->f)))
+        if (!(v->f = graph_alloc(r->g, n * sizeof *v->f)))
             return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
         if (is_list)
             memcpy(v->f, a->floats, n * sizeof *v->f);
         else
             v->f[0] = a->f;
     } else {
-        if (!(v->i = malloc(n * sizeof *v->i)))
+        if (!(v->i = graph_alloc(r->g, n * sizeof *v->i)))
             return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
         if (is_list)
             memcpy(v->i, a->ints, n * sizeof *v->i);
@@ -971,9 +955,9 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
                        start, file_idx, MNAS_MAX_NODE_IO, MNAS_MAX_ATTRS);
         goto fail;
     }
-    if (!name && !(name = calloc(1, 1)))
+    if (!name && !(name = graph_strndup(r->g, "", 0)))
         goto nomem;
-    if (!domain && !(domain = calloc(1, 1)))
+    if (!domain && !(domain = graph_strndup(r->g, "", 0)))
         goto nomem;
     if (!op || !op[0]) {
         st = mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: node #%d '%s' has no op_type", start, file_idx, name);
@@ -1028,11 +1012,6 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
             st = mnas_fail(r->err, MNAS_E_MODEL, "%s: Constant output has an empty name", label);
         if (!st)
             st = constant_value(r, &a, &t, has_t, out, label);
-        attr_clear(&a);
-        value_clear(&t);
-        free(name);
-        free(op);
-        free(domain);
         return st;
     }
 
@@ -1042,13 +1021,12 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
     n->name = name;
     n->op = op;
     n->domain = domain;
-    name = op = domain = NULL;
     n->n_in = n_in;
     n->n_out = n_out;
     n->n_attr = n_attr;
-    if ((n_in && !(n->in = calloc((size_t)n_in, sizeof *n->in))) ||
-        (n_out && !(n->out = calloc((size_t)n_out, sizeof *n->out))) ||
-        (n_attr && !(n->attr = calloc((size_t)n_attr, sizeof *n->attr))))
+    if ((n_in && !(n->in = graph_calloc(g, (size_t)n_in, sizeof *n->in))) ||
+        (n_out && !(n->out = graph_calloc(g, (size_t)n_out, sizeof *n->out))) ||
+        (n_attr && !(n->attr = graph_calloc(g, (size_t)n_attr, sizeof *n->attr))))
         goto nomem;
     int ki = 0, ko = 0, ka = 0;
     c = m;
@@ -1075,9 +1053,6 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
 nomem:
     st = mnas_fail(r->err, MNAS_E_NOMEM, "byte %zu: out of memory for node #%d", start, file_idx);
 fail:
-    free(name);
-    free(op);
-    free(domain);
     return st;
 }
 
@@ -1421,7 +1396,7 @@ static mnas_status read_prop(reader *r, pb_cursor m, graph_prop *p)
         if (st)
             return st;
     }
-    if ((!p->key && !(p->key = calloc(1, 1))) || (!p->value && !(p->value = calloc(1, 1))))
+    if ((!p->key && !(p->key = graph_strndup(r->g, "", 0))) || (!p->value && !(p->value = graph_strndup(r->g, "", 0))))
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     return MNAS_OK;
 }
@@ -1475,7 +1450,7 @@ static mnas_status read_model(reader *r, const uint8_t *buf, size_t len)
     }
     if (!has_graph)
         return mnas_fail(r->err, MNAS_E_FORMAT, "model has no graph (not an ONNX ModelProto?)");
-    if (!g->producer && !(g->producer = calloc(1, 1)))
+    if (!g->producer && !(g->producer = graph_strndup(g, "", 0)))
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     if (n_props) {
         if (!(g->props = calloc(n_props, sizeof *g->props)))
@@ -1534,32 +1509,12 @@ void graph_free(graph *g)
 {
     if (!g)
         return;
-    for (int k = 0; k < g->n_values; k++) {
-        free(g->values[k].name);
-        free(g->values[k].f);
-        free(g->values[k].i);
-    }
-    for (int k = 0; k < g->n_nodes; k++) {
-        graph_node *n = &g->nodes[k];
-        free(n->name);
-        free(n->op);
-        free(n->domain);
-        free(n->in);
-        free(n->out);
-        for (int a = 0; n->attr && a < n->n_attr; a++)
-            attr_clear(&n->attr[a]);
-        free(n->attr);
-    }
-    for (int k = 0; k < g->n_props; k++) {
-        free(g->props[k].key);
-        free(g->props[k].value);
-    }
     free(g->values);
     free(g->nodes);
     free(g->props);
     free(g->inputs);
     free(g->outputs);
-    free(g->producer);
     free(g->name_index);
+    graph_arena_free(g);
     memset(g, 0, sizeof *g);
 }

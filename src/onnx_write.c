@@ -555,13 +555,10 @@ static mnas_status ob_nomem(onnx_builder *b)
     return b->st;
 }
 
-static char *sdup(const char *s)
+/* Strings and per-node arrays live in the graph's arena, as the reader's do. */
+static char *sdup(onnx_builder *b, const char *s)
 {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
+    return graph_strndup(&b->g, s, strlen(s));
 }
 
 mnas_status ob_new(int64_t opset, onnx_builder **out)
@@ -569,7 +566,9 @@ mnas_status ob_new(int64_t opset, onnx_builder **out)
     if (!out)
         return MNAS_E_ARG;
     onnx_builder *b = calloc(1, sizeof *b);
-    if (!b || !(b->g.producer = sdup("mnas-builder"))) {
+    if (!b || !(b->g.producer = sdup(b, "mnas-builder"))) {
+        if (b)
+            graph_free(&b->g);
         free(b);
         *out = NULL;
         return MNAS_E_NOMEM;
@@ -617,7 +616,7 @@ static int ob_value(onnx_builder *b, const char *name)
     graph_value *v = &b->g.values[b->g.n_values];
     memset(v, 0, sizeof *v);
     v->ndim = -1;
-    if (!(v->name = sdup(name))) {
+    if (!(v->name = sdup(b, name))) {
         ob_nomem(b);
         return -1;
     }
@@ -714,7 +713,7 @@ static int ob_const(onnx_builder *b, const char *name, const int64_t *dims, int 
             b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: tensor '%s' is too large", name);
             return -1;
         }
-        void *p = malloc(count * esz);
+        void *p = graph_alloc(&b->g, count * esz);
         if (!p) {
             ob_nomem(b);
             return -1;
@@ -768,8 +767,8 @@ mnas_status ob_prop(onnx_builder *b, const char *key, const char *value)
     if (!grow((void **)&b->g.props, &b->cap_props, b->g.n_props, sizeof *b->g.props))
         return ob_nomem(b);
     graph_prop *p = &b->g.props[b->g.n_props];
-    p->key = sdup(key);
-    p->value = sdup(value);
+    p->key = sdup(b, key);
+    p->value = sdup(b, value);
     b->g.n_props++;
     if (!p->key || !p->value)
         return ob_nomem(b);
@@ -791,11 +790,11 @@ mnas_status ob_node(onnx_builder *b, const char *op, const char *name, const cha
     int ni = b->g.n_nodes++;
     graph_node *n = &b->g.nodes[ni];
     memset(n, 0, sizeof *n);
-    n->name = sdup(name ? name : "");
-    n->op = sdup(op);
-    n->domain = sdup("");
-    n->in = calloc((size_t)n_in + 1, sizeof *n->in);
-    n->out = calloc((size_t)n_out + 1, sizeof *n->out);
+    n->name = sdup(b, name ? name : "");
+    n->op = sdup(b, op);
+    n->domain = sdup(b, "");
+    n->in = graph_calloc(&b->g, (size_t)n_in + 1, sizeof *n->in);
+    n->out = graph_calloc(&b->g, (size_t)n_out + 1, sizeof *n->out);
     if (!n->name || !n->op || !n->domain || !n->in || !n->out)
         return ob_nomem(b);
     for (int k = 0; k < n_in + n_out; k++) {
@@ -821,10 +820,9 @@ mnas_status ob_node_domain(onnx_builder *b, int node, const char *domain)
         return b->st;
     if (node < 0 || node >= b->g.n_nodes || !domain)
         return b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: bad node handle %d", node);
-    char *d = sdup(domain);
+    char *d = sdup(b, domain);
     if (!d)
         return ob_nomem(b);
-    free(b->g.nodes[node].domain);
     b->g.nodes[node].domain = d;
     return MNAS_OK;
 }
@@ -843,16 +841,19 @@ static graph_attr *ob_attr(onnx_builder *b, int node, const char *name, int type
         b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: node %d: attribute '%s' repeated or too many", node, name);
         return NULL;
     }
-    graph_attr *a = realloc(n->attr, ((size_t)n->n_attr + 1) * sizeof *a);
+    /* a copy one longer (at most 64 attributes, so the old copies stay small) */
+    graph_attr *a = graph_alloc(&b->g, ((size_t)n->n_attr + 1) * sizeof *a);
     if (!a) {
         ob_nomem(b);
         return NULL;
     }
+    if (n->n_attr)
+        memcpy(a, n->attr, (size_t)n->n_attr * sizeof *a);
     n->attr = a;
     a = &n->attr[n->n_attr];
     memset(a, 0, sizeof *a);
     a->tensor = -1;
-    if (!(a->name = sdup(name))) {
+    if (!(a->name = sdup(b, name))) {
         ob_nomem(b);
         return NULL;
     }
@@ -886,7 +887,7 @@ mnas_status ob_attr_string(onnx_builder *b, int node, const char *name, const ch
     if (!b)
         return MNAS_E_ARG;
     graph_attr *a = ob_attr(b, node, name, ATTR_STRING);
-    if (a && !(a->s = sdup(v ? v : "")))
+    if (a && !(a->s = sdup(b, v ? v : "")))
         return ob_nomem(b);
     return b->st;
 }
@@ -900,7 +901,7 @@ mnas_status ob_attr_ints(onnx_builder *b, int node, const char *name, const int6
     graph_attr *a = ob_attr(b, node, name, ATTR_INTS);
     if (!a)
         return b->st;
-    if (n && !(a->ints = malloc((size_t)n * sizeof *a->ints)))
+    if (n && !(a->ints = graph_alloc(&b->g, (size_t)n * sizeof *a->ints)))
         return ob_nomem(b);
     if (n)
         memcpy(a->ints, v, (size_t)n * sizeof *a->ints);
@@ -917,7 +918,7 @@ mnas_status ob_attr_floats(onnx_builder *b, int node, const char *name, const fl
     graph_attr *a = ob_attr(b, node, name, ATTR_FLOATS);
     if (!a)
         return b->st;
-    if (n && !(a->floats = malloc((size_t)n * sizeof *a->floats)))
+    if (n && !(a->floats = graph_alloc(&b->g, (size_t)n * sizeof *a->floats)))
         return ob_nomem(b);
     if (n)
         memcpy(a->floats, v, (size_t)n * sizeof *a->floats);
@@ -936,8 +937,7 @@ static mnas_status ob_attr_tensor(onnx_builder *b, int node, const char *name, c
     int k = ob_const(b, "", dims, ndim, f, i, dtype);
     if (k < 0) {
         /* Drop the half-made attribute so the graph stays writable. */
-        graph_node *n = &b->g.nodes[node];
-        free(n->attr[--n->n_attr].name);
+        b->g.nodes[node].n_attr--;
         return b->st;
     }
     a = &b->g.nodes[node].attr[b->g.nodes[node].n_attr - 1];
