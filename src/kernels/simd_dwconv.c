@@ -29,7 +29,7 @@ void mnas_simd_dw_pack(const float *w, const float *bias, int c, int k, float *d
         const int real = c - c0 < VEC_W ? c - c0 : VEC_W;
         for (int j = 0; j < VEC_W; j++)
             dst[j] = j < real && bias ? bias[c0 + j] : 0.0f;
-        mnas_simd_pack_panel(w + (size_t)c0 * (size_t)kk, NULL, real, VEC_W, kk, dst + VEC_W);
+        mnas_simd_pack_panel(w + (size_t)c0 * (size_t)kk, real, VEC_W, kk, dst + VEC_W);
         dst += (size_t)VEC_W * (size_t)(kk + 1);
     }
 }

@@ -67,10 +67,11 @@ VEC_INLINE void vact_apply_n(const vact *act, vfloat *v, int n)
  * even when mnas_kernels_best() returns the reference). */
 extern const mnas_kernels mnas_kernels_simd;
 
-/* real rows of ci weights (row-major), times scale[row] unless scale is
- * NULL -> a panel of nr columns (nr a multiple of 4): for each of the ci
- * inputs the nr column values contiguously, zero past real. */
-void mnas_simd_pack_panel(const float *rows, const float *scale, int real, int nr, int ci, float *panel);
+/* real rows of ci weights (row-major) -> a panel of nr columns (nr a
+ * multiple of 4): for each of the ci inputs the nr column values
+ * contiguously, zero past real. A pure transpose: scaling (a folded
+ * BatchNormalization) is done on the rows before. */
+void mnas_simd_pack_panel(const float *rows, int real, int nr, int ci, float *panel);
 
 size_t mnas_simd_pw_packed_floats(int ci, int co);
 size_t mnas_simd_pw_bias_floats(int co);

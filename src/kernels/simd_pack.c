@@ -4,19 +4,18 @@
 
 /* The scalar rest of pack_panel: rows [0, j4) from column i4 on, and
  * every column of rows [j4, nr); rows past real are zero. */
-static __attribute__((noinline)) void pack_rest(const float *rows, const float *scale, int j4, int i4, int real,
-                                                int nr, int ci, float *panel)
+static __attribute__((noinline)) void pack_rest(const float *rows, int j4, int i4, int real, int nr, int ci,
+                                                float *panel)
 {
     const size_t ld = (size_t)ci, pn = (size_t)nr;
     for (int j = 0; j < nr; j++) {
-        const float s = scale && j < real ? scale[j] : 1.0f;
         /* a few elements a call: vectorized and unrolled, this function grew
          * to 2 KB, which the browser then spent an optimizing compile on */
 #if defined(__clang__)
 #pragma clang loop vectorize(disable) unroll(disable)
 #endif
         for (int i = j < j4 ? i4 : 0; i < ci; i++)
-            panel[(size_t)i * pn + (size_t)j] = j < real ? rows[(size_t)j * ld + (size_t)i] * s : 0.0f;
+            panel[(size_t)i * pn + (size_t)j] = j < real ? rows[(size_t)j * ld + (size_t)i] : 0.0f;
     }
 }
 
@@ -24,8 +23,7 @@ static __attribute__((noinline)) void pack_rest(const float *rows, const float *
  * and small on purpose: a load calls it once per panel (1x1 and depthwise
  * weights alike), so the browser's optimizing tier picks it up early and
  * cheaply instead of running the whole load in baseline code. */
-__attribute__((noinline)) void mnas_simd_pack_panel(const float *rows, const float *scale, int real, int nr, int ci,
-                                                    float *panel)
+__attribute__((noinline)) void mnas_simd_pack_panel(const float *rows, int real, int nr, int ci, float *panel)
 {
     const size_t ld = (size_t)ci, pn = (size_t)nr;
     const int i4 = ci & ~3, j4 = real & ~3;
@@ -34,16 +32,15 @@ __attribute__((noinline)) void mnas_simd_pack_panel(const float *rows, const flo
          * mostly before the engine has optimized it */
         const float *r0 = rows + (size_t)j * ld, *r1 = r0 + ld, *r2 = r1 + ld, *r3 = r2 + ld;
         float *q = panel + j;
-        const f32x4 s = scale ? f32x4_load(scale + j) : f32x4_splat(1.0f);
         for (int i = 0; i < i4; i += 4, r0 += 4, r1 += 4, r2 += 4, r3 += 4, q += 4 * pn) {
             f32x4 a = f32x4_load(r0), b = f32x4_load(r1), c = f32x4_load(r2), d = f32x4_load(r3);
             f32x4_transpose(&a, &b, &c, &d);
-            f32x4_store(q, f32x4_mul(a, s));
-            f32x4_store(q + pn, f32x4_mul(b, s));
-            f32x4_store(q + 2 * pn, f32x4_mul(c, s));
-            f32x4_store(q + 3 * pn, f32x4_mul(d, s));
+            f32x4_store(q, a);
+            f32x4_store(q + pn, b);
+            f32x4_store(q + 2 * pn, c);
+            f32x4_store(q + 3 * pn, d);
         }
     }
     if (i4 < ci || j4 < nr)
-        pack_rest(rows, scale, j4, i4, real, nr, ci, panel);
+        pack_rest(rows, j4, i4, real, nr, ci, panel);
 }

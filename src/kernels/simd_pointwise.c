@@ -72,6 +72,22 @@ size_t mnas_simd_pw_packed_floats(int ci, int co)
     return mnas_simd_pw_bias_floats(co) * (size_t)ci;
 }
 
+/* Row j of n rows of ci floats times scale[j]: a folded BatchNormalization,
+ * applied before the transpose so that pack_panel stays a pure transpose
+ * (most exported models come with BN already folded, and pay nothing). */
+static void scale_rows(float *rows, const float *scale, int n, int ci)
+{
+    for (int j = 0; j < n; j++) {
+        float *r = rows + (size_t)j * (size_t)ci;
+        const vfloat s = vf_splat(scale[j]);
+        int i = 0;
+        for (; i + VEC_W <= ci; i += VEC_W)
+            vf_store(r + i, vf_mul(vf_load(r + i), s));
+        if (i < ci)
+            vf_store_partial(r + i, vf_mul(vf_load_partial(r + i, ci - i), s), ci - i);
+    }
+}
+
 void mnas_simd_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
                        float *scratch)
 {
@@ -81,7 +97,9 @@ void mnas_simd_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, fl
         for (int j = 0; j < nr; j++)
             b_dst[o0 + j] = j < real && bias ? bias[o0 + j] : 0.0f;
         w->read(w, o0, real, scratch);
-        mnas_simd_pack_panel(scratch, w->scale ? w->scale + o0 : NULL, real, nr, ci, w_dst);
+        if (w->scale)
+            scale_rows(scratch, w->scale + o0, real, ci);
+        mnas_simd_pack_panel(scratch, real, nr, ci, w_dst);
         w_dst += (size_t)ci * (size_t)nr;
     }
 }
