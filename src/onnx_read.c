@@ -448,147 +448,87 @@ static const char *tensor_label(const graph_value *v, const char *ctx, char *buf
     return buf;
 }
 
-/* Parses a TensorProto into *v (which must be zeroed with ndim -1; on
- * failure the caller clears it). `ctx` names where the tensor sits when it
- * has no name of its own. */
-static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const char *ctx)
+/* What the first pass over a TensorProto finds. */
+typedef struct {
+    const uint8_t *raw;
+    size_t raw_len;
+    int has_raw, external, segment;
+    size_t typed[11]; /* element count per typed field number */
+    int64_t location;
+} tensor_scan;
+
+/* One TensorProto field; apart from read_tensor's loop for the reason given
+ * at node_scan_field. */
+static mnas_status tensor_field(reader *r, pb_cursor *c, size_t at, uint32_t field, int wire, graph_value *v,
+                                tensor_scan *ts)
+{
+    mnas_status st;
+    uint64_t u = 0;
+    switch (field) {
+    case 1:
+        return read_dims(r, c, wire, field, v, "tensor");
+    case 2:
+    case 14:
+        if (wire != PB_VARINT)
+            return wrong_wire(r, at, "TensorProto", field, wire);
+        if ((st = pb_varint(c, &u, r->err)))
+            return st;
+        if (field == 2)
+            v->dtype = (int)(u > 1000 ? 1000 : u);
+        else
+            ts->location = (int64_t)u;
+        return MNAS_OK;
+    case 3: ts->segment = 1; return pb_skip(c, wire, field, r->err);
+    case 13: ts->external = 1; return pb_skip(c, wire, field, r->err);
+    case 4:
+    case 5:
+    case 7:
+    case 10: {
+        int want = typed_wire(field);
+        if (wire == PB_LEN) {
+            pb_cursor pk;
+            size_t n = 0;
+            if ((st = pb_sub(c, &pk, r->err)))
+                return st;
+            st = want == PB_VARINT ? pb_packed_varint_count(&pk, &n, r->err)
+                                   : pb_packed_fixed_count(&pk, want == PB_FIXED32 ? 4 : 8, &n, r->err);
+            if (st)
+                return st;
+            ts->typed[field] += n;
+        } else if (wire == want) {
+            if ((st = pb_skip(c, wire, field, r->err)))
+                return st;
+            ts->typed[field]++;
+        } else {
+            return wrong_wire(r, at, "TensorProto", field, wire);
+        }
+        return MNAS_OK;
+    }
+    case 8:
+        if (wire != PB_LEN)
+            return wrong_wire(r, at, "TensorProto", field, wire);
+        return read_str(r, c, "tensor name", &v->name);
+    case 9:
+        if (wire != PB_LEN)
+            return wrong_wire(r, at, "TensorProto", field, wire);
+        ts->has_raw = 1;
+        return pb_bytes(c, &ts->raw, &ts->raw_len, NULL, r->err);
+    default:
+        return pb_skip(c, wire, field, r->err);
+    }
+}
+
+/* The values of typed field tf (v->count of them, counted and allocated by
+ * read_tensor). */
+static mnas_status tensor_typed_values(reader *r, pb_cursor m, graph_value *v, uint32_t tf, const char *ctx)
 {
     mnas_status st;
     uint32_t field = 0;
     int wire = 0;
-    const uint8_t *raw = NULL;
-    size_t raw_len = 0;
-    int has_raw = 0, external = 0, segment = 0;
-    size_t typed[11] = {0}; /* element count per typed field number */
-    int64_t location = 0;
-    size_t start = m.pos;
-    pb_cursor c = m;
-
-    v->is_const = 1;
-    v->ndim = 0;
-    while (pb_more(&c)) {
-        size_t at = c.pos;
-        if ((st = pb_key(&c, &field, &wire, r->err)))
-            return st;
-        uint64_t u = 0;
-        switch (field) {
-        case 1:
-            if ((st = read_dims(r, &c, wire, field, v, "tensor")))
-                return st;
-            break;
-        case 2:
-        case 14:
-            if (wire != PB_VARINT)
-                return wrong_wire(r, at, "TensorProto", field, wire);
-            if ((st = pb_varint(&c, &u, r->err)))
-                return st;
-            if (field == 2)
-                v->dtype = (int)(u > 1000 ? 1000 : u);
-            else
-                location = (int64_t)u;
-            break;
-        case 3: segment = 1; st = pb_skip(&c, wire, field, r->err); if (st) return st; break;
-        case 13: external = 1; st = pb_skip(&c, wire, field, r->err); if (st) return st; break;
-        case 4:
-        case 5:
-        case 7:
-        case 10: {
-            int want = typed_wire(field);
-            if (wire == PB_LEN) {
-                pb_cursor pk;
-                size_t n = 0;
-                if ((st = pb_sub(&c, &pk, r->err)))
-                    return st;
-                st = want == PB_VARINT ? pb_packed_varint_count(&pk, &n, r->err)
-                                       : pb_packed_fixed_count(&pk, want == PB_FIXED32 ? 4 : 8, &n, r->err);
-                if (st)
-                    return st;
-                typed[field] += n;
-            } else if (wire == want) {
-                if ((st = pb_skip(&c, wire, field, r->err)))
-                    return st;
-                typed[field]++;
-            } else {
-                return wrong_wire(r, at, "TensorProto", field, wire);
-            }
-            break;
-        }
-        case 8:
-            if (wire != PB_LEN)
-                return wrong_wire(r, at, "TensorProto", field, wire);
-            if ((st = read_str(r, &c, "tensor name", &v->name)))
-                return st;
-            break;
-        case 9:
-            if (wire != PB_LEN)
-                return wrong_wire(r, at, "TensorProto", field, wire);
-            if ((st = pb_bytes(&c, &raw, &raw_len, NULL, r->err)))
-                return st;
-            has_raw = 1;
-            break;
-        default:
-            if ((st = pb_skip(&c, wire, field, r->err)))
-                return st;
-        }
-    }
-    if (!v->name && (v->name = graph_strndup(r->g, "", 0)) == NULL)
-        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
-    char nm[256]; /* the tensor's name for messages, formatted only on failure */
-#define NM tensor_label(v, ctx, nm, sizeof nm)
-    if (external || location == ONNX_EXTERNAL)
-        return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
-                         "tensor %s uses external data; re-export with the weights inside the file", NM);
-    if (segment)
-        return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "tensor %s is split into segments", NM);
-    size_t esz = dtype_size(v->dtype);
-    if (!esz)
-        return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
-                         "tensor %s (byte %zu) has data type %d; only float, float16, double, int32 and int64 are supported",
-                         NM, start, v->dtype);
-    int64_t count = 1;
-    for (int k = 0; k < v->ndim; k++) {
-        count *= v->dims[k]; /* each dim <= 2^24 and count <= 2^28 before: no overflow */
-        if (count > MNAS_MAX_TENSOR_ELEMS)
-            return mnas_fail(r->err, MNAS_E_LIMIT, "tensor %s has more than %lld elements", NM,
-                             (long long)MNAS_MAX_TENSOR_ELEMS);
-    }
-    uint32_t tf = typed_field(v->dtype);
-    for (uint32_t f = 0; f < 11; f++)
-        if (typed[f] && f != tf)
-            return mnas_fail(r->err, MNAS_E_MODEL, "tensor %s of data type %d carries values in field %u",
-                             NM, v->dtype, (unsigned)f);
-    if (has_raw && typed[tf])
-        return mnas_fail(r->err, MNAS_E_MODEL, "tensor %s has both raw_data and typed values", NM);
-    /* All sizes below are bounded by the file size (< 2^29) times 8, and
-     * count <= 2^28: they fit a 64-bit integer, compared before any size_t math. */
-    uint64_t have = has_raw ? (uint64_t)raw_len : (uint64_t)typed[tf] * esz;
-    uint64_t need = (uint64_t)count * esz;
-    if (have != need)
-        return mnas_fail(r->err, MNAS_E_MODEL,
-                         "tensor %s: data holds %llu bytes but its dims need %llu bytes", NM,
-                         (unsigned long long)have, (unsigned long long)need);
-    v->count = (size_t)count;
-    if (count == 0)
-        return MNAS_OK;
-    if (r->view && has_raw && count >= GRAPH_VIEW_MIN_ELEMS &&
-        (v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16)) {
-        v->raw = raw;
-        return MNAS_OK;
-    }
-    int is_float = v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16 || v->dtype == GRAPH_DT_DOUBLE;
-    if (is_float)
-        v->f = graph_alloc(r->g, v->count * sizeof *v->f);
-    else
-        v->i = graph_alloc(r->g, v->count * sizeof *v->i);
-    if (!v->f && !v->i)
-        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for tensor %s (%zu elements)", NM, v->count);
-    if (has_raw) {
-        store_raw(v, raw);
-        return MNAS_OK;
-    }
+    char nm[256];
     size_t k = 0;
     int want = typed_wire(tf);
-    c = m;
+    pb_cursor c = m;
     while (pb_more(&c)) {
         if ((st = pb_key(&c, &field, &wire, r->err)))
             return st;
@@ -611,13 +551,92 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
             double d = 0;
             int64_t iv = 0;
             if (k >= v->count)
-                return mnas_fail(r->err, MNAS_E_FORMAT, "tensor %s: inconsistent element count", NM);
+                return mnas_fail(r->err, MNAS_E_FORMAT, "tensor %s: inconsistent element count",
+                                 tensor_label(v, ctx, nm, sizeof nm));
             if ((st = typed_elem(r, src, want, &d, &iv)))
                 return st;
             store_typed(v, k++, want, d, iv);
         }
     }
     return MNAS_OK;
+}
+
+/* Parses a TensorProto into *v (which must be zeroed with ndim -1; on
+ * failure the caller clears it). `ctx` names where the tensor sits when it
+ * has no name of its own. */
+static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const char *ctx)
+{
+    mnas_status st;
+    uint32_t field = 0;
+    int wire = 0;
+    tensor_scan ts;
+    memset(&ts, 0, sizeof ts);
+    size_t start = m.pos;
+    pb_cursor c = m;
+
+    v->is_const = 1;
+    v->ndim = 0;
+    while (pb_more(&c)) {
+        const size_t at = c.pos;
+        if ((st = pb_key(&c, &field, &wire, r->err)) || (st = tensor_field(r, &c, at, field, wire, v, &ts)))
+            return st;
+    }
+    if (!v->name && (v->name = graph_strndup(r->g, "", 0)) == NULL)
+        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
+    char nm[256]; /* the tensor's name for messages, formatted only on failure */
+#define NM tensor_label(v, ctx, nm, sizeof nm)
+    if (ts.external || ts.location == ONNX_EXTERNAL)
+        return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
+                         "tensor %s uses external data; re-export with the weights inside the file", NM);
+    if (ts.segment)
+        return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "tensor %s is split into segments", NM);
+    size_t esz = dtype_size(v->dtype);
+    if (!esz)
+        return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
+                         "tensor %s (byte %zu) has data type %d; only float, float16, double, int32 and int64 are supported",
+                         NM, start, v->dtype);
+    int64_t count = 1;
+    for (int k = 0; k < v->ndim; k++) {
+        count *= v->dims[k]; /* each dim <= 2^24 and count <= 2^28 before: no overflow */
+        if (count > MNAS_MAX_TENSOR_ELEMS)
+            return mnas_fail(r->err, MNAS_E_LIMIT, "tensor %s has more than %lld elements", NM,
+                             (long long)MNAS_MAX_TENSOR_ELEMS);
+    }
+    uint32_t tf = typed_field(v->dtype);
+    for (uint32_t f = 0; f < 11; f++)
+        if (ts.typed[f] && f != tf)
+            return mnas_fail(r->err, MNAS_E_MODEL, "tensor %s of data type %d carries values in field %u",
+                             NM, v->dtype, (unsigned)f);
+    if (ts.has_raw && ts.typed[tf])
+        return mnas_fail(r->err, MNAS_E_MODEL, "tensor %s has both raw_data and typed values", NM);
+    /* All sizes below are bounded by the file size (< 2^29) times 8, and
+     * count <= 2^28: they fit a 64-bit integer, compared before any size_t math. */
+    uint64_t have = ts.has_raw ? (uint64_t)ts.raw_len : (uint64_t)ts.typed[tf] * esz;
+    uint64_t need = (uint64_t)count * esz;
+    if (have != need)
+        return mnas_fail(r->err, MNAS_E_MODEL,
+                         "tensor %s: data holds %llu bytes but its dims need %llu bytes", NM,
+                         (unsigned long long)have, (unsigned long long)need);
+    v->count = (size_t)count;
+    if (count == 0)
+        return MNAS_OK;
+    if (r->view && ts.has_raw && count >= GRAPH_VIEW_MIN_ELEMS &&
+        (v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16)) {
+        v->raw = ts.raw;
+        return MNAS_OK;
+    }
+    int is_float = v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16 || v->dtype == GRAPH_DT_DOUBLE;
+    if (is_float)
+        v->f = graph_alloc(r->g, v->count * sizeof *v->f);
+    else
+        v->i = graph_alloc(r->g, v->count * sizeof *v->i);
+    if (!v->f && !v->i)
+        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for tensor %s (%zu elements)", NM, v->count);
+    if (ts.has_raw) {
+        store_raw(v, ts.raw);
+        return MNAS_OK;
+    }
+    return tensor_typed_values(r, m, v, tf, ctx);
 #undef NM
 }
 
@@ -704,6 +723,8 @@ static mnas_status attr_field(reader *r, pb_cursor *c, size_t at, uint32_t field
     }
 }
 
+static mnas_status attr_list(reader *r, pb_cursor m, graph_attr *a, size_t n, const char *node);
+
 static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *node,
                              graph_value *tensor, int *has_tensor)
 {
@@ -754,8 +775,19 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
         return mnas_fail(r->err, MNAS_E_FORMAT, "%s: tensor attribute '%s' has no tensor", node, a->name);
     if (a->type != ATTR_FLOATS && a->type != ATTR_INTS)
         return MNAS_OK;
-    size_t n = a->type == ATTR_FLOATS ? nf : ni;
-    uint32_t want_field = a->type == ATTR_FLOATS ? 7 : 8;
+    return attr_list(r, m, a, a->type == ATTR_FLOATS ? nf : ni, node);
+}
+
+/* The n elements of a floats/ints attribute, counted by read_attr. Apart
+ * from it so that the (short) loop over an attribute's fields stays small:
+ * V8 optimizes a function once the code it has run adds up, and hundreds of
+ * attributes would otherwise get read_attr optimized at each load. */
+static mnas_status attr_list(reader *r, pb_cursor m, graph_attr *a, size_t n, const char *node)
+{
+    mnas_status st;
+    uint32_t field = 0;
+    int wire = 0;
+    const uint32_t want_field = a->type == ATTR_FLOATS ? 7 : 8;
     a->n = (int)n;
     if (n == 0)
         return MNAS_OK;
@@ -766,7 +798,7 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
     if (!a->floats && !a->ints)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     size_t k = 0;
-    c = m;
+    pb_cursor c = m;
     while (pb_more(&c)) {
         if ((st = pb_key(&c, &field, &wire, r->err)))
             return st;
@@ -914,146 +946,165 @@ static mnas_status node_attr(reader *r, pb_cursor *c, graph_node *n, int ka, con
     return st;
 }
 
+/* What the first pass over a NodeProto finds. */
+typedef struct {
+    int n_in, n_out, n_attr;
+    char *name, *op, *domain;
+    size_t parts_end; /* where the last input, output or attribute ends */
+} node_scan;
+
+/* One NodeProto field of the first pass. read_node's loops only call out
+ * (here and node_fill_field), and the Constant case and the label are
+ * functions of their own: V8 optimizes a function once the code it has run
+ * adds up, and a load reads every node's fields twice. A small read_node
+ * stays in baseline code instead of costing an optimizing compile that
+ * competes with the load on a two-core machine. */
+static mnas_status node_scan_field(reader *r, pb_cursor *c, size_t at, uint32_t field, int wire, node_scan *ns)
+{
+    if (field >= 1 && field <= 7 && field != 6 && wire != PB_LEN)
+        return wrong_wire(r, at, "NodeProto", field, wire);
+    switch (field) {
+    case 1: ns->n_in++; break;
+    case 2: ns->n_out++; break;
+    case 5: ns->n_attr++; break;
+    case 3: return read_str(r, c, "node name", &ns->name);
+    case 4: return read_str(r, c, "op_type", &ns->op);
+    case 7: return read_str(r, c, "node domain", &ns->domain);
+    default: return pb_skip(c, wire, field, r->err);
+    }
+    const mnas_status st = pb_skip(c, wire, field, r->err);
+    ns->parts_end = c->pos;
+    return st;
+}
+
+/* "node 'name' (Op)" or "node #3 (Op)", built without a formatter: every
+ * node of every load needs one. */
+static void node_label(char *label, size_t cap, const char *name, int file_idx, const char *op)
+{
+    size_t at = 0;
+    label[0] = '\0';
+    if (name[0]) {
+        mnas_append_str(label, cap, &at, "node '", 6);
+        mnas_append_str(label, cap, &at, name, 200);
+        mnas_append_str(label, cap, &at, "' (", 3);
+    } else {
+        mnas_append_str(label, cap, &at, "node #", 6);
+        mnas_append_int(label, cap, &at, file_idx);
+        mnas_append_str(label, cap, &at, " (", 2);
+    }
+    mnas_append_str(label, cap, &at, op, 40);
+    mnas_append_str(label, cap, &at, ")", 1);
+}
+
+/* Constants become const values so lowering sees them exactly like
+ * initializers; the node itself is dropped. */
+static mnas_status read_constant_node(reader *r, pb_cursor m, const node_scan *ns, const char *label)
+{
+    mnas_status st = MNAS_OK;
+    uint32_t field = 0;
+    int wire = 0;
+    graph_attr a;
+    graph_value t;
+    int has_t = 0, out = -1;
+    memset(&a, 0, sizeof a);
+    memset(&t, 0, sizeof t);
+    t.ndim = -1;
+    if (ns->n_in != 0 || ns->n_out != 1 || ns->n_attr != 1)
+        return mnas_fail(r->err, MNAS_E_MODEL, "%s: Constant needs 0 inputs, 1 output and 1 attribute (has %d, %d, %d)",
+                         label, ns->n_in, ns->n_out, ns->n_attr);
+    pb_cursor c = m;
+    while (!st && pb_more(&c)) {
+        if ((st = pb_key(&c, &field, &wire, r->err)))
+            break;
+        if (field == 2) {
+            st = read_value_ref(r, &c, "output name", &out);
+        } else if (field == 5) {
+            pb_cursor sub;
+            if (!(st = pb_sub(&c, &sub, r->err)))
+                st = read_attr(r, sub, &a, label, &t, &has_t);
+        } else {
+            st = pb_skip(&c, wire, field, r->err);
+        }
+    }
+    if (!st && out < 0)
+        st = mnas_fail(r->err, MNAS_E_MODEL, "%s: Constant output has an empty name", label);
+    if (!st)
+        st = constant_value(r, &a, &t, has_t, out, label);
+    return st;
+}
+
+/* Node ni's k-th input, output or attribute: the second pass. */
+typedef struct {
+    int ki, ko, ka;
+} node_fill;
+
+static mnas_status node_fill_field(reader *r, pb_cursor *c, uint32_t field, int wire, graph_node *n, int ni,
+                                   node_fill *f, const char *label)
+{
+    if (field == 1)
+        return read_value_ref(r, c, "input name", &n->in[f->ki++]);
+    if (field == 5)
+        return node_attr(r, c, n, f->ka++, label);
+    if (field != 2)
+        return pb_skip(c, wire, field, r->err);
+    int *o = &n->out[f->ko++];
+    const mnas_status st = read_value_ref(r, c, "output name", o);
+    return !st && *o >= 0 ? define_value(r, *o, ni, label) : st;
+}
+
 static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
 {
     mnas_status st;
     uint32_t field = 0;
     int wire = 0;
-    int n_in = 0, n_out = 0, n_attr = 0;
-    char *name = NULL, *op = NULL, *domain = NULL;
+    node_scan ns;
+    memset(&ns, 0, sizeof ns);
     char label[256];
-    size_t start = m.pos;
-    size_t parts_end = m.pos; /* where the last input, output or attribute ends */
+    const size_t start = m.pos;
+    ns.parts_end = m.pos;
     pb_cursor c = m;
 
     while (pb_more(&c)) {
-        size_t at = c.pos;
-        if ((st = pb_key(&c, &field, &wire, r->err)))
-            goto fail;
-        if (field >= 1 && field <= 7 && field != 6 && wire != PB_LEN) {
-            st = wrong_wire(r, at, "NodeProto", field, wire);
-            goto fail;
-        }
-        switch (field) {
-        case 1: n_in++; st = pb_skip(&c, wire, field, r->err); parts_end = c.pos; break;
-        case 2: n_out++; st = pb_skip(&c, wire, field, r->err); parts_end = c.pos; break;
-        case 5: n_attr++; st = pb_skip(&c, wire, field, r->err); parts_end = c.pos; break;
-        case 3: st = read_str(r, &c, "node name", &name); break;
-        case 4: st = read_str(r, &c, "op_type", &op); break;
-        case 7: st = read_str(r, &c, "node domain", &domain); break;
-        default: st = pb_skip(&c, wire, field, r->err);
-        }
-        if (st)
-            goto fail;
+        const size_t at = c.pos;
+        if ((st = pb_key(&c, &field, &wire, r->err)) || (st = node_scan_field(r, &c, at, field, wire, &ns)))
+            return st;
     }
     /* the second pass reads those and stops there: exporters put the
      * (long) metadata_props last */
-    m.end = parts_end;
+    m.end = ns.parts_end;
     /* counted to the end first (ints cannot overflow: a field takes >= 2 bytes) */
-    if (n_in > MNAS_MAX_NODE_IO || n_out > MNAS_MAX_NODE_IO || n_attr > MNAS_MAX_ATTRS) {
-        st = mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: node #%d has more than %d inputs/outputs or %d attributes",
-                       start, file_idx, MNAS_MAX_NODE_IO, MNAS_MAX_ATTRS);
-        goto fail;
-    }
-    if (!name && !(name = graph_strndup(r->g, "", 0)))
-        goto nomem;
-    if (!domain && !(domain = graph_strndup(r->g, "", 0)))
-        goto nomem;
-    if (!op || !op[0]) {
-        st = mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: node #%d '%s' has no op_type", start, file_idx, name);
-        goto fail;
-    }
-    /* "node 'name' (Op)" or "node #3 (Op)", built without a formatter:
-     * every node of every load needs one */
-    size_t at = 0;
-    label[0] = '\0';
-    if (name[0]) {
-        mnas_append_str(label, sizeof label, &at, "node '", 6);
-        mnas_append_str(label, sizeof label, &at, name, 200);
-        mnas_append_str(label, sizeof label, &at, "' (", 3);
-    } else {
-        mnas_append_str(label, sizeof label, &at, "node #", 6);
-        mnas_append_int(label, sizeof label, &at, file_idx);
-        mnas_append_str(label, sizeof label, &at, " (", 2);
-    }
-    mnas_append_str(label, sizeof label, &at, op, 40);
-    mnas_append_str(label, sizeof label, &at, ")", 1);
-
-    if (strcmp(op, "Constant") == 0 && (!domain[0] || strcmp(domain, "ai.onnx") == 0)) {
-        /* Constants become const values so lowering sees them exactly like
-         * initializers; the node itself is dropped. */
-        graph_attr a;
-        graph_value t;
-        int has_t = 0, out = -1;
-        memset(&a, 0, sizeof a);
-        memset(&t, 0, sizeof t);
-        t.ndim = -1;
-        if (n_in != 0 || n_out != 1 || n_attr != 1) {
-            st = mnas_fail(r->err, MNAS_E_MODEL,
-                           "%s: Constant needs 0 inputs, 1 output and 1 attribute (has %d, %d, %d)", label,
-                           n_in, n_out, n_attr);
-            goto fail;
-        }
-        c = m;
-        while (!st && pb_more(&c)) {
-            if ((st = pb_key(&c, &field, &wire, r->err)))
-                break;
-            if (field == 2) {
-                st = read_value_ref(r, &c, "output name", &out);
-            } else if (field == 5) {
-                pb_cursor sub;
-                if (!(st = pb_sub(&c, &sub, r->err)))
-                    st = read_attr(r, sub, &a, label, &t, &has_t);
-            } else {
-                st = pb_skip(&c, wire, field, r->err);
-            }
-        }
-        if (!st && out < 0)
-            st = mnas_fail(r->err, MNAS_E_MODEL, "%s: Constant output has an empty name", label);
-        if (!st)
-            st = constant_value(r, &a, &t, has_t, out, label);
-        return st;
-    }
+    if (ns.n_in > MNAS_MAX_NODE_IO || ns.n_out > MNAS_MAX_NODE_IO || ns.n_attr > MNAS_MAX_ATTRS)
+        return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: node #%d has more than %d inputs/outputs or %d attributes",
+                         start, file_idx, MNAS_MAX_NODE_IO, MNAS_MAX_ATTRS);
+    if ((!ns.name && !(ns.name = graph_strndup(r->g, "", 0))) ||
+        (!ns.domain && !(ns.domain = graph_strndup(r->g, "", 0))))
+        return mnas_fail(r->err, MNAS_E_NOMEM, "byte %zu: out of memory for node #%d", start, file_idx);
+    if (!ns.op || !ns.op[0])
+        return mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: node #%d '%s' has no op_type", start, file_idx, ns.name);
+    node_label(label, sizeof label, ns.name, file_idx, ns.op);
+    if (strcmp(ns.op, "Constant") == 0 && (!ns.domain[0] || strcmp(ns.domain, "ai.onnx") == 0))
+        return read_constant_node(r, m, &ns, label);
 
     graph *g = r->g;
-    int ni = g->n_nodes++;
+    const int ni = g->n_nodes++;
     graph_node *n = &g->nodes[ni];
-    n->name = name;
-    n->op = op;
-    n->domain = domain;
-    n->n_in = n_in;
-    n->n_out = n_out;
-    n->n_attr = n_attr;
-    if ((n_in && !(n->in = graph_calloc(g, (size_t)n_in, sizeof *n->in))) ||
-        (n_out && !(n->out = graph_calloc(g, (size_t)n_out, sizeof *n->out))) ||
-        (n_attr && !(n->attr = graph_calloc(g, (size_t)n_attr, sizeof *n->attr))))
-        goto nomem;
-    int ki = 0, ko = 0, ka = 0;
+    n->name = ns.name;
+    n->op = ns.op;
+    n->domain = ns.domain;
+    n->n_in = ns.n_in;
+    n->n_out = ns.n_out;
+    n->n_attr = ns.n_attr;
+    if ((ns.n_in && !(n->in = graph_calloc(g, (size_t)ns.n_in, sizeof *n->in))) ||
+        (ns.n_out && !(n->out = graph_calloc(g, (size_t)ns.n_out, sizeof *n->out))) ||
+        (ns.n_attr && !(n->attr = graph_calloc(g, (size_t)ns.n_attr, sizeof *n->attr))))
+        return mnas_fail(r->err, MNAS_E_NOMEM, "byte %zu: out of memory for node #%d", start, file_idx);
+    node_fill f = {0, 0, 0};
     c = m;
     while (pb_more(&c)) {
-        if ((st = pb_key(&c, &field, &wire, r->err)))
-            return st;
-        if (field == 1) {
-            st = read_value_ref(r, &c, "input name", &n->in[ki++]);
-        } else if (field == 2) {
-            int *o = &n->out[ko++];
-            st = read_value_ref(r, &c, "output name", o);
-            if (!st && *o >= 0)
-                st = define_value(r, *o, ni, label);
-        } else if (field == 5) {
-            st = node_attr(r, &c, n, ka++, label);
-        } else {
-            st = pb_skip(&c, wire, field, r->err);
-        }
-        if (st)
+        if ((st = pb_key(&c, &field, &wire, r->err)) || (st = node_fill_field(r, &c, field, wire, n, ni, &f, label)))
             return st;
     }
     return MNAS_OK;
-
-nomem:
-    st = mnas_fail(r->err, MNAS_E_NOMEM, "byte %zu: out of memory for node #%d", start, file_idx);
-fail:
-    return st;
 }
 
 /* ---- ValueInfoProto ------------------------------------------------------- */
