@@ -518,25 +518,37 @@ static mnas_status tensor_field(reader *r, pb_cursor *c, size_t at, uint32_t fie
     }
 }
 
+/* Moves c to just past the key of the next field `want`, skipping the
+ * others: *found is 0 when the message ends first. */
+static mnas_status seek_field(reader *r, pb_cursor *c, uint32_t want, int *wire, int *found)
+{
+    mnas_status st;
+    uint32_t field = 0;
+    *found = 0;
+    while (pb_more(c)) {
+        if ((st = pb_key(c, &field, wire, r->err)))
+            return st;
+        if (field == want) {
+            *found = 1;
+            return MNAS_OK;
+        }
+        if ((st = pb_skip(c, *wire, field, r->err)))
+            return st;
+    }
+    return MNAS_OK;
+}
+
 /* The values of typed field tf (v->count of them, counted and allocated by
  * read_tensor). */
 static mnas_status tensor_typed_values(reader *r, pb_cursor m, graph_value *v, uint32_t tf, const char *ctx)
 {
     mnas_status st;
-    uint32_t field = 0;
-    int wire = 0;
+    int wire = 0, found = 0;
     char nm[256];
     size_t k = 0;
     int want = typed_wire(tf);
     pb_cursor c = m;
-    while (pb_more(&c)) {
-        if ((st = pb_key(&c, &field, &wire, r->err)))
-            return st;
-        if (field != tf) {
-            if ((st = pb_skip(&c, wire, field, r->err)))
-                return st;
-            continue;
-        }
+    while (!(st = seek_field(r, &c, tf, &wire, &found)) && found) {
         pb_cursor pk, *src = &c;
         size_t n = 1;
         if (wire == PB_LEN) {
@@ -558,7 +570,7 @@ static mnas_status tensor_typed_values(reader *r, pb_cursor m, graph_value *v, u
             store_typed(v, k++, want, d, iv);
         }
     }
-    return MNAS_OK;
+    return st;
 }
 
 /* Parses a TensorProto into *v (which must be zeroed with ndim -1; on
@@ -785,8 +797,7 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
 static mnas_status attr_list(reader *r, pb_cursor m, graph_attr *a, size_t n, const char *node)
 {
     mnas_status st;
-    uint32_t field = 0;
-    int wire = 0;
+    int wire = 0, found = 0;
     const uint32_t want_field = a->type == ATTR_FLOATS ? 7 : 8;
     a->n = (int)n;
     if (n == 0)
@@ -799,14 +810,7 @@ static mnas_status attr_list(reader *r, pb_cursor m, graph_attr *a, size_t n, co
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     size_t k = 0;
     pb_cursor c = m;
-    while (pb_more(&c)) {
-        if ((st = pb_key(&c, &field, &wire, r->err)))
-            return st;
-        if (field != want_field) {
-            if ((st = pb_skip(&c, wire, field, r->err)))
-                return st;
-            continue;
-        }
+    while (!(st = seek_field(r, &c, want_field, &wire, &found)) && found) {
         pb_cursor pk, *src = &c;
         if (wire == PB_LEN) {
             if ((st = pb_sub(&c, &pk, r->err)))
@@ -820,7 +824,7 @@ static mnas_status attr_list(reader *r, pb_cursor m, graph_attr *a, size_t n, co
             int64_t iv = 0;
             if (k >= n)
                 return mnas_fail(r->err, MNAS_E_FORMAT, "%s: attribute '%s': inconsistent count", node, a->name);
-            if ((st = typed_elem(r, src, field == 7 ? PB_FIXED32 : PB_VARINT, &d, &iv)))
+            if ((st = typed_elem(r, src, want_field == 7 ? PB_FIXED32 : PB_VARINT, &d, &iv)))
                 return st;
             if (a->floats)
                 a->floats[k++] = (float)d;
@@ -828,7 +832,7 @@ static mnas_status attr_list(reader *r, pb_cursor m, graph_attr *a, size_t n, co
                 a->ints[k++] = iv;
         } while (wire == PB_LEN && pb_more(src));
     }
-    return MNAS_OK;
+    return st;
 }
 
 /* ---- NodeProto ------------------------------------------------------------ */
