@@ -26,9 +26,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MNAS_JS_ENTRY, REPO_ROOT, TESTDATA } from './config.mjs';
+import { median } from './report.mjs';
 
 const PHASES = ['import', 'compile', 'instantiate', 'copy', 'load'];
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 
 async function child(modelPath, entry) {
   const { PerformanceObserver } = await import('node:perf_hooks');
@@ -70,7 +70,6 @@ async function child(modelPath, entry) {
   return {
     import: importMs, compile: t2 - t1, instantiate: t3 - t2, copy: t4 - t3, load: t5 - t4,
     gc_ms: gcIn(t0, t0 + importMs) + gcIn(t1, t5), copy_touched: t7 - t6, model_bytes: bytes.byteLength, classes,
-    wasm_pages_touched: Math.ceil(bytes.byteLength / 4096),
   };
 }
 
@@ -138,7 +137,7 @@ async function main() {
   const keys = [...PHASES, 'total', 'gc_ms', 'copy_touched', 'empty_import'];
   const med = Object.fromEntries(keys.map((k) => [k, median(rows.map((r) => r[k]))]));
   const min = Object.fromEntries(keys.map((k) => [k, Math.min(...rows.map((r) => r[k]))]));
-  const pages = rows[0].wasm_pages_touched;
+  const pages = Math.ceil(rows[0].model_bytes / 4096);
   const faultUs = ((med.copy - med.copy_touched) * 1000) / pages;
   const f = (x) => x.toFixed(2);
   const L = [

@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, TESTDATA } from './config.mjs';
 import { parseNpy } from './npy.mjs';
 import { runNativePerLayer } from './native.mjs';
+import { median } from './report.mjs';
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n ? (n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2) : null; };
 const shape = (ts) => (Array.isArray(ts) && ts.length ? JSON.stringify(Object.values(ts[0])[0]) : '');
 
 async function profileSession(ort, bytes, input, inputShape, level, runs, warmup, tmp) {

@@ -7,7 +7,7 @@ export function quantile(sorted, q) {
   const lo = Math.floor(pos), hi = Math.ceil(pos);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
-const median = (xs) => quantile([...xs].sort((a, b) => a - b), 0.5);
+export const median = (xs) => quantile([...xs].sort((a, b) => a - b), 0.5);
 const vals = (rs, k) => rs.map((r) => r[k]).filter((v) => typeof v === 'number' && Number.isFinite(v));
 
 /** rounds: results of one engine on one model, one per round. */
