@@ -9,9 +9,6 @@
 #include "plan.h"
 #include "preprocess.h"
 
-#define MAX_SOURCE_SIZE 4096
-#define MAX_IMAGE_SIDE 16384
-
 struct mnas_model {
     mnas_err err;
     int loaded;
@@ -131,17 +128,17 @@ static mnas_status read_metadata(mnas_model *m, const graph *g, const mnas_optio
         const long s = strtol(v, &end, 10);
         if (!end || *end || s < 1)
             return mnas_fail(&m->err, MNAS_E_MODEL, "metadata 'mnas.source_size' = '%.32s'; expected 1..%d", v,
-                             MAX_SOURCE_SIZE);
-        if (s > MAX_SOURCE_SIZE)
+                             MNAS_MAX_SOURCE_SIZE);
+        if (s > MNAS_MAX_SOURCE_SIZE)
             return mnas_fail(&m->err, MNAS_E_LIMIT, "metadata 'mnas.source_size' = %ld; the limit is %d", s,
-                             MAX_SOURCE_SIZE);
+                             MNAS_MAX_SOURCE_SIZE);
         m->prep.source_size = (int)s;
     }
     if (m->prep.source_size < 0)
         return mnas_fail(&m->err, MNAS_E_ARG, "source_size %d is negative", m->prep.source_size);
-    if (m->prep.source_size > MAX_SOURCE_SIZE)
+    if (m->prep.source_size > MNAS_MAX_SOURCE_SIZE)
         return mnas_fail(&m->err, MNAS_E_LIMIT, "source_size %d; the limit is %d", m->prep.source_size,
-                         MAX_SOURCE_SIZE);
+                         MNAS_MAX_SOURCE_SIZE);
     if ((v = graph_prop_get(g, "mnas.labels"))) {
         if ((st = json_parse_string_array(v, strlen(v), m->p.classes + 1, "metadata 'mnas.labels'", &m->labels,
                                           &m->n_labels, &m->err)))
@@ -477,10 +474,10 @@ mnas_status mnas_run_image(mnas_model *m, const uint8_t *pixels, int width, int 
         return fail(m, MNAS_E_INPUT, "no pixels given");
     if (width < 1 || height < 1)
         return mnas_fail(&m->err, MNAS_E_INPUT, "image is %dx%d; each side must be 1..%d", width, height,
-                         MAX_IMAGE_SIDE);
-    if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE)
+                         MNAS_MAX_IMAGE_SIDE);
+    if (width > MNAS_MAX_IMAGE_SIDE || height > MNAS_MAX_IMAGE_SIDE)
         return mnas_fail(&m->err, MNAS_E_LIMIT, "image is %dx%d; the limit is %d pixels a side", width, height,
-                         MAX_IMAGE_SIDE);
+                         MNAS_MAX_IMAGE_SIDE);
     if (stride == 0)
         stride = width * bpp;
     if (stride < width * bpp)

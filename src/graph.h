@@ -10,8 +10,6 @@
 
 #include "status.h"
 
-#define MNAS_MAX_DIMS 8
-
 typedef enum {
     GRAPH_DT_UNDEFINED = 0,
     GRAPH_DT_FLOAT = 1,   /* ONNX TensorProto.FLOAT */
@@ -97,21 +95,6 @@ typedef struct {
      * themselves are malloc'ed. graph_free releases both. */
     graph_chunk *chunks;
 } graph;
-
-/* Import limits a hostile file cannot exceed; checked before allocating. */
-#define MNAS_MAX_MODEL_BYTES   ((size_t)512 << 20)
-#define MNAS_MAX_NODES         4096
-#define MNAS_MAX_VALUES        16384
-#define MNAS_MAX_NODE_IO       64
-#define MNAS_MAX_ATTRS         64
-#define MNAS_MAX_ATTR_ELEMS    4096
-#define MNAS_MAX_PROPS         256
-#define MNAS_MAX_DIM           ((int64_t)1 << 24)
-#define MNAS_MAX_TENSOR_ELEMS  ((int64_t)1 << 28)
-#define MNAS_MAX_PB_DEPTH      16
-/* Names, op types and metadata keys are capped at 4096 bytes in the reader;
- * metadata values hold label lists (1000 ImageNet labels are ~20 KB). */
-#define MNAS_MAX_META_VALUE    ((size_t)1 << 20)
 
 /* Parse ONNX ModelProto bytes. On failure returns a status and writes a
  * message naming the byte offset / node / tensor at fault into err. */

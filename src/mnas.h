@@ -23,6 +23,26 @@ extern "C" {
  * the SDK never calls (mnas_pack and the ONNX writer) stays out of the .wasm. */
 #define MNAS_API __attribute__((visibility("default")))
 
+/* Limits a hostile model, image or argument cannot exceed. Each is checked
+ * before any allocation that depends on it and fails with MNAS_E_LIMIT
+ * and a message naming the value. The SDK reads the same values from the
+ * WebAssembly module, so they are written down here only. */
+#define MNAS_MAX_MODEL_BYTES   ((size_t)512 << 20)
+#define MNAS_MAX_NODES         4096
+#define MNAS_MAX_VALUES        16384
+#define MNAS_MAX_NODE_IO       64     /* inputs + outputs of one node */
+#define MNAS_MAX_ATTRS         64     /* attributes of one node */
+#define MNAS_MAX_ATTR_ELEMS    4096   /* elements of one attribute list */
+#define MNAS_MAX_PROPS         256    /* metadata_props entries */
+#define MNAS_MAX_DIMS          8      /* rank of one tensor */
+#define MNAS_MAX_DIM           ((int64_t)1 << 24)
+#define MNAS_MAX_TENSOR_ELEMS  ((int64_t)1 << 28)
+#define MNAS_MAX_PB_DEPTH      16     /* protobuf nesting (ONNX needs 6; subgraphs are rejected) */
+#define MNAS_MAX_NAME_BYTES    4096   /* names, op types, metadata keys */
+#define MNAS_MAX_META_VALUE    ((size_t)1 << 20) /* one metadata value (1000 ImageNet labels are ~20 KB) */
+#define MNAS_MAX_IMAGE_SIDE    16384  /* mnas_run_image's width and height */
+#define MNAS_MAX_SOURCE_SIZE   4096   /* mnas.source_size / mnas_options.source_size */
+
 typedef enum {
     MNAS_OK = 0,
     MNAS_E_ARG = 1,          /* bad argument: null pointer, bad size, bad index */

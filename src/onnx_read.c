@@ -10,7 +10,7 @@
 #include "graph.h"
 #include "pb.h"
 
-#define MAX_STR 4096
+#define MAX_STR MNAS_MAX_NAME_BYTES
 
 /* ONNX enum values we need by number. */
 enum { ONNX_EXTERNAL = 1 };

@@ -12,7 +12,6 @@
 #include "onnx_write.h"
 
 #define PACK_MAX_LABELS 100000
-#define PACK_MAX_SOURCE 4096
 
 static mnas_status float3_json(const float *v, const char *what, char *buf, size_t cap, mnas_err *err)
 {
@@ -75,8 +74,8 @@ static mnas_status pack(const void *onnx, size_t len, const mnas_pack_options *o
         props[np++] = (graph_prop){"mnas.std", std};
     }
     if (opt && opt->source_size) {
-        if (opt->source_size < 0 || opt->source_size > PACK_MAX_SOURCE) {
-            st = mnas_fail(err, MNAS_E_ARG, "source_size %d is outside 1..%d", opt->source_size, PACK_MAX_SOURCE);
+        if (opt->source_size < 0 || opt->source_size > MNAS_MAX_SOURCE_SIZE) {
+            st = mnas_fail(err, MNAS_E_ARG, "source_size %d is outside 1..%d", opt->source_size, MNAS_MAX_SOURCE_SIZE);
             goto done;
         }
         snprintf(src, sizeof src, "%d", opt->source_size);

@@ -74,8 +74,8 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i)
             return 1;
         }
         long n;
-        if (cli_parse_int(v, 0, 4096, &n))
-            return cli_error("--source-size takes 0..4096, got '%s'", v), -1;
+        if (cli_parse_int(v, 0, MNAS_MAX_SOURCE_SIZE, &n))
+            return cli_error("--source-size takes 0..%d, got '%s'", MNAS_MAX_SOURCE_SIZE, v), -1;
         c->opt.source_size = (int)n;
         return 1;
     }

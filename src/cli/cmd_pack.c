@@ -101,8 +101,8 @@ int cmd_pack(int argc, char **argv)
                 return cli_error("%s takes three numbers like 0.485,0.456,0.406", a), 2;
             *(is_mean ? &have_mean : &have_std) = 1;
         } else if (i + 1 < argc && strcmp(a, "--source-size") == 0) {
-            if (cli_parse_int(argv[++i], 1, 4096, &source))
-                return cli_error("--source-size takes 1..4096, got '%s'", argv[i]), 2;
+            if (cli_parse_int(argv[++i], 1, MNAS_MAX_SOURCE_SIZE, &source))
+                return cli_error("--source-size takes 1..%d, got '%s'", MNAS_MAX_SOURCE_SIZE, argv[i]), 2;
         } else if (a[0] == '-') {
             return cli_error("pack: unknown option '%s'", a), 2;
         } else if (!in) {

@@ -11,7 +11,11 @@
 #include <jpeglib.h>
 #endif
 
-#define MAX_SIDE 16384
+#include "mnas.h"
+
+/* the limit inside message literals */
+#define STR_(x) #x
+#define MNAS_STR(x) STR_(x)
 
 static int failf(char *err, size_t cap, const char *path, const char *what)
 {
@@ -44,9 +48,9 @@ static int ppm_int(FILE *f, int *v)
 static int read_ppm(FILE *f, const char *path, image_rgb *img, char *err, size_t cap)
 {
     int w, h, maxv;
-    if (ppm_int(f, &w) || ppm_int(f, &h) || ppm_int(f, &maxv) || w < 1 || h < 1 || w > MAX_SIDE || h > MAX_SIDE ||
+    if (ppm_int(f, &w) || ppm_int(f, &h) || ppm_int(f, &maxv) || w < 1 || h < 1 || w > MNAS_MAX_IMAGE_SIDE || h > MNAS_MAX_IMAGE_SIDE ||
         maxv != 255)
-        return failf(err, cap, path, "unsupported PPM header (need P6, 8-bit, sides 1..16384)");
+        return failf(err, cap, path, "unsupported PPM header (need P6, 8-bit, sides 1.." MNAS_STR(MNAS_MAX_IMAGE_SIDE) ")");
     const size_t n = (size_t)w * h * 3;
     if (!(img->rgb = malloc(n)))
         return failf(err, cap, path, "out of memory");
@@ -67,9 +71,9 @@ static int read_png(FILE *f, const char *path, image_rgb *img, char *err, size_t
     pi.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_stdio(&pi, f))
         return failf(err, cap, path, pi.message);
-    if (pi.width < 1 || pi.height < 1 || pi.width > MAX_SIDE || pi.height > MAX_SIDE) {
+    if (pi.width < 1 || pi.height < 1 || pi.width > MNAS_MAX_IMAGE_SIDE || pi.height > MNAS_MAX_IMAGE_SIDE) {
         png_image_free(&pi);
-        return failf(err, cap, path, "PNG sides must be 1..16384");
+        return failf(err, cap, path, "PNG sides must be 1.." MNAS_STR(MNAS_MAX_IMAGE_SIDE));
     }
     pi.format = PNG_FORMAT_RGB;
     const size_t n = PNG_IMAGE_SIZE(pi);
@@ -103,9 +107,9 @@ static int read_jpeg(FILE *f, const char *path, image_rgb *img, char *err, size_
     cinfo.out_color_space = JCS_RGB;
     jpeg_start_decompress(&cinfo);
     const int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
-    if (w < 1 || h < 1 || w > MAX_SIDE || h > MAX_SIDE || cinfo.output_components != 3) {
+    if (w < 1 || h < 1 || w > MNAS_MAX_IMAGE_SIDE || h > MNAS_MAX_IMAGE_SIDE || cinfo.output_components != 3) {
         jpeg_destroy_decompress(&cinfo);
-        return failf(err, cap, path, "JPEG must be RGB with sides 1..16384");
+        return failf(err, cap, path, "JPEG must be RGB with sides 1.." MNAS_STR(MNAS_MAX_IMAGE_SIDE));
     }
     if (!(img->rgb = malloc((size_t)w * h * 3))) {
         jpeg_destroy_decompress(&cinfo);
