@@ -47,12 +47,12 @@ typedef struct {
  * o0 .. o0+n-1 of the [co][ci] weight matrix as fp32, row-major, in dst.
  * Lowering reads them straight from the model file (fp32 or fp16), so no
  * fp32 copy of a whole tensor is made while a model loads. */
-typedef struct mnas_rows {
-    void (*read)(const struct mnas_rows *r, int o0, int n, float *dst);
+typedef struct mnas_row_reader {
+    void (*read)(const struct mnas_row_reader *r, int o0, int n, float *dst);
     /* Row o of the weights is read() times scale[o] (a folded BatchNormalization
      * or Gemm's alpha); NULL for 1. pw_pack applies it while it transposes. */
     const float *scale;
-} mnas_rows;
+} mnas_row_reader;
 
 /* pw_pack reads at most this many rows at once: its scratch holds
  * min(co, MNAS_PACK_ROWS) * ci floats. */
@@ -72,14 +72,14 @@ typedef struct mnas_kernels {
     size_t (*pw_packed_floats)(int ci, int co);
     size_t (*pw_bias_floats)(int co);
     int pw_pack_in_place;
-    void (*pw_pack)(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
+    void (*pw_pack)(const mnas_row_reader *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
                     float *scratch);
     void (*pw_run)(const float *in, int pixels, int ci, const float *w, const float *bias, int co,
                    mnas_act act, const float *residual, float *out);
     /* The same for one pixel over unpacked weights: w is the [co][ci] rows as
      * a model stores them (read in place, nothing to pack), bias co floats or
      * NULL: out[o] = act(sum_i x[i] * w[o][i] + bias[o]) (+ residual[o]). */
-    void (*fc_rows_run)(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
+    void (*gemv_run)(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
                         const float *residual, float *out);
 
     /* Depthwise: w is [c][k][k] (ONNX [c][1][k][k]); bias may be NULL. */
@@ -110,13 +110,13 @@ extern const mnas_kernels mnas_kernels_ref;
 /* The best kernels compiled into this build (the reference when no SIMD). */
 const mnas_kernels *mnas_kernels_best(void);
 
-/* mnas_rows over a dense [rows][row_len] fp32 array. */
+/* mnas_row_reader over a dense [rows][row_len] fp32 array. */
 typedef struct {
-    mnas_rows base;
+    mnas_row_reader base;
     const float *w;
     size_t row_len;
-} mnas_dense_rows;
-const mnas_rows *mnas_dense_rows_init(mnas_dense_rows *r, const float *w, size_t row_len);
+} mnas_dense_row_reader;
+const mnas_row_reader *mnas_dense_row_reader_init(mnas_dense_row_reader *r, const float *w, size_t row_len);
 
 /* pw_pack from a dense [co][ci] array, rows times scale[o] unless scale is
  * NULL (tests and tools); 0 when out of memory. */

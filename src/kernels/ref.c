@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 float mnas_act_apply(mnas_act act, float x)
 {
@@ -38,7 +38,7 @@ static size_t ref_pw_bias_floats(int co)
     return (size_t)co;
 }
 
-static void ref_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
+static void ref_pw_pack(const mnas_row_reader *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
                         float *scratch)
 {
     for (int o0 = 0; o0 < co; o0 += MNAS_PACK_ROWS) {
@@ -75,7 +75,7 @@ static void ref_pw_run(const float *in, int pixels, int ci, const float *w, cons
     }
 }
 
-static void ref_fc_rows_run(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
+static void ref_gemv_run(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
                             const float *residual, float *out)
 {
     for (int o = 0; o < co; o++) {
@@ -235,7 +235,7 @@ const mnas_kernels mnas_kernels_ref = {
     .pw_pack_in_place = 0, /* a whole-matrix transpose */
     .pw_pack = ref_pw_pack,
     .pw_run = ref_pw_run,
-    .fc_rows_run = ref_fc_rows_run,
+    .gemv_run = ref_gemv_run,
     .dw_packed_floats = ref_dw_packed_floats,
     .dw_pack = ref_dw_pack,
     .dw_run = ref_dw_run,

@@ -45,12 +45,12 @@ static int patch_len(int ci, int kh, int kw)
 
 /* The OIHW weights as [co][ky][kx][ci] rows, the order of a patch. */
 typedef struct {
-    mnas_rows base;
+    mnas_row_reader base;
     const float *w;
     int ci, kh, kw;
 } patch_rows;
 
-static void patch_read(const mnas_rows *r, int o0, int n, float *dst)
+static void patch_read(const mnas_row_reader *r, int o0, int n, float *dst)
 {
     const patch_rows *q = (const patch_rows *)r;
     const int k = q->ci * q->kh * q->kw;

@@ -75,11 +75,11 @@ void mnas_simd_pack_panel(const float *rows, int real, int nr, int ci, float *pa
 
 size_t mnas_simd_pw_packed_floats(int ci, int co);
 size_t mnas_simd_pw_bias_floats(int co);
-void mnas_simd_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
+void mnas_simd_pw_pack(const mnas_row_reader *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
                        float *scratch);
 void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, const float *bias, int co,
                       mnas_act act, const float *residual, float *out);
-void mnas_simd_fc_rows_run(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
+void mnas_simd_gemv_run(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
                            const float *residual, float *out);
 
 size_t mnas_simd_dw_packed_floats(int c, int k);

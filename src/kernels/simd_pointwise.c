@@ -88,7 +88,7 @@ static void scale_rows(float *rows, const float *scale, int n, int ci)
     }
 }
 
-void mnas_simd_pw_pack(const mnas_rows *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
+void mnas_simd_pw_pack(const mnas_row_reader *w, const float *bias, int ci, int co, float *w_dst, float *b_dst,
                        float *scratch)
 {
     for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {

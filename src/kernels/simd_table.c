@@ -2,25 +2,25 @@
 #include "kernels/simd_internal.h"
 
 const mnas_kernels mnas_kernels_simd = {
-    MNAS_SIMD_NAME,
-    mnas_simd_pw_packed_floats,
-    mnas_simd_pw_bias_floats,
-    VEC_W * (int)sizeof(float), /* pw_pack_in_place: one panel at a time, vector-aligned */
-    mnas_simd_pw_pack,
-    mnas_simd_pw_run,
-    mnas_simd_fc_rows_run,
-    mnas_simd_dw_packed_floats,
-    mnas_simd_dw_pack,
-    mnas_simd_dw_run,
-    mnas_simd_conv_packed_floats,
-    mnas_simd_conv_pack,
-    mnas_simd_conv_run,
-    mnas_simd_gap_run,
-    mnas_simd_scale_ch_run,
-    mnas_simd_act_run,
-    mnas_simd_add_run,
-    mnas_simd_mul_run,
-    mnas_simd_nchw_to_nhwc,
+    .name = MNAS_SIMD_NAME,
+    .pw_packed_floats = mnas_simd_pw_packed_floats,
+    .pw_bias_floats = mnas_simd_pw_bias_floats,
+    .pw_pack_in_place = VEC_W * (int)sizeof(float), /* one panel at a time, vector-aligned */
+    .pw_pack = mnas_simd_pw_pack,
+    .pw_run = mnas_simd_pw_run,
+    .gemv_run = mnas_simd_gemv_run,
+    .dw_packed_floats = mnas_simd_dw_packed_floats,
+    .dw_pack = mnas_simd_dw_pack,
+    .dw_run = mnas_simd_dw_run,
+    .conv_packed_floats = mnas_simd_conv_packed_floats,
+    .conv_pack = mnas_simd_conv_pack,
+    .conv_run = mnas_simd_conv_run,
+    .gap_run = mnas_simd_gap_run,
+    .scale_ch_run = mnas_simd_scale_ch_run,
+    .act_run = mnas_simd_act_run,
+    .add_run = mnas_simd_add_run,
+    .mul_run = mnas_simd_mul_run,
+    .nchw_to_nhwc = mnas_simd_nchw_to_nhwc,
 };
 
 const mnas_kernels *mnas_kernels_best(void)

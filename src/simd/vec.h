@@ -173,7 +173,7 @@ VEC_INLINE f32x4 f32x4_fma(f32x4 a, f32x4 b, f32x4 c) { return __builtin_wasm_re
 /* clang < 16 knows only the proposal's prototype instruction (0xfd 0xaf,
  * operands pushed in this order); engines accept only the standard
  * f32x4.relaxed_madd (0xfd 0x105), a * b + c of the same three operands,
- * so cmake/wasm-relaxed-opcodes.mjs renumbers it after the link. The
+ * so tools/wasm/relaxed-opcodes.mjs renumbers it after the link. The
  * reference tests run the renumbered module. */
 VEC_INLINE f32x4 f32x4_fma(f32x4 a, f32x4 b, f32x4 c) { return __builtin_wasm_fma_f32x4(a, b, c); }
 #else

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
-#include "pb.h"
+#include "graph/graph.h"
+#include "onnx/pb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

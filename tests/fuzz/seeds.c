@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onnx_write.h"
+#include "onnx_builder.h"
 
 /* Deterministic small weights. */
 static float *weights(size_t n, unsigned seed, float scale)

@@ -1,5 +1,5 @@
 /* Small valid models for the fuzzers, built with the project's ONNX
- * writer: the seed corpus (tools/fuzz/make_seeds.c), the fixed model of
+ * writer: the seed corpus (tests/fuzz/make_seeds.c), the fixed model of
  * fuzz_run.c, and the replay driver's built-in inputs. */
 #ifndef MNAS_FUZZ_SEEDS_H
 #define MNAS_FUZZ_SEEDS_H

@@ -57,7 +57,7 @@ describeIf(describe, skip, 'CIFAR-10 classify', () => {
     let agree = 0;
     for (const i of PICK) agree += net.classify(cifarImage(data, i)).top[0].index === pred[i];
     net.dispose();
-    // fp16 weights flip 7 of 10,000 predictions (tests/c/test_cifar.c allows 2 of these 500).
+    // fp16 weights flip 7 of 10,000 predictions (tests/model/test_cifar.c allows 2 of these 500).
     expect(agree).toBeGreaterThanOrEqual(498);
   });
 

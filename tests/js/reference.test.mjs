@@ -9,7 +9,7 @@ const LOGIT_TOL = 1e-4; // × max(1, max|reference row|)
 const GATE_TOL = 1e-5; // absolute; gates are in [0, 1]
 
 // The one tensor where float32 noise exceeds the gate bar, as in
-// tests/c/test_models.c (gate_tolerance): row 1 of mnasnet_a1 drives its last
+// tests/model/test_models.c (gate_tolerance): row 1 of mnasnet_a1 drives its last
 // SE block with pre-sigmoid values up to 59; the reference is 1.29e-5 from a
 // float64 evaluation there and summation order alone moves it by ~2e-5.
 const gateTolerance = (model, row, block) => (model === 'mnasnet_a1' && row === 1 && block === 7 ? 3e-5 : GATE_TOL);

@@ -1,9 +1,9 @@
-// cmake/wasm-relaxed-opcodes.mjs renumbers clang 14's prototype
+// tools/wasm/relaxed-opcodes.mjs renumbers clang 14's prototype
 // f32x4.relaxed_madd (0xfd 0xaf) to the standard 0xfd 0x105 by decoding
 // instructions, never by searching bytes, and rejects what it cannot decode.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { renumberRelaxed } from '../../cmake/wasm-relaxed-opcodes.mjs';
+import { renumberRelaxed } from '../../tools/wasm/relaxed-opcodes.mjs';
 import { RELAXED_PROBE } from '../../js/src/loader.js';
 import { JS, VARIANTS, wasmMissing } from './helpers.mjs';
 

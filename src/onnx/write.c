@@ -1,0 +1,525 @@
+/* Graph -> ONNX bytes. Nested messages are written in place and their
+ * length prefix inserted afterwards (one memmove per message), so the
+ * writer never needs a separate sizing pass. */
+#include "onnx/write.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    int oom;   /* sticky: once set every write is a no-op */
+} wbuf;
+
+static int wb_reserve(wbuf *w, size_t extra)
+{
+    if (w->oom)
+        return 0;
+    if (extra > SIZE_MAX - w->n) {
+        w->oom = 1;
+        return 0;
+    }
+    if (w->n + extra <= w->cap)
+        return 1;
+    size_t cap = w->cap ? w->cap : 4096;
+    while (cap < w->n + extra) {
+        if (cap > SIZE_MAX / 2) {
+            cap = w->n + extra;
+            break;
+        }
+        cap *= 2;
+    }
+    uint8_t *p = realloc(w->p, cap);
+    if (!p) {
+        w->oom = 1;
+        return 0;
+    }
+    w->p = p;
+    w->cap = cap;
+    return 1;
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t k = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        k++;
+    }
+    return k;
+}
+
+static size_t varint_put(uint8_t *p, uint64_t v)
+{
+    size_t k = 0;
+    while (v >= 0x80) {
+        p[k++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[k++] = (uint8_t)v;
+    return k;
+}
+
+static void wb_varint(wbuf *w, uint64_t v)
+{
+    if (wb_reserve(w, 10))
+        w->n += varint_put(w->p + w->n, v);
+}
+
+static void wb_raw(wbuf *w, const void *p, size_t n)
+{
+    if (n && wb_reserve(w, n)) {
+        memcpy(w->p + w->n, p, n);
+        w->n += n;
+    }
+}
+
+static void wb_key(wbuf *w, uint32_t field, int wire)
+{
+    wb_varint(w, (uint64_t)field << 3 | (uint64_t)wire);
+}
+
+static void wb_int(wbuf *w, uint32_t field, int64_t v)
+{
+    wb_key(w, field, 0);
+    wb_varint(w, (uint64_t)v);
+}
+
+static void wb_bytes(wbuf *w, uint32_t field, const void *p, size_t n)
+{
+    wb_key(w, field, 2);
+    wb_varint(w, n);
+    wb_raw(w, p, n);
+}
+
+static void wb_str(wbuf *w, uint32_t field, const char *s)
+{
+    wb_bytes(w, field, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void wb_f32(wbuf *w, uint32_t field, float f)
+{
+    uint32_t u = 0;
+    uint8_t b[4];
+    memcpy(&u, &f, 4);
+    for (int k = 0; k < 4; k++)
+        b[k] = (uint8_t)(u >> (8 * k));
+    wb_key(w, field, 5);
+    wb_raw(w, b, 4);
+}
+
+/* Opens a length-delimited field; returns where its payload starts. */
+static size_t wb_begin(wbuf *w, uint32_t field)
+{
+    wb_key(w, field, 2);
+    return w->n;
+}
+
+static void wb_end(wbuf *w, size_t mark)
+{
+    if (w->oom)
+        return;
+    size_t len = w->n - mark;
+    size_t k = varint_len(len);
+    if (!wb_reserve(w, k))
+        return;
+    memmove(w->p + mark + k, w->p + mark, len);
+    varint_put(w->p + mark, len);
+    w->n += k;
+}
+
+/* ---- messages ------------------------------------------------------------- */
+
+static int const_dtype(const graph_value *v)
+{
+    switch (v->dtype) {
+    case GRAPH_DT_FLOAT:
+    case GRAPH_DT_FLOAT16:
+    case GRAPH_DT_DOUBLE:
+        if (v->f || !v->i)
+            return v->dtype;
+        break;
+    case GRAPH_DT_INT32:
+    case GRAPH_DT_INT64:
+        if (v->i || !v->f)
+            return v->dtype;
+        break;
+    default: break;
+    }
+    return v->i ? GRAPH_DT_INT64 : GRAPH_DT_FLOAT;
+}
+
+static void write_tensor(wbuf *w, uint32_t field, const graph_value *v, const char *name, int dtype)
+{
+    size_t m = wb_begin(w, field);
+    if (v->ndim > 0) {
+        size_t d = wb_begin(w, 1);
+        for (int k = 0; k < v->ndim && k < MNAS_MAX_DIMS; k++)
+            wb_varint(w, (uint64_t)v->dims[k]);
+        wb_end(w, d);
+    }
+    wb_int(w, 2, dtype);
+    if (name && name[0])
+        wb_str(w, 8, name);
+    size_t esz = dtype == GRAPH_DT_FLOAT16 ? 2 : dtype == GRAPH_DT_FLOAT || dtype == GRAPH_DT_INT32 ? 4 : 8;
+    size_t n = (v->f || v->i) ? v->count : 0;
+    wb_key(w, 9, 2);
+    if (n > SIZE_MAX / esz) {
+        w->oom = 1;
+        return;
+    }
+    wb_varint(w, (uint64_t)(n * esz));
+    if (!wb_reserve(w, n * esz))
+        return;
+    uint8_t *p = w->p + w->n;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t u = 0;
+        if (dtype == GRAPH_DT_FLOAT) {
+            uint32_t x = 0;
+            memcpy(&x, &v->f[k], 4);
+            u = x;
+        } else if (dtype == GRAPH_DT_FLOAT16) {
+            u = graph_float_to_half(v->f[k]);
+        } else if (dtype == GRAPH_DT_DOUBLE) {
+            double d = v->f[k];
+            memcpy(&u, &d, 8);
+        } else {
+            u = (uint64_t)v->i[k];
+        }
+        for (size_t b = 0; b < esz; b++)
+            *p++ = (uint8_t)(u >> (8 * b));
+    }
+    w->n += n * esz;
+    wb_end(w, m);
+}
+
+static void write_value_info(wbuf *w, uint32_t field, const graph_value *v)
+{
+    size_t m = wb_begin(w, field);
+    wb_str(w, 1, v->name);
+    if (v->dtype || v->ndim >= 0) {
+        size_t t = wb_begin(w, 2);
+        size_t tt = wb_begin(w, 1);
+        if (v->dtype)
+            wb_int(w, 1, v->dtype);
+        if (v->ndim >= 0) {
+            size_t sh = wb_begin(w, 2);
+            for (int k = 0; k < v->ndim && k < MNAS_MAX_DIMS; k++) {
+                size_t d = wb_begin(w, 1);
+                if (v->dims[k] >= 0)
+                    wb_int(w, 1, v->dims[k]);
+                wb_end(w, d);
+            }
+            wb_end(w, sh);
+        }
+        wb_end(w, tt);
+        wb_end(w, t);
+    }
+    wb_end(w, m);
+}
+
+static void write_attr(wbuf *w, const graph *g, const graph_attr *a)
+{
+    size_t m = wb_begin(w, 5);
+    wb_str(w, 1, a->name);
+    switch (a->type) {
+    case ATTR_FLOAT: wb_f32(w, 2, a->f); wb_int(w, 20, 1); break;
+    case ATTR_INT: wb_int(w, 3, a->i); wb_int(w, 20, 2); break;
+    case ATTR_STRING: wb_str(w, 4, a->s); wb_int(w, 20, 3); break;
+    case ATTR_TENSOR: {
+        const graph_value *v = &g->values[a->tensor];
+        write_tensor(w, 5, v, v->name, const_dtype(v));
+        wb_int(w, 20, 4);
+        break;
+    }
+    case ATTR_FLOATS: {
+        size_t p = wb_begin(w, 7);
+        for (int k = 0; k < a->n; k++) {
+            uint32_t u = 0;
+            uint8_t b[4];
+            memcpy(&u, &a->floats[k], 4);
+            for (int j = 0; j < 4; j++)
+                b[j] = (uint8_t)(u >> (8 * j));
+            wb_raw(w, b, 4);
+        }
+        wb_end(w, p);
+        wb_int(w, 20, 6);
+        break;
+    }
+    case ATTR_INTS: {
+        size_t p = wb_begin(w, 8);
+        for (int k = 0; k < a->n; k++)
+            wb_varint(w, (uint64_t)a->ints[k]);
+        wb_end(w, p);
+        wb_int(w, 20, 7);
+        break;
+    }
+    default: break;
+    }
+    wb_end(w, m);
+}
+
+static const char *vname(const graph *g, int idx)
+{
+    return idx >= 0 ? g->values[idx].name : "";
+}
+
+static void write_node(wbuf *w, const graph *g, const graph_node *n)
+{
+    size_t m = wb_begin(w, 1);
+    for (int k = 0; k < n->n_in; k++)
+        wb_str(w, 1, vname(g, n->in[k]));
+    for (int k = 0; k < n->n_out; k++)
+        wb_str(w, 2, vname(g, n->out[k]));
+    if (n->name && n->name[0])
+        wb_str(w, 3, n->name);
+    wb_str(w, 4, n->op);
+    for (int k = 0; k < n->n_attr; k++)
+        write_attr(w, g, &n->attr[k]);
+    if (n->domain && n->domain[0])
+        wb_str(w, 7, n->domain);
+    wb_end(w, m);
+}
+
+/* Everything the writer dereferences is checked first, so a hand-built or
+ * corrupted graph yields an error rather than a crash. */
+static mnas_status check_graph(const graph *g, mnas_err *err)
+{
+    if (g->n_values < 0 || g->n_nodes < 0 || g->n_props < 0 || g->n_inputs < 0 || g->n_outputs < 0)
+        return mnas_fail(err, MNAS_E_ARG, "graph has negative counts");
+    for (int k = 0; k < g->n_values; k++) {
+        const graph_value *v = &g->values[k];
+        if (v->ndim > MNAS_MAX_DIMS)
+            return mnas_fail(err, MNAS_E_ARG, "value #%d '%s' has %d dims", k, v->name ? v->name : "", v->ndim);
+        if (v->is_const) {
+            size_t c = 1;
+            for (int d = 0; d < v->ndim; d++) {
+                if (v->dims[d] < 0 || (v->dims[d] && c > SIZE_MAX / (size_t)v->dims[d]))
+                    return mnas_fail(err, MNAS_E_ARG, "constant '%s' has bad dims", v->name ? v->name : "");
+                c *= (size_t)v->dims[d];
+            }
+            if (c != v->count || (v->count && !v->f && !v->i))
+                return mnas_fail(err, MNAS_E_ARG, "constant '%s' holds %zu elements but its dims give %zu",
+                                 v->name ? v->name : "", v->count, c);
+        }
+    }
+    for (int k = 0; k < g->n_nodes; k++) {
+        const graph_node *n = &g->nodes[k];
+        const char *nm = n->name ? n->name : "";
+        if (!n->op || !n->op[0])
+            return mnas_fail(err, MNAS_E_ARG, "node #%d '%s' has no op", k, nm);
+        for (int j = 0; j < n->n_in + n->n_out; j++) {
+            int v = j < n->n_in ? n->in[j] : n->out[j - n->n_in];
+            if (v < -1 || v >= g->n_values || (v >= 0 && !g->values[v].name))
+                return mnas_fail(err, MNAS_E_ARG, "node '%s' (%s): refers to bad value index %d", nm, n->op, v);
+        }
+        for (int j = 0; j < n->n_attr; j++) {
+            const graph_attr *a = &n->attr[j];
+            if (!a->name || !a->name[0])
+                return mnas_fail(err, MNAS_E_ARG, "node '%s' (%s): attribute #%d has no name", nm, n->op, j);
+            if (a->type == ATTR_TENSOR && (a->tensor < 0 || a->tensor >= g->n_values ||
+                                           !g->values[a->tensor].is_const))
+                return mnas_fail(err, MNAS_E_ARG, "node '%s' (%s): attribute '%s' refers to bad tensor %d", nm,
+                                 n->op, a->name, a->tensor);
+            if ((a->type == ATTR_FLOATS || a->type == ATTR_INTS) &&
+                (a->n < 0 || (a->n > 0 && !(a->type == ATTR_FLOATS ? (void *)a->floats : (void *)a->ints))))
+                return mnas_fail(err, MNAS_E_ARG, "node '%s' (%s): attribute '%s' has bad list", nm, n->op, a->name);
+        }
+    }
+    for (int k = 0; k < g->n_inputs + g->n_outputs; k++) {
+        int v = k < g->n_inputs ? g->inputs[k] : g->outputs[k - g->n_inputs];
+        if (v < 0 || v >= g->n_values || !g->values[v].name || !g->values[v].name[0])
+            return mnas_fail(err, MNAS_E_ARG, "graph %s #%d refers to bad value %d",
+                             k < g->n_inputs ? "input" : "output", k, v);
+    }
+    return MNAS_OK;
+}
+
+enum { F_ATTR = 1, F_INPUT = 2, F_OUTPUT = 4, F_FP16 = 8 };
+
+/* A name for the fp16 copy of `base` that no value already uses. */
+static char *fresh_name(const graph *g, const char *base, char **extra, int n_extra)
+{
+    size_t n = strlen(base) + 32;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    for (int k = 0;; k++) {
+        if (k == 0)
+            snprintf(s, n, "%s_fp16", base);
+        else
+            snprintf(s, n, "%s_fp16_%d", base, k);
+        int clash = graph_find_value(g, s) >= 0;
+        for (int j = 0; !clash && j < n_extra; j++)
+            clash = extra[j] && strcmp(extra[j], s) == 0;
+        if (!clash)
+            return s;
+    }
+}
+
+int64_t onnx_ir_for_opset(int64_t opset)
+{
+    return opset >= 21 ? 10 : opset >= 19 ? 9 : opset >= 14 ? 8 : opset >= 13 ? 7 : opset >= 11 ? 6 : 5;
+}
+
+mnas_status onnx_write_graph(const graph *g, const onnx_write_opts *opts, uint8_t **out, size_t *len,
+                             mnas_err *err)
+{
+    static const onnx_write_opts none = {0, NULL, 0, NULL};
+    if (!g || !out || !len)
+        return mnas_fail(err, MNAS_E_ARG, "onnx_write_graph: NULL argument");
+    *out = NULL;
+    *len = 0;
+    if (!opts)
+        opts = &none;
+    if (opts->n_props < 0 || (opts->n_props && !opts->props))
+        return mnas_fail(err, MNAS_E_ARG, "onnx_write_graph: bad props");
+    mnas_status st = check_graph(g, err);
+    if (st)
+        return st;
+
+    unsigned char *flag = calloc((size_t)g->n_values + 1, 1);
+    char **fp16_name = calloc((size_t)g->n_values + 1, sizeof *fp16_name);
+    wbuf w = {NULL, 0, 0, 0};
+    if (!flag || !fp16_name)
+        goto nomem;
+    for (int k = 0; k < g->n_nodes; k++)
+        for (int j = 0; j < g->nodes[k].n_attr; j++)
+            if (g->nodes[k].attr[j].type == ATTR_TENSOR)
+                flag[g->nodes[k].attr[j].tensor] |= F_ATTR;
+    for (int k = 0; k < g->n_inputs; k++)
+        flag[g->inputs[k]] |= F_INPUT;
+    for (int k = 0; k < g->n_outputs; k++)
+        flag[g->outputs[k]] |= F_OUTPUT;
+    int any_fp16 = 0;
+    for (int k = 0; opts->fp16 && k < g->n_values; k++) {
+        const graph_value *v = &g->values[k];
+        if (v->is_const && !(flag[k] & F_ATTR) && v->name && v->name[0] && v->f &&
+            const_dtype(v) == GRAPH_DT_FLOAT && v->count >= 16) {
+            if (!(fp16_name[k] = fresh_name(g, v->name, fp16_name, g->n_values)))
+                goto nomem;
+            flag[k] |= F_FP16;
+            any_fp16 = 1;
+        }
+    }
+
+    int64_t ir = g->ir_version > 0 ? g->ir_version : onnx_ir_for_opset(g->opset);
+    wb_int(&w, 1, ir);
+    const char *producer = opts->producer ? opts->producer : g->producer;
+    if (producer && producer[0])
+        wb_str(&w, 2, producer);
+    if (g->opset > 0 || any_fp16) {
+        size_t m = wb_begin(&w, 8);
+        wb_str(&w, 1, "");
+        wb_int(&w, 2, g->opset > 0 ? g->opset : 13);
+        wb_end(&w, m);
+    }
+    /* Other domains get version 1: graph.h does not record theirs. */
+    for (int k = 0; k < g->n_nodes; k++) {
+        const char *d = g->nodes[k].domain;
+        if (!d || !d[0] || strcmp(d, "ai.onnx") == 0)
+            continue;
+        int seen = 0;
+        for (int j = 0; j < k && !seen; j++)
+            seen = g->nodes[j].domain && strcmp(g->nodes[j].domain, d) == 0;
+        if (seen)
+            continue;
+        size_t m = wb_begin(&w, 8);
+        wb_str(&w, 1, d);
+        wb_int(&w, 2, 1);
+        wb_end(&w, m);
+    }
+
+    size_t gm = wb_begin(&w, 7);
+    for (int k = 0; k < g->n_values; k++) {
+        if (!(flag[k] & F_FP16))
+            continue;
+        size_t m = wb_begin(&w, 1);
+        wb_str(&w, 1, fp16_name[k]);
+        wb_str(&w, 2, g->values[k].name);
+        char *cn = malloc(strlen(g->values[k].name) + 8);
+        if (!cn)
+            goto nomem;
+        sprintf(cn, "%s/Cast", g->values[k].name);
+        wb_str(&w, 3, cn);
+        free(cn);
+        wb_str(&w, 4, "Cast");
+        size_t a = wb_begin(&w, 5);
+        wb_str(&w, 1, "to");
+        wb_int(&w, 3, GRAPH_DT_FLOAT);
+        wb_int(&w, 20, 2);
+        wb_end(&w, a);
+        wb_end(&w, m);
+    }
+    for (int k = 0; k < g->n_nodes; k++)
+        write_node(&w, g, &g->nodes[k]);
+    wb_str(&w, 2, "mnas");
+    for (int k = 0; k < g->n_values; k++) {
+        const graph_value *v = &g->values[k];
+        if (!v->is_const || (flag[k] & F_ATTR) || !v->name || !v->name[0])
+            continue;
+        if (flag[k] & F_FP16)
+            write_tensor(&w, 5, v, fp16_name[k], GRAPH_DT_FLOAT16);
+        else
+            write_tensor(&w, 5, v, v->name, const_dtype(v));
+    }
+    for (int k = 0; k < g->n_inputs; k++)
+        write_value_info(&w, 11, &g->values[g->inputs[k]]);
+    for (int k = 0; k < g->n_outputs; k++)
+        write_value_info(&w, 12, &g->values[g->outputs[k]]);
+    for (int k = 0; k < g->n_values; k++) {
+        const graph_value *v = &g->values[k];
+        if (v->is_const || (flag[k] & (F_INPUT | F_OUTPUT)) || !v->name || !v->name[0])
+            continue;
+        if (v->ndim >= 0 || v->dtype)
+            write_value_info(&w, 13, v);
+    }
+    wb_end(&w, gm);
+
+    for (int k = 0; k < g->n_props; k++) {
+        const char *key = g->props[k].key ? g->props[k].key : "";
+        const char *val = g->props[k].value;
+        for (int j = 0; j < opts->n_props; j++)
+            if (opts->props[j].key && strcmp(opts->props[j].key, key) == 0)
+                val = opts->props[j].value;
+        size_t m = wb_begin(&w, 14);
+        wb_str(&w, 1, key);
+        wb_str(&w, 2, val);
+        wb_end(&w, m);
+    }
+    for (int j = 0; j < opts->n_props; j++) {
+        const char *key = opts->props[j].key;
+        if (!key)
+            continue;
+        int dup = 0;
+        for (int k = 0; k < g->n_props && !dup; k++)
+            dup = g->props[k].key && strcmp(g->props[k].key, key) == 0;
+        for (int k = j + 1; k < opts->n_props && !dup; k++)
+            dup = opts->props[k].key && strcmp(opts->props[k].key, key) == 0; /* the last one wins */
+        if (dup)
+            continue;
+        size_t m = wb_begin(&w, 14);
+        wb_str(&w, 1, key);
+        wb_str(&w, 2, opts->props[j].value);
+        wb_end(&w, m);
+    }
+    if (w.oom)
+        goto nomem;
+    for (int k = 0; k < g->n_values; k++)
+        free(fp16_name[k]);
+    free(fp16_name);
+    free(flag);
+    *out = w.p;
+    *len = w.n;
+    return MNAS_OK;
+
+nomem:
+    for (int k = 0; fp16_name && k < g->n_values; k++)
+        free(fp16_name[k]);
+    free(fp16_name);
+    free(flag);
+    free(w.p);
+    return mnas_fail(err, MNAS_E_NOMEM, "out of memory writing the model");
+}

@@ -1,0 +1,156 @@
+/* Arena planning: drop fused-away steps, compute each tensor's lifetime
+ * and give it an offset by first fit among the blocks live at that step.
+ * Elementwise steps write over their input when the input dies there,
+ * which is why an SE block or a standalone activation costs no memory. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan/plan.h"
+
+typedef struct {
+    size_t off, size;
+    int end;        /* last step that needs the block; INT_MAX when persistent */
+} block;
+
+static size_t tensor_floats(const plan_tensor *t)
+{
+    const size_t n = (size_t)t->h * t->w * t->c;
+    return (n + 15) & ~(size_t)15;
+}
+
+static int inplace_ok(int kind)
+{
+    return kind == STEP_ACT || kind == STEP_SCALE_CH || kind == STEP_SE || kind == STEP_ADD || kind == STEP_MUL;
+}
+
+static void compact_steps(plan *p)
+{
+    int n = 0;
+    for (int i = 0; i < p->n_steps; i++) {
+        if (p->steps[i].dead)
+            continue;
+        if (p->steps[i].kind == STEP_SE)
+            p->se[p->steps[i].u.se.index].step = n;
+        p->steps[n++] = p->steps[i];
+    }
+    p->n_steps = n;
+}
+
+static mnas_status place(block **blocks, int *n_blocks, int *cap, size_t size, int end, size_t *off,
+                         size_t *high, mnas_err *err)
+{
+    /* blocks are kept sorted by offset: take the first gap that fits */
+    size_t at = 0;
+    int pos = 0;
+    for (; pos < *n_blocks; pos++) {
+        if ((*blocks)[pos].off >= at + size)
+            break;
+        const size_t e = (*blocks)[pos].off + (*blocks)[pos].size;
+        if (e > at)
+            at = e;
+    }
+    if (*n_blocks >= *cap) {
+        const int nc = *cap ? *cap * 2 : 64;
+        block *q = realloc(*blocks, (size_t)nc * sizeof *q);
+        if (!q)
+            return mnas_fail(err, MNAS_E_NOMEM, "%s", "out of memory planning the arena");
+        *blocks = q;
+        *cap = nc;
+    }
+    memmove(*blocks + pos + 1, *blocks + pos, (size_t)(*n_blocks - pos) * sizeof **blocks);
+    (*blocks)[pos] = (block){.off = at, .size = size, .end = end};
+    (*n_blocks)++;
+    *off = at;
+    if (at + size > *high)
+        *high = at + size;
+    return MNAS_OK;
+}
+
+static mnas_status layout_arena(plan *p, mnas_err *err)
+{
+    for (int t = 0; t < p->n_tensors; t++) {
+        p->tensors[t].first = p->tensors[t].last = -2; /* -2: unused */
+        p->tensors[t].alias_of = -1;
+    }
+    p->tensors[p->input].first = -1;
+    p->tensors[p->input].last = -1;
+    int ids[PLAN_STEP_TENSORS], wr[PLAN_STEP_TENSORS];
+    for (int si = 0; si < p->n_steps; si++) {
+        const int n = plan_step_tensors(&p->steps[si], ids, wr);
+        for (int i = 0; i < n; i++) {
+            plan_tensor *t = &p->tensors[ids[i]];
+            if (wr[i] && t->first == -2)
+                t->first = si;
+            t->last = si;
+        }
+    }
+    block *blocks = NULL;
+    int n_blocks = 0, cap = 0;
+    size_t high = 0;
+    mnas_status st = MNAS_OK;
+    /* persistent tensors first so they sit at the start of the arena */
+    for (int t = 0; t < p->n_tensors && !st; t++)
+        if (p->tensors[t].persistent && p->tensors[t].first != -2)
+            st = place(&blocks, &n_blocks, &cap, tensor_floats(&p->tensors[t]), INT_MAX, &p->tensors[t].off, &high,
+                       err);
+    for (int si = 0; si < p->n_steps && !st; si++) {
+        const plan_step *s = &p->steps[si];
+        const int n = plan_step_tensors(s, ids, wr);
+        for (int i = 0; i < n && !st; i++) {
+            plan_tensor *t = &p->tensors[ids[i]];
+            if (!wr[i] || t->first != si || t->persistent)
+                continue;
+            const plan_tensor *in = &p->tensors[s->in];
+            if (ids[i] == s->out && inplace_ok(s->kind) && in->last == si && !in->persistent &&
+                tensor_floats(in) >= tensor_floats(t)) {
+                t->off = in->off;
+                t->alias_of = s->in;
+                for (int b = 0; b < n_blocks; b++)
+                    if (blocks[b].off == in->off && blocks[b].end != INT_MAX)
+                        blocks[b].end = t->last;
+                continue;
+            }
+            st = place(&blocks, &n_blocks, &cap, tensor_floats(t), t->last, &t->off, &high, err);
+        }
+        /* release what dies here */
+        int k = 0;
+        for (int b = 0; b < n_blocks; b++)
+            if (blocks[b].end > si)
+                blocks[k++] = blocks[b];
+        n_blocks = k;
+    }
+    free(blocks);
+    if (st)
+        return st;
+    /* slack so vector tails may over-read the last tensor harmlessly */
+    p->arena_floats = high + 16;
+    /* not cleared: every step writes its output before anything reads it,
+     * and leaving the pages untouched keeps a model load from faulting in
+     * megabytes it does not need yet */
+    p->arena = malloc(p->arena_floats * sizeof(float));
+    if (!p->arena)
+        return mnas_fail(err, MNAS_E_NOMEM, "out of memory for a %zu-byte arena", p->arena_floats * sizeof(float));
+    return MNAS_OK;
+}
+
+mnas_status plan_finish(plan *p, mnas_err *err)
+{
+    compact_steps(p);
+    mnas_status st = layout_arena(p, err);
+    if (st)
+        return st;
+    /* shrink the weight blob to what was used */
+    if (p->n_weights && p->n_weights < p->cap_weights) {
+        float *q = realloc(p->weights, p->n_weights * sizeof(float));
+        if (q) {
+            p->weights = q;
+            p->cap_weights = p->n_weights;
+        }
+    }
+    for (int i = 0; i < p->n_steps; i++) {
+        p->params += p->steps[i].params;
+        p->macs += p->steps[i].macs;
+    }
+    return MNAS_OK;
+}

@@ -1,0 +1,158 @@
+/* The execution plan: ordered steps over one activation arena, with packed
+ * weights. The compiler (compile/) builds it once when a model loads; run
+ * (plan/run.c) walks it without allocating. It knows tensors, steps and
+ * kernels; it never knows ONNX or the graph.
+ *
+ * A step is a tagged union in the spirit of a compiled node: its kind, the
+ * tensors it reads and writes, and the parameters of that kind only. */
+#ifndef MNAS_PLAN_H
+#define MNAS_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/status.h"
+#include "kernels/kernels.h"
+
+typedef enum {
+    STEP_CONV,      /* full convolution (the stem) */
+    STEP_PW,        /* 1x1 convolution, also Gemm/MatMul on a 1x1 tensor */
+    STEP_DW,        /* depthwise convolution */
+    STEP_GAP,       /* global average pool */
+    STEP_SE,        /* squeeze-and-excitation: pool, fc, act, fc, gate act, scale */
+    STEP_ACT,       /* standalone activation */
+    STEP_ADD,       /* elementwise add (+act) */
+    STEP_MUL,       /* elementwise multiply */
+    STEP_SCALE_CH   /* x[h][w][c] * g[c] */
+} step_kind;
+
+#define PLAN_NAME_MAX 80
+
+/* An activation tensor: NHWC, batch 1. A (1, C) tensor is h = w = 1. */
+typedef struct {
+    int h, w, c;
+    size_t off;          /* in floats from the arena start */
+    int first, last;     /* producing and last consuming step; -1 for the model input */
+    int persistent;      /* logits and SE gates outlive the run */
+    int alias_of;        /* -1, or the tensor whose memory this one shares */
+    int producer;        /* step index, -1 for the model input */
+    int consumers;
+} plan_tensor;
+
+/* A 1x1 convolution or fully connected layer. Its weights are either
+ * packed for pw_run, or (packed = 0, one pixel) the model's own [co][ci]
+ * rows for gemv_run, read where they lie. */
+typedef struct {
+    int pixels, ci, co;
+    size_t w_off, b_off; /* floats into the weight blob */
+    const float *w_ext;  /* weights inside the model buffer (packed in place, or rows read there), else NULL */
+    int packed;
+    mnas_act act;
+} plan_fc;
+
+typedef struct {
+    conv_params p;       /* p.act is the fused activation */
+    size_t w_off;
+    int residual;        /* tensor added to the output, or -1 */
+} plan_conv;
+
+typedef struct {
+    dw_params p;
+    size_t w_off;
+} plan_dw;
+
+typedef struct {
+    plan_fc fc;
+    int residual;        /* tensor added to the output, or -1 */
+} plan_pw;
+
+/* Squeeze-and-excitation as one step: pooled = GAP(x), reduced =
+ * act(reduce(pooled)), gate = act(expand(reduced)), out = x * gate. The
+ * gate tensor is persistent so callers can read it after the run. */
+typedef struct {
+    plan_fc reduce, expand;
+    int pooled, reduced, gate;   /* tensor ids */
+    int index;                   /* into plan.se */
+    int pixels, c;
+} plan_se_step;
+
+/* ACT, ADD, MUL and SCALE_CH: in2 is the second operand (-1 for ACT), the
+ * per-channel scale for SCALE_CH. */
+typedef struct {
+    int in2;
+    mnas_act act;
+} plan_eltwise;
+
+typedef struct {
+    int kind;            /* step_kind */
+    char name[PLAN_NAME_MAX];
+    char wname[PLAN_NAME_MAX]; /* weight initializer name (names SE blocks) */
+    int in, out;         /* tensor ids */
+    int dead;            /* folded into another step during fusion */
+    int64_t params, macs;
+    double time_ms;
+    union {
+        plan_conv conv;  /* STEP_CONV */
+        plan_dw dw;      /* STEP_DW */
+        plan_pw pw;      /* STEP_PW */
+        int pixels;      /* STEP_GAP: input pixels (channels are the input's) */
+        plan_se_step se; /* STEP_SE */
+        plan_eltwise ew; /* STEP_ACT, STEP_ADD, STEP_MUL, STEP_SCALE_CH */
+    } u;
+} plan_step;
+
+typedef struct {
+    char name[PLAN_NAME_MAX];
+    int step;
+    int gate;            /* tensor id */
+    int channels, h, w;
+} plan_se;
+
+typedef struct {
+    const mnas_kernels *k;
+    int n_steps, cap_steps;
+    plan_step *steps;
+    int n_tensors, cap_tensors;
+    plan_tensor *tensors;
+    int n_se, cap_se;
+    plan_se *se;
+    int input, output;   /* tensor ids */
+    int in_h, in_w, in_c;
+    int classes;
+    float *weights;      /* packed weights blob */
+    size_t n_weights, cap_weights;
+    /* The model buffer when the caller handed it over (not owned here):
+     * fp32 1x1 weights may be packed in place inside it; store_used says
+     * whether any were, i.e. whether it must outlive the load. */
+    uint8_t *store, *store_end;
+    int store_used;
+    size_t store_floats; /* weights packed in place */
+    float *arena;
+    size_t arena_floats;
+    int64_t params, macs;
+} plan;
+
+/* A step with its kind's tensor ids set to -1. */
+void plan_step_init(plan_step *s, int kind);
+/* The tensors step s reads (writes = 0) and writes (writes = 1), at most
+ * PLAN_STEP_TENSORS; returns how many. */
+#define PLAN_STEP_TENSORS 8
+int plan_step_tensors(const plan_step *s, int *ids, int *writes);
+
+mnas_status plan_add_tensor(plan *p, int h, int w, int c, int *id, mnas_err *err);
+mnas_status plan_add_step(plan *p, const plan_step *s, mnas_err *err);
+/* Grow the weight blob by n floats; *off receives where they start. */
+mnas_status plan_reserve_weights(plan *p, size_t n, size_t *off, mnas_err *err);
+mnas_status plan_add_se(plan *p, const plan_se *se, mnas_err *err);
+/* Once every step exists: drop the dead ones, give every tensor its place
+ * in the arena by liveness, allocate the arena, total params and macs. */
+mnas_status plan_finish(plan *p, mnas_err *err);
+void plan_free(plan *p);
+mnas_status plan_run(plan *p, int profile);
+
+static inline float *plan_data(const plan *p, int tensor)
+{
+    return p->arena + p->tensors[tensor].off;
+}
+
+#endif

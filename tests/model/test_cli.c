@@ -1,0 +1,164 @@
+/* The `mnas` CLI end to end, as a user runs it: --version/--help, info
+ * --json, run on a .npy batch with --save-logits/--save-se checked against
+ * the PyTorch reference files, run on a PNG sample image, eval-cifar on the
+ * fixture, pack with labels and fp16, and clear errors with a non-zero exit
+ * for bad input. Skips when the CLI cannot be executed (cross builds). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check.h"
+#include "cli/npy.h"
+
+/* Runs a shell command; captures up to cap-1 bytes of stdout+stderr; returns the exit code. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    while (fread(cmd, 1, sizeof cmd, p) > 0) {
+    }
+    const int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static double max_rel(const float *a, const float *b, size_t n)
+{
+    /* plain comparisons: aarch64 gcc 12 crashes vectorizing an fmax reduction here */
+    double mx = 1.0, err = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double r = b[i] < 0 ? -(double)b[i] : b[i];
+        const double d = a[i] > b[i] ? (double)a[i] - b[i] : (double)b[i] - a[i];
+        if (r > mx)
+            mx = r;
+        if (d > err)
+            err = d;
+    }
+    return err / mx;
+}
+
+/* `run` on the fp32 model's reference inputs in ../shared, the saved files
+ * compared with PyTorch's (fp16 weights: same bound as test_models'
+ * default-model check), and `eval-cifar` on the split's first 100 images. */
+static void check_shared_inputs(check_state *st, const char *cli, const char *model, const char *tmp)
+{
+    const char *data = check_testdata();
+    char refs[1024], path[2048], err[512];
+    static char out[1 << 16];
+    snprintf(refs, sizeof refs, "%s/models/refs/mnasnet_a1_cifar10", data);
+    snprintf(path, sizeof path, "%s/input.npy", refs);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        SKIP(st, "%s not found (set MNAS_TESTDATA): run .npy and eval-cifar not checked", path);
+        return;
+    }
+    fclose(probe);
+    int rc = run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --se --save-logits '%s/logits.npy' --save-se '%s'",
+                 cli, model, refs, tmp, tmp);
+    CHECK(st, rc == 0 && strstr(out, "row 7") && strstr(out, "SE blocks.2.0.se"), "run .npy: %s", out);
+    npy_array got, ref;
+    snprintf(path, sizeof path, "%s/logits.npy", tmp);
+    const int g_ok = npy_read(path, &got, err, sizeof err) == 0;
+    snprintf(path, sizeof path, "%s/logits.npy", refs);
+    const int r_ok = npy_read(path, &ref, err, sizeof err) == 0;
+    CHECK(st, g_ok && r_ok && got.count == ref.count && got.ndim == 2, "--save-logits: %s", err);
+    if (g_ok && r_ok && got.count == ref.count)
+        CHECK(st, max_rel(got.f, ref.f, got.count) < 1e-2, "saved logits off by %g", max_rel(got.f, ref.f, got.count));
+    if (g_ok)
+        npy_free(&got);
+    if (r_ok)
+        npy_free(&ref);
+    snprintf(path, sizeof path, "%s/se07.npy", tmp);
+    const int se_ok = npy_read(path, &got, err, sizeof err) == 0;
+    CHECK(st, se_ok && got.ndim == 2 && got.dims[0] == 8 && got.dims[1] == 960, "--save-se se07.npy: %s", err);
+    if (se_ok)
+        npy_free(&got);
+
+    rc = run(out, sizeof out, "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --save-pred '%s/pred.npy'",
+             cli, model, data, tmp);
+    CHECK(st, rc == 0 && strstr(out, "accuracy ") && strstr(out, "/ 100)"), "eval-cifar: %s", out);
+}
+
+int main(void)
+{
+    check_state st = {0, 0, 0};
+    const char *cli = getenv("MNAS_CLI");
+    const char *src = getenv("MNAS_SOURCE_DIR");
+    const char *bdir = getenv("MNAS_BUILD_DIR");
+    src = src && *src ? src : ".";
+    bdir = bdir && *bdir ? bdir : ".";
+    static char out[1 << 16];
+    if (!cli || run(out, sizeof out, "'%s' --version", cli) != 0) {
+        SKIP(&st, "the CLI (MNAS_CLI=%s) cannot be executed here", cli ? cli : "unset");
+        return check_summary(&st, "test_cli");
+    }
+    CHECK(&st, strstr(out, "mnas 0.") != NULL, "--version printed '%s'", out);
+    CHECK(&st, run(out, sizeof out, "'%s' --help", cli) == 0 && strstr(out, "eval-cifar"), "--help");
+    CHECK(&st, run(out, sizeof out, "'%s' frobnicate", cli) == 2 && strstr(out, "unknown command"),
+          "unknown command: %s", out);
+
+    char model[1024], tmp[1024];
+    snprintf(model, sizeof model, "%s/models/mnasnet_a1_cifar10.onnx", src);
+    snprintf(tmp, sizeof tmp, "%s/test_cli_tmp", bdir);
+    run(out, sizeof out, "rm -rf '%s' && mkdir -p '%s'", tmp, tmp);
+
+    /* info --json: the default model's metadata and SE blocks */
+    CHECK(&st, run(out, sizeof out, "'%s' info '%s' --json", cli, model) == 0, "info: %s", out);
+    CHECK(&st, strstr(out, "\"classes\": 10") && strstr(out, "\"automobile\"") && strstr(out, "\"source_size\": 32") &&
+                   strstr(out, "blocks.5.2.se"),
+          "info --json lacks classes/labels/source size/SE blocks");
+
+    /* run .npy and eval-cifar on data from ../shared */
+    check_shared_inputs(&st, cli, model, tmp);
+
+    char path[2048];
+    int rc;
+    /* an image file: a demo sample PNG (when this build reads PNG) */
+    rc = run(out, sizeof out, "'%s' run '%s' '%s/web/samples/automobile-1000.png' --top 3", cli, model, src);
+    if (strstr(out, "unrecognised image format"))
+        SKIP(&st, "this build reads no PNG: %s", out);
+    else
+        CHECK(&st, rc == 0 && strstr(out, " 1. automobile"), "run PNG: %s", out);
+
+    /* pack: labels file + fp16; the packed model loads and carries them */
+    snprintf(path, sizeof path, "%s/labels.txt", tmp);
+    FILE *f = fopen(path, "w");
+    for (int i = 0; f && i < 10; i++)
+        fprintf(f, "class \"%d\"\n", i);
+    if (f)
+        fclose(f);
+    rc = run(out, sizeof out, "'%s' pack '%s' '%s/packed.onnx' --labels '%s' --mean 0.5,0.5,0.5 --std 0.25,0.25,0.25 --fp16",
+             cli, model, tmp, path);
+    CHECK(&st, rc == 0 && strstr(out, "fp16 weights"), "pack: %s", out);
+    rc = run(out, sizeof out, "'%s' info '%s/packed.onnx' --json", cli, tmp);
+    CHECK(&st, rc == 0 && strstr(out, "\"class \\\"3\\\"\"") && strstr(out, "\"mean\": [0.5, 0.5, 0.5]"),
+          "packed labels/mean not read back: %.300s", out);
+
+    /* errors: clear message, non-zero exit */
+    CHECK(&st, run(out, sizeof out, "'%s' run '%s' /nonexistent.ppm", cli, model) != 0 && strstr(out, "cannot open"),
+          "missing image: %s", out);
+    CHECK(&st, run(out, sizeof out, "'%s' info '%s/web/samples/index.json'", cli, src) == 1 &&
+                   strstr(out, "malformed model"),
+          "not a model: %s", out);
+    CHECK(&st, run(out, sizeof out, "'%s' bench '%s' --runs zero", cli, model) == 2 && strstr(out, "--runs"),
+          "bad --runs: %s", out);
+    CHECK(&st, run(out, sizeof out, "'%s' pack '%s' '%s/x.onnx' --mean 1,2", cli, model, tmp) == 2,
+          "bad --mean accepted: %s", out);
+
+    run(out, sizeof out, "rm -rf '%s'", tmp);
+    return check_summary(&st, "test_cli");
+}
