@@ -64,7 +64,7 @@ mnas_status mnas_create(mnas_model **out)
 
 static void unload(mnas_model *m)
 {
-    plan_free(&m->p);
+    mnas_plan_free(&m->p);
     free(m->store);
     m->store = NULL;
     for (int i = 0; i < m->n_labels && !m->labels_block; i++)
@@ -113,9 +113,9 @@ static mnas_status read_metadata(mnas_model *m, const graph *g, const mnas_optio
     int n = 0;
     static const char *const keys[2] = {"mnas.mean", "mnas.std"};
     for (int k = 0; k < 2; k++) {
-        if (!(v = graph_prop_get(g, keys[k])))
+        if (!(v = mnas_graph_prop_get(g, keys[k])))
             continue;
-        if ((st = json_parse_float_array(v, strlen(v), f, 3, &n, keys[k], &m->err)))
+        if ((st = mnas_json_parse_float_array(v, strlen(v), f, 3, &n, keys[k], &m->err)))
             return st;
         if (n != 3)
             return mnas_fail(&m->err, MNAS_E_MODEL, "metadata '%s' has %d values; expected 3", keys[k], n);
@@ -125,7 +125,7 @@ static mnas_status read_metadata(mnas_model *m, const graph *g, const mnas_optio
             (k ? m->prep.std : m->prep.mean)[c] = f[c];
         }
     }
-    if ((v = graph_prop_get(g, "mnas.source_size"))) {
+    if ((v = mnas_graph_prop_get(g, "mnas.source_size"))) {
         char *end = NULL;
         const long s = strtol(v, &end, 10);
         if (!end || *end || s < 1)
@@ -141,8 +141,8 @@ static mnas_status read_metadata(mnas_model *m, const graph *g, const mnas_optio
     if (m->prep.source_size > MNAS_MAX_SOURCE_SIZE)
         return mnas_fail(&m->err, MNAS_E_LIMIT, "source_size %d; the limit is %d", m->prep.source_size,
                          MNAS_MAX_SOURCE_SIZE);
-    if ((v = graph_prop_get(g, "mnas.labels"))) {
-        if ((st = json_parse_string_array(v, strlen(v), m->p.classes + 1, "metadata 'mnas.labels'", &m->labels,
+    if ((v = mnas_graph_prop_get(g, "mnas.labels"))) {
+        if ((st = mnas_json_parse_string_array(v, strlen(v), m->p.classes + 1, "metadata 'mnas.labels'", &m->labels,
                                           &m->n_labels, &m->err)))
             return st;
         if (m->n_labels != m->p.classes)
@@ -202,13 +202,13 @@ static mnas_status load(mnas_model *m, const void *onnx, size_t len, uint8_t *st
     const mnas_kernels *k = opt && opt->reference_kernels ? &mnas_kernels_ref : mnas_kernels_best();
 #endif
     graph g;
-    mnas_status st = onnx_read_view(onnx, len, &g, &m->err);
+    mnas_status st = mnas_onnx_read_view(onnx, len, &g, &m->err);
     if (st)
         return st;
-    st = compile_plan(&g, k, store, len, &m->p, &m->err);
+    st = mnas_compile_plan(&g, k, store, len, &m->p, &m->err);
     if (!st)
         st = read_metadata(m, &g, opt);
-    graph_free(&g);
+    mnas_graph_free(&g);
     if (!st)
         st = plan_preprocess(m);
     if (st) {
@@ -420,7 +420,7 @@ float *mnas_input_buffer(mnas_model *m)
 
 static mnas_status run_loaded(mnas_model *m)
 {
-    mnas_status st = plan_run(&m->p, m->profile);
+    mnas_status st = mnas_plan_run(&m->p, m->profile);
     if (!st)
         m->has_run = 1;
     return st;
@@ -487,7 +487,7 @@ mnas_status mnas_run_image(mnas_model *m, const uint8_t *pixels, int width, int 
                          bpp);
     if (m->p.in_c != 3)
         return mnas_fail(&m->err, MNAS_E_STATE, "the model takes %d channels; images give 3", m->p.in_c);
-    preprocess_image(&m->prep, pixels, width, height, stride, bpp, plan_data(&m->p, m->p.input));
+    mnas_preprocess_image(&m->prep, pixels, width, height, stride, bpp, plan_data(&m->p, m->p.input));
     return run_loaded(m);
 }
 

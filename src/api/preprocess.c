@@ -53,7 +53,7 @@ static void bilinear_tap(int o, int n_in, int n_out, int *i0, float *frac)
     *frac = src - (float)i;
 }
 
-void preprocess_image(const prep_ctx *c, const uint8_t *pixels, int width, int height, int stride, int bpp,
+void mnas_preprocess_image(const prep_ctx *c, const uint8_t *pixels, int width, int height, int stride, int bpp,
                       float *out)
 {
     const int side = width < height ? width : height;

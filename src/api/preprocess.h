@@ -17,7 +17,7 @@ typedef struct {
 } prep_ctx;
 
 /* pixels: rows of `stride` bytes, `bpp` 3 (RGB) or 4 (RGBA). */
-void preprocess_image(const prep_ctx *c, const uint8_t *pixels, int width, int height, int stride, int bpp,
+void mnas_preprocess_image(const prep_ctx *c, const uint8_t *pixels, int width, int height, int stride, int bpp,
                       float *out);
 
 #endif

@@ -201,7 +201,7 @@ static mnas_status expect_end(jcur *c)
     return MNAS_OK;
 }
 
-void json_free_strings(char **v, int count)
+void mnas_json_free_strings(char **v, int count)
 {
     if (!v)
         return;
@@ -210,7 +210,7 @@ void json_free_strings(char **v, int count)
     free(v);
 }
 
-mnas_status json_parse_string_array(const char *s, size_t len, int max_items, const char *what,
+mnas_status mnas_json_parse_string_array(const char *s, size_t len, int max_items, const char *what,
                                     char ***out, int *count, mnas_err *err)
 {
     jcur c = {s, 0, s ? len : 0, what ? what : "JSON", err};
@@ -249,7 +249,7 @@ mnas_status json_parse_string_array(const char *s, size_t len, int max_items, co
     if (!st)
         st = expect_end(&c);
     if (st) {
-        json_free_strings(v, n);
+        mnas_json_free_strings(v, n);
         return st;
     }
     *out = v;
@@ -351,7 +351,7 @@ static mnas_status read_number(jcur *c, float *out)
     return MNAS_OK;
 }
 
-mnas_status json_parse_float_array(const char *s, size_t len, float *out, int cap, int *count,
+mnas_status mnas_json_parse_float_array(const char *s, size_t len, float *out, int cap, int *count,
                                    const char *what, mnas_err *err)
 {
     jcur c = {s, 0, s ? len : 0, what ? what : "JSON", err};
@@ -380,10 +380,10 @@ mnas_status json_parse_float_array(const char *s, size_t len, float *out, int ca
     return MNAS_OK;
 }
 
-mnas_status json_write_string_array(char *const *v, int count, char **out, mnas_err *err)
+mnas_status mnas_json_write_string_array(char *const *v, int count, char **out, mnas_err *err)
 {
     if (!out || count < 0 || (count && !v))
-        return mnas_fail(err, MNAS_E_ARG, "json_write_string_array: bad arguments");
+        return mnas_fail(err, MNAS_E_ARG, "mnas_json_write_string_array: bad arguments");
     /* Worst case 6 bytes per input byte (\u00XX); sized exactly in pass one. */
     size_t total = 3;
     for (int k = 0; k < count; k++) {

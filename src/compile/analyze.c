@@ -7,50 +7,50 @@
 
 #include "compile/lowering.h"
 
-const char *node_name(const graph_node *n)
+const char *mnas_node_name(const graph_node *n)
 {
     return n->name && n->name[0] ? n->name : "?";
 }
 
 
-int64_t attr_int(const graph_node *n, const char *name, int64_t dflt)
+int64_t mnas_attr_int(const graph_node *n, const char *name, int64_t dflt)
 {
-    const graph_attr *a = graph_node_attr(n, name);
+    const graph_attr *a = mnas_graph_node_attr(n, name);
     return a && a->type == ATTR_INT ? a->i : dflt;
 }
 
-float attr_float(const graph_node *n, const char *name, float dflt)
+float mnas_attr_float(const graph_node *n, const char *name, float dflt)
 {
-    const graph_attr *a = graph_node_attr(n, name);
+    const graph_attr *a = mnas_graph_node_attr(n, name);
     return a && a->type == ATTR_FLOAT ? a->f : dflt;
 }
 
-const char *value_name(const lowering *L, int vi)
+const char *mnas_value_name(const lowering *L, int vi)
 {
     return vi >= 0 ? L->g->values[vi].name : "";
 }
 
 /* Name of a node's k-th input for messages; a node may have no inputs at all. */
-const char *input_name(const lowering *L, const graph_node *n, int k)
+const char *mnas_input_name(const lowering *L, const graph_node *n, int k)
 {
-    return k < n->n_in ? value_name(L, n->in[k]) : "(none)";
+    return k < n->n_in ? mnas_value_name(L, n->in[k]) : "(none)";
 }
 
 /* Sole consumer node of value vi, or -1 when it has none, several, or is a graph output. */
-int sole_consumer(const lowering *L, int vi)
+int mnas_sole_consumer(const lowering *L, int vi)
 {
     if (L->consumers[vi] != 1 || L->consumer[vi] < 0)
         return -1;
     return L->done[L->consumer[vi]] ? -1 : L->consumer[vi];
 }
 
-int is_op(const graph_node *n, const char *op)
+int mnas_is_op(const graph_node *n, const char *op)
 {
     return strcmp(n->op, op) == 0 && (!n->domain || !n->domain[0] || strcmp(n->domain, "ai.onnx") == 0);
 }
 
 /* A const input as floats, with its element count; NULL if not const. */
-const graph_value *const_input(const lowering *L, const graph_node *n, int k)
+const graph_value *mnas_const_input(const lowering *L, const graph_node *n, int k)
 {
     if (k >= n->n_in || n->in[k] < 0)
         return NULL;
@@ -58,14 +58,14 @@ const graph_value *const_input(const lowering *L, const graph_node *n, int k)
     return vi->kind == V_CONST ? vi->cv : NULL;
 }
 
-int act_input(const lowering *L, const graph_node *n, int k)
+int mnas_act_input(const lowering *L, const graph_node *n, int k)
 {
     if (k >= n->n_in || n->in[k] < 0)
         return -1;
     return L->v[n->in[k]].kind == V_ACT ? n->in[k] : -1;
 }
 
-float const_scalar(const graph_value *cv, int *ok)
+float mnas_const_scalar(const graph_value *cv, int *ok)
 {
     if (!cv || cv->count != 1) {
         *ok = 0;
@@ -83,7 +83,7 @@ float const_scalar(const graph_value *cv, int *ok)
  * over the nodes, so a file that is already topological comes out as is.
  * The readers of each value are indexed once (CSR), keeping this linear.
  * Also proves every input is produced, initialized or the graph input. */
-mnas_status topo_order(lowering *L, int *order)
+mnas_status mnas_topo_order(lowering *L, int *order)
 {
     const graph *g = L->g;
     const size_t nv = (size_t)g->n_values;
@@ -172,7 +172,7 @@ out:
     return st;
 }
 
-mnas_status setup_values(lowering *L)
+mnas_status mnas_setup_values(lowering *L)
 {
     const graph *g = L->g;
     plan *p = L->p;
@@ -189,7 +189,7 @@ mnas_status setup_values(lowering *L)
         /* Checked up front, not only when the node is lowered: fusion reads
          * out[0] of the BN / activation / Add nodes it absorbs. */
         if (n->n_out < 1 || n->out[0] < 0)
-            return mnas_fail(L->err, MNAS_E_MODEL, "node '%s' (%s) has no output", node_name(n), n->op);
+            return mnas_fail(L->err, MNAS_E_MODEL, "node '%s' (%s) has no output", mnas_node_name(n), n->op);
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] >= 0 && n->in[k] < g->n_values) {
                 L->consumers[n->in[k]]++;
@@ -201,7 +201,7 @@ mnas_status setup_values(lowering *L)
                 continue;
             if (g->values[vo].is_const)
                 return mnas_fail(L->err, MNAS_E_MODEL, "node '%s' (%s): output '%s' overwrites an initializer",
-                                 node_name(n), n->op, g->values[vo].name);
+                                 mnas_node_name(n), n->op, g->values[vo].name);
             L->producer[vo] = ni;
         }
     }
@@ -228,12 +228,12 @@ mnas_status setup_values(lowering *L)
     p->in_c = (int)in->dims[1];
     p->in_h = (int)in->dims[2];
     p->in_w = (int)in->dims[3];
-    if (shape_elems(p->in_h, p->in_w, p->in_c) > MNAS_MAX_TENSOR_ELEMS)
+    if (mnas_shape_elems(p->in_h, p->in_w, p->in_c) > MNAS_MAX_TENSOR_ELEMS)
         return mnas_fail(L->err, MNAS_E_LIMIT, "input '%s' is %dx%dx%d = %lld elements (limit %lld)", in->name,
-                         p->in_c, p->in_h, p->in_w, (long long)shape_elems(p->in_h, p->in_w, p->in_c),
+                         p->in_c, p->in_h, p->in_w, (long long)mnas_shape_elems(p->in_h, p->in_w, p->in_c),
                          (long long)MNAS_MAX_TENSOR_ELEMS);
     int t;
-    mnas_status st = plan_add_tensor(p, p->in_h, p->in_w, p->in_c, &t, L->err);
+    mnas_status st = mnas_plan_add_tensor(p, p->in_h, p->in_w, p->in_c, &t, L->err);
     if (st)
         return st;
     p->input = t;
@@ -245,7 +245,7 @@ mnas_status setup_values(lowering *L)
 }
 
 /* Compare declared shapes (graph output and value_info) with inferred ones. */
-mnas_status check_declared(lowering *L)
+mnas_status mnas_check_declared(lowering *L)
 {
     const graph *g = L->g;
     for (int vi = 0; vi < g->n_values; vi++) {
@@ -279,7 +279,7 @@ static int by_address(const void *a, const void *b)
 }
 
 /* L->floor for every value whose raw data sits in p->store. */
-mnas_status raw_floors(lowering *L)
+mnas_status mnas_raw_floors(lowering *L)
 {
     const graph *g = L->g;
     const plan *p = L->p;

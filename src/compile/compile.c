@@ -22,12 +22,12 @@ static mnas_status lower(const graph *g, plan *p, mnas_err *err)
         st = mnas_fail(err, MNAS_E_NOMEM, "out of memory lowering %d nodes", g->n_nodes);
         goto out;
     }
-    if ((st = setup_values(&L)) || (st = raw_floors(&L)) || (st = topo_order(&L, order)))
+    if ((st = mnas_setup_values(&L)) || (st = mnas_raw_floors(&L)) || (st = mnas_topo_order(&L, order)))
         goto out;
-    const size_t bound = weights_bound(&L);
+    const size_t bound = mnas_weights_bound(&L);
     if (bound && !p->weights && (p->weights = malloc(bound * sizeof(float))))
         p->cap_weights = bound;
-    if ((st = lower_graph(&L, order)))
+    if ((st = mnas_lower_graph(&L, order)))
         goto out;
     const int ov = g->outputs[0];
     if (L.v[ov].kind != V_ACT || L.v[ov].tensor == p->input)
@@ -40,7 +40,7 @@ static mnas_status lower(const graph *g, plan *p, mnas_err *err)
     p->output = L.v[ov].tensor;
     p->tensors[p->output].persistent = 1;
     p->classes = p->tensors[p->output].c;
-    st = check_declared(&L);
+    st = mnas_check_declared(&L);
 out:
     free(L.v);
     free(L.consumers);
@@ -52,7 +52,7 @@ out:
     return st;
 }
 
-mnas_status compile_plan(const graph *g, const mnas_kernels *k, uint8_t *store, size_t store_len, plan *p,
+mnas_status mnas_compile_plan(const graph *g, const mnas_kernels *k, uint8_t *store, size_t store_len, plan *p,
                          mnas_err *err)
 {
     memset(p, 0, sizeof *p);
@@ -64,10 +64,10 @@ mnas_status compile_plan(const graph *g, const mnas_kernels *k, uint8_t *store, 
     p->input = p->output = -1;
     mnas_status st = lower(g, p, err);
     if (!st)
-        st = fuse_se(p, err);
+        st = mnas_fuse_se(p, err);
     if (!st)
-        st = plan_finish(p, err);
+        st = mnas_plan_finish(p, err);
     if (st)
-        plan_free(p);
+        mnas_plan_free(p);
     return st;
 }

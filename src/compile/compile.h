@@ -15,7 +15,7 @@
  * store: the model buffer g was read from, when weights may be packed in
  * place inside it (g's raw tensors point into it), else NULL. On failure p
  * is freed and err names the node or tensor at fault. */
-mnas_status compile_plan(const graph *g, const mnas_kernels *k, uint8_t *store, size_t store_len, plan *p,
+mnas_status mnas_compile_plan(const graph *g, const mnas_kernels *k, uint8_t *store, size_t store_len, plan *p,
                          mnas_err *err);
 
 #endif

@@ -16,11 +16,11 @@ typedef struct {
 } initializer_rows;
 
 /* scale: per-row multiplier or NULL; it must outlive the packing. */
-const mnas_row_reader *initializer_rows_init(initializer_rows *r, const graph_value *v, int rows, size_t row_len, int transposed,
+const mnas_row_reader *mnas_initializer_rows_init(initializer_rows *r, const graph_value *v, int rows, size_t row_len, int transposed,
                                   const float *scale);
 
 /* All rows, scale applied, into dst (rows * row_len floats): for the
  * kernels that pack from a plain array. */
-void initializer_rows_read_all(const initializer_rows *r, float *dst);
+void mnas_initializer_rows_read_all(const initializer_rows *r, float *dst);
 
 #endif

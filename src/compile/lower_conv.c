@@ -15,26 +15,26 @@ static mnas_status conv_geometry(lowering *L, const graph_node *n, int h, int w,
     const graph_attr *a;
     cg->stride_h = cg->stride_w = 1;
     memset(cg->pads, 0, sizeof cg->pads);
-    if ((a = graph_node_attr(n, "strides"))) {
+    if ((a = mnas_graph_node_attr(n, "strides"))) {
         if (a->type != ATTR_INTS || a->n != 2 || a->ints[0] < 1 || a->ints[1] < 1 || a->ints[0] > 64 ||
             a->ints[1] > 64)
             return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "attribute 'strides' must be two integers in 1..64");
         cg->stride_h = (int)a->ints[0];
         cg->stride_w = (int)a->ints[1];
     }
-    if ((a = graph_node_attr(n, "dilations"))) {
+    if ((a = mnas_graph_node_attr(n, "dilations"))) {
         for (int i = 0; i < a->n; i++)
             if (a->type != ATTR_INTS || a->ints[i] != 1)
                 return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "attribute 'dilations' other than 1");
     }
-    if ((a = graph_node_attr(n, "kernel_shape"))) {
+    if ((a = mnas_graph_node_attr(n, "kernel_shape"))) {
         if (a->type != ATTR_INTS || a->n != 2 || a->ints[0] != kh || a->ints[1] != kw)
             return NODE_FAIL(L, n, MNAS_E_MODEL, "attribute 'kernel_shape' disagrees with the %dx%d weights", kh, kw);
     }
-    const graph_attr *ap = graph_node_attr(n, "auto_pad");
+    const graph_attr *ap = mnas_graph_node_attr(n, "auto_pad");
     const char *auto_pad = ap && ap->type == ATTR_STRING && ap->s ? ap->s : "NOTSET";
     if (strcmp(auto_pad, "NOTSET") == 0) {
-        if ((a = graph_node_attr(n, "pads"))) {
+        if ((a = mnas_graph_node_attr(n, "pads"))) {
             if (a->type != ATTR_INTS || a->n != 4)
                 return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "attribute 'pads' must have 4 values");
             for (int i = 0; i < 4; i++) {
@@ -72,16 +72,16 @@ static mnas_status pack_spatial(lowering *L, const initializer_rows *wr, const f
     float *wf = malloc(W->count * sizeof(float));
     if (!wf)
         return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", W->name);
-    initializer_rows_read_all(wr, wf);
+    mnas_initializer_rows_read_all(wr, wf);
     mnas_status st;
     if (s->kind == STEP_DW) {
         const dw_params *d = &s->u.dw.p;
-        st = plan_reserve_weights(L->p, k->dw_packed_floats(d->c, d->k), &s->u.dw.w_off, L->err);
+        st = mnas_plan_reserve_weights(L->p, k->dw_packed_floats(d->c, d->k), &s->u.dw.w_off, L->err);
         if (!st)
             k->dw_pack(wf, bias, d->c, d->k, L->p->weights + s->u.dw.w_off);
     } else {
         const conv_params *c = &s->u.conv.p;
-        st = plan_reserve_weights(L->p, k->conv_packed_floats(c->ci, c->co, c->kh, c->kw), &s->u.conv.w_off, L->err);
+        st = mnas_plan_reserve_weights(L->p, k->conv_packed_floats(c->ci, c->co, c->kh, c->kw), &s->u.conv.w_off, L->err);
         if (!st)
             k->conv_pack(wf, bias, c->ci, c->co, c->kh, c->kw, L->p->weights + s->u.conv.w_off);
     }
@@ -89,21 +89,21 @@ static mnas_status pack_spatial(lowering *L, const initializer_rows *wr, const f
     return st;
 }
 
-mnas_status lower_conv(lowering *L, int ni)
+mnas_status mnas_lower_conv(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
-    const int x = act_input(L, n, 0);
-    const graph_value *W = const_input(L, n, 1);
-    const graph_value *B = n->n_in > 2 && n->in[2] >= 0 ? const_input(L, n, 2) : NULL;
+    const int x = mnas_act_input(L, n, 0);
+    const graph_value *W = mnas_const_input(L, n, 1);
+    const graph_value *B = n->n_in > 2 && n->in[2] >= 0 ? mnas_const_input(L, n, 2) : NULL;
     if (x < 0 || L->v[x].rank != 4)
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "input '%s' must be a 4-D activation", input_name(L, n, 0));
+        return NODE_FAIL(L, n, MNAS_E_MODEL, "input '%s' must be a 4-D activation", mnas_input_name(L, n, 0));
     if (!W || !graph_value_is_float(W) || W->ndim != 4)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "weights must be a 4-D float initializer");
     if (n->n_in > 2 && n->in[2] >= 0 && (!B || !graph_value_is_float(B)))
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "bias must be a float initializer");
     const plan_tensor *xt = &L->p->tensors[L->v[x].tensor];
     const int h = xt->h, w = xt->w, c = xt->c;
-    const int64_t group = attr_int(n, "group", 1);
+    const int64_t group = mnas_attr_int(n, "group", 1);
     if (W->dims[0] < 1 || W->dims[1] < 1 || W->dims[2] < 1 || W->dims[3] < 1 || W->dims[0] > MNAS_MAX_DIM ||
         W->dims[1] > MNAS_MAX_DIM || W->dims[2] > 64 || W->dims[3] > 64)
         return NODE_FAIL(L, n, MNAS_E_MODEL, "weights '%s' have unusable dims", W->name);
@@ -134,8 +134,8 @@ mnas_status lower_conv(lowering *L, int ni)
     const size_t per_out = (size_t)cig * kh * kw;
     /* Weights go from the initializer straight into their packed place; a
      * following BatchNormalization is folded in as a per-channel scale. */
-    const int next = sole_consumer(L, n->out[0]);
-    const int bn_next = next >= 0 && is_op(&L->g->nodes[next], "BatchNormalization");
+    const int next = mnas_sole_consumer(L, n->out[0]);
+    const int bn_next = next >= 0 && mnas_is_op(&L->g->nodes[next], "BatchNormalization");
     float *bias = calloc((size_t)co, sizeof(float));
     float *scale = bn_next ? malloc((size_t)co * sizeof(float)) : NULL;
     if (!bias || (bn_next && !scale)) {
@@ -146,25 +146,25 @@ mnas_status lower_conv(lowering *L, int ni)
     for (int o = 0; bn_next && o < co; o++)
         scale[o] = 1.0f; /* until a fold sets it */
     if (B)
-        graph_value_floats(B, 0, (size_t)co, bias);
+        mnas_graph_value_floats(B, 0, (size_t)co, bias);
 
     const int pointwise = !depthwise && kh == 1 && kw == 1 && cg.stride_h == 1 && cg.stride_w == 1 &&
                           !cg.pads[0] && !cg.pads[1] && !cg.pads[2] && !cg.pads[3];
     plan_step s;
-    plan_step_init(&s, depthwise ? STEP_DW : pointwise ? STEP_PW : STEP_CONV);
+    mnas_plan_step_init(&s, depthwise ? STEP_DW : pointwise ? STEP_PW : STEP_CONV);
     int out = n->out[0], residual = -1;
     mnas_act act;
-    st = fuse_epilogue(L, &out, scale, bias, co, !depthwise, &act, &residual);
+    st = mnas_fuse_epilogue(L, &out, scale, bias, co, !depthwise, &act, &residual);
     if (!st && residual >= 0) {
         const plan_tensor *rt = &L->p->tensors[L->v[residual].tensor];
         if (rt->h != out_h || rt->w != out_w || rt->c != co || L->v[residual].rank != 4)
             st = NODE_FAIL(L, n, MNAS_E_MODEL, "residual '%s' is %dx%dx%d but the conv gives %dx%dx%d",
-                           value_name(L, residual), rt->c, rt->h, rt->w, co, out_h, out_w);
+                           mnas_value_name(L, residual), rt->c, rt->h, rt->w, co, out_h, out_w);
         else
             residual = L->v[residual].tensor;
     }
     initializer_rows wr;
-    const mnas_row_reader *rows = initializer_rows_init(&wr, W, co, per_out, 0, bn_next ? scale : NULL);
+    const mnas_row_reader *rows = mnas_initializer_rows_init(&wr, W, co, per_out, 0, bn_next ? scale : NULL);
     if (!st) {
         s.in = L->v[x].tensor;
         mnas_copy_str(s.wname, sizeof s.wname, W->name);
@@ -173,7 +173,7 @@ mnas_status lower_conv(lowering *L, int ni)
             s.u.pw.fc = (plan_fc){.pixels = h * w, .ci = c, .co = co, .act = act};
             s.u.pw.residual = residual;
             s.macs = (int64_t)h * w * c * co;
-            st = pack_pw(L, W, rows, bias, c, co, 0, &s.u.pw.fc);
+            st = mnas_pack_pw(L, W, rows, bias, c, co, 0, &s.u.pw.fc);
         } else if (depthwise) {
             s.u.dw.p = (dw_params){.in_h = h, .in_w = w, .c = c, .k = kh, .stride = cg.stride_h, .pad_t = cg.pads[0],
                                    .pad_l = cg.pads[1], .out_h = out_h, .out_w = out_w, .act = act};
@@ -192,6 +192,6 @@ mnas_status lower_conv(lowering *L, int ni)
     free(bias);
     if (st)
         return st;
-    return emit_step(L, n, &s, out, out_h, out_w, co, 4);
+    return mnas_emit_step(L, n, &s, out, out_h, out_w, co, 4);
 }
 

@@ -2,59 +2,59 @@
  * and x * gate with a (1, C, 1, 1) gate (the excitation scale). */
 #include "compile/lowering.h"
 
-mnas_status lower_act(lowering *L, int ni)
+mnas_status mnas_lower_act(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
-    const int x = act_input(L, n, 0);
+    const int x = mnas_act_input(L, n, 0);
     if (x < 0)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be an activation", input_name(L, n, 0));
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be an activation", mnas_input_name(L, n, 0));
     plan_step s;
-    plan_step_init(&s, STEP_ACT);
+    mnas_plan_step_init(&s, STEP_ACT);
     int out = n->out[0], matched = 0;
     mnas_status st = MNAS_OK;
-    if (is_op(n, "Sigmoid")) { /* maybe the first half of a swish */
+    if (mnas_is_op(n, "Sigmoid")) { /* maybe the first half of a swish */
         L->done[ni] = 0;
-        st = match_act(L, x, &s.u.ew.act, &out, &matched);
+        st = mnas_match_act(L, x, &s.u.ew.act, &out, &matched);
         L->done[ni] = 1;
     }
     if (!st && !matched) {
         out = n->out[0];
-        st = act_of_node(L, n, &s.u.ew.act, &matched);
+        st = mnas_act_of_node(L, n, &s.u.ew.act, &matched);
     }
     if (st)
         return st;
     s.in = L->v[x].tensor;
     const plan_tensor *xt = &L->p->tensors[s.in];
-    return emit_step(L, n, &s, out, xt->h, xt->w, xt->c, L->v[x].rank);
+    return mnas_emit_step(L, n, &s, out, xt->h, xt->w, xt->c, L->v[x].rank);
 }
 
-mnas_status lower_binary(lowering *L, int ni)
+mnas_status mnas_lower_binary(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
-    const int a = act_input(L, n, 0), b = act_input(L, n, 1);
+    const int a = mnas_act_input(L, n, 0), b = mnas_act_input(L, n, 1);
     if (n->n_in != 2 || a < 0 || b < 0)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "both inputs must be activations (constant operands are not supported)");
     const plan_tensor *at = &L->p->tensors[L->v[a].tensor], *bt = &L->p->tensors[L->v[b].tensor];
     plan_step s;
     const int same = at->h == bt->h && at->w == bt->w && at->c == bt->c;
-    if (is_op(n, "Add")) {
+    if (mnas_is_op(n, "Add")) {
         if (!same)
             return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "broadcasting add of %dx%dx%d and %dx%dx%d", at->c, at->h,
                              at->w, bt->c, bt->h, bt->w);
-        plan_step_init(&s, STEP_ADD);
+        mnas_plan_step_init(&s, STEP_ADD);
         s.in = L->v[a].tensor;
         s.u.ew.in2 = L->v[b].tensor;
         int out = n->out[0], res;
-        mnas_status st = fuse_epilogue(L, &out, NULL, NULL, 0, 0, &s.u.ew.act, &res);
+        mnas_status st = mnas_fuse_epilogue(L, &out, NULL, NULL, 0, 0, &s.u.ew.act, &res);
         if (st)
             return st;
-        return emit_step(L, n, &s, out, at->h, at->w, at->c, L->v[a].rank);
+        return mnas_emit_step(L, n, &s, out, at->h, at->w, at->c, L->v[a].rank);
     }
     if (same) {
-        plan_step_init(&s, STEP_MUL);
+        mnas_plan_step_init(&s, STEP_MUL);
         s.in = L->v[a].tensor;
         s.u.ew.in2 = L->v[b].tensor;
-        return emit_step(L, n, &s, n->out[0], at->h, at->w, at->c, L->v[a].rank);
+        return mnas_emit_step(L, n, &s, n->out[0], at->h, at->w, at->c, L->v[a].rank);
     }
     /* x * g with g of shape (1, C, 1, 1): the excitation scale */
     const plan_tensor *big = at, *vec = bt;
@@ -68,9 +68,9 @@ mnas_status lower_binary(lowering *L, int ni)
     if (vec->h != 1 || vec->w != 1 || vec->c != big->c || L->v[vi].rank != 4)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "broadcasting multiply of %dx%dx%d and %dx%dx%d", at->c, at->h,
                          at->w, bt->c, bt->h, bt->w);
-    plan_step_init(&s, STEP_SCALE_CH);
+    mnas_plan_step_init(&s, STEP_SCALE_CH);
     s.in = L->v[bi].tensor;
     s.u.ew.in2 = L->v[vi].tensor;
-    return emit_step(L, n, &s, n->out[0], big->h, big->w, big->c, 4);
+    return mnas_emit_step(L, n, &s, n->out[0], big->h, big->w, big->c, 4);
 }
 

@@ -2,23 +2,23 @@
  * GlobalAveragePool. */
 #include "compile/lowering.h"
 
-mnas_status lower_pool(lowering *L, int ni)
+mnas_status mnas_lower_pool(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
-    const int x = act_input(L, n, 0);
+    const int x = mnas_act_input(L, n, 0);
     if (x < 0 || L->v[x].rank != 4)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be a 4-D activation", input_name(L, n, 0));
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be a 4-D activation", mnas_input_name(L, n, 0));
     int keep = 1;
-    if (is_op(n, "ReduceMean")) {
-        keep = (int)attr_int(n, "keepdims", 1);
+    if (mnas_is_op(n, "ReduceMean")) {
+        keep = (int)mnas_attr_int(n, "keepdims", 1);
         const int64_t *axes = NULL;
         int n_axes = 0;
-        const graph_attr *a = graph_node_attr(n, "axes");
+        const graph_attr *a = mnas_graph_node_attr(n, "axes");
         if (a && a->type == ATTR_INTS) {
             axes = a->ints;
             n_axes = a->n;
         } else if (n->n_in > 1 && n->in[1] >= 0) {
-            const graph_value *av = const_input(L, n, 1);
+            const graph_value *av = mnas_const_input(L, n, 1);
             if (!av || !av->i)
                 return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "input 'axes' must be an int64 initializer");
             axes = av->i;
@@ -35,10 +35,10 @@ mnas_status lower_pool(lowering *L, int ni)
             return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "attribute 'axes': only the mean over H and W (axes 2, 3)");
     }
     plan_step s;
-    plan_step_init(&s, STEP_GAP);
+    mnas_plan_step_init(&s, STEP_GAP);
     s.in = L->v[x].tensor;
     const plan_tensor *xt = &L->p->tensors[s.in];
     s.u.pixels = xt->h * xt->w;
-    return emit_step(L, n, &s, n->out[0], 1, 1, xt->c, keep ? 4 : 2);
+    return mnas_emit_step(L, n, &s, n->out[0], 1, 1, xt->c, keep ? 4 : 2);
 }
 

@@ -4,20 +4,20 @@
 
 /* Reshape / Flatten / Squeeze / Unsqueeze: only between (1,C,1,1) and (1,C),
  * where NCHW and NHWC order coincide and no data moves. */
-mnas_status lower_reshape(lowering *L, int ni)
+mnas_status mnas_lower_reshape(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
-    const int x = act_input(L, n, 0);
+    const int x = mnas_act_input(L, n, 0);
     if (x < 0)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be an activation", input_name(L, n, 0));
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be an activation", mnas_input_name(L, n, 0));
     const plan_tensor *xt = &L->p->tensors[L->v[x].tensor];
     int rank = 2;
-    if (is_op(n, "Reshape")) {
-        const graph_value *sv = const_input(L, n, 1);
+    if (mnas_is_op(n, "Reshape")) {
+        const graph_value *sv = mnas_const_input(L, n, 1);
         if (!sv || !sv->i)
             return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "input 'shape' must be an int64 initializer");
         rank = (int)sv->count;
-        const int64_t total = shape_elems(xt->h, xt->w, xt->c);
+        const int64_t total = mnas_shape_elems(xt->h, xt->w, xt->c);
         int64_t known = 1;
         int infer = 0;
         for (size_t i = 0; i < sv->count; i++) {
@@ -39,30 +39,30 @@ mnas_status lower_reshape(lowering *L, int ni)
             return NODE_FAIL(L, n, MNAS_E_MODEL, "cannot reshape %d elements to the given shape", (int)total);
         if (rank != 2 && rank != 4)
             return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "reshape to rank %d", rank);
-    } else if (is_op(n, "Flatten")) {
-        if (attr_int(n, "axis", 1) != 1)
+    } else if (mnas_is_op(n, "Flatten")) {
+        if (mnas_attr_int(n, "axis", 1) != 1)
             return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "attribute 'axis' other than 1");
-    } else if (is_op(n, "Unsqueeze")) {
+    } else if (mnas_is_op(n, "Unsqueeze")) {
         rank = 4;
     }
     if (xt->h != 1 || xt->w != 1)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED,
                          "flattening a %dx%d feature map (only (1,C,1,1) <-> (1,C) is supported)", xt->h, xt->w);
-    alias_value(L, n->out[0], x, rank);
+    mnas_alias_value(L, n->out[0], x, rank);
     return MNAS_OK;
 }
 
 
 /* Constants and activations flow through Cast (to float), Identity and
  * Dropout untouched. */
-mnas_status lower_alias(lowering *L, int ni)
+mnas_status mnas_lower_alias(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
     if (n->n_in < 1 || n->in[0] < 0 || L->v[n->in[0]].kind == V_UNSET)
         return NODE_FAIL(L, n, MNAS_E_MODEL, "%s", "missing input");
-    if (is_op(n, "Cast") && attr_int(n, "to", 1) != GRAPH_DT_FLOAT)
+    if (mnas_is_op(n, "Cast") && mnas_attr_int(n, "to", 1) != GRAPH_DT_FLOAT)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "attribute 'to' = %lld (only float)",
-                         (long long)attr_int(n, "to", 1));
-    alias_value(L, n->out[0], n->in[0], L->v[n->in[0]].rank);
+                         (long long)mnas_attr_int(n, "to", 1));
+    mnas_alias_value(L, n->out[0], n->in[0], L->v[n->in[0]].rank);
     return MNAS_OK;
 }

@@ -38,7 +38,7 @@ static int is_gate(const mnas_act *a)
     return a->kind == ACT_SIGMOID || a->kind == ACT_HSIGMOID;
 }
 
-mnas_status fuse_se(plan *p, mnas_err *err)
+mnas_status mnas_fuse_se(plan *p, mnas_err *err)
 {
     for (int si = 0; si < p->n_steps; si++) {
         plan_step *s = &p->steps[si];
@@ -63,11 +63,11 @@ mnas_status fuse_se(plan *p, mnas_err *err)
             continue;
         plan_se blk = {.step = si, .gate = gate, .channels = x->c, .h = x->h, .w = x->w};
         se_name(p->steps[f1].wname, p->steps[f2].wname, p->n_se, blk.name, sizeof blk.name);
-        mnas_status st = plan_add_se(p, &blk, err);
+        mnas_status st = mnas_plan_add_se(p, &blk, err);
         if (st)
             return st;
         plan_step se;
-        plan_step_init(&se, STEP_SE);
+        mnas_plan_step_init(&se, STEP_SE);
         se.in = s->in;
         se.out = s->out;
         se.u.se = (plan_se_step){.reduce = *reduce, .expand = *expand, .pooled = p->steps[gp].out,

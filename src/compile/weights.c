@@ -42,7 +42,7 @@ static int is_gemm_b_transposed(const lowering *L, int vi)
     if (ni < 0)
         return 0;
     const graph_node *n = &L->g->nodes[ni];
-    return n->n_in > 1 && n->in[1] == vi && is_op(n, "Gemm") && attr_int(n, "transB", 0) == 1;
+    return n->n_in > 1 && n->in[1] == vi && mnas_is_op(n, "Gemm") && mnas_attr_int(n, "transB", 0) == 1;
 }
 
 /* An upper bound of the packed weight floats, so the blob is allocated
@@ -51,7 +51,7 @@ static int is_gemm_b_transposed(const lowering *L, int vi)
  * except the 1x1 weights that will be packed in place, which need only
  * their bias there (a wrong guess just grows the blob). Keeping the blob
  * small keeps wasm memory small, and V8 starts a GC pause when it grows. */
-size_t weights_bound(const lowering *L)
+size_t mnas_weights_bound(const lowering *L)
 {
     const graph *g = L->g;
     const mnas_kernels *k = L->p->k;
@@ -74,7 +74,7 @@ size_t weights_bound(const lowering *L)
             if (kh == 1 && kw == 1 && pw > b)
                 b = pw;
         } else if (v->ndim == 2) {
-            /* FC weights are kept as rows (place_gemv_rows): in place, or a copy */
+            /* FC weights are kept as rows (mnas_place_gemv_rows): in place, or a copy */
             const size_t rows = (size_t)v->dims[0] * (size_t)v->dims[1];
             if (is_gemm_b_transposed(L, i) && rows_in_place(L, v, 0, NULL)) {
                 total += (size_t)v->dims[0] + 32;
@@ -103,14 +103,14 @@ static void claim_in_place(lowering *L, const graph_value *W, float *dst, size_t
 
 /* A 1x1 conv's or FC's weights and bias in the kernels' layout: the bias
  * in the blob, the weights in place (in_place_dst) or in the blob. */
-mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_row_reader *rows, const float *bias, int ci, int co,
+mnas_status mnas_pack_pw(lowering *L, const graph_value *W, const mnas_row_reader *rows, const float *bias, int ci, int co,
                     int transposed, plan_fc *fc)
 {
     const mnas_kernels *k = L->p->k;
-    mnas_status st = plan_reserve_weights(L->p, k->pw_bias_floats(co), &fc->b_off, L->err);
+    mnas_status st = mnas_plan_reserve_weights(L->p, k->pw_bias_floats(co), &fc->b_off, L->err);
     float *dst = pw_in_place(L, W, transposed, ci, co);
     if (!st && !dst)
-        st = plan_reserve_weights(L->p, k->pw_packed_floats(ci, co), &fc->w_off, L->err);
+        st = mnas_plan_reserve_weights(L->p, k->pw_packed_floats(ci, co), &fc->w_off, L->err);
     if (st)
         return st;
     /* ci * min(co, MNAS_PACK_ROWS) <= the tensor's element count (< 2^28) */
@@ -131,13 +131,13 @@ mnas_status pack_pw(lowering *L, const graph_value *W, const mnas_row_reader *ro
 /* An FC's weights as plain [co][ci] rows for gemv_run, and its bias:
  * the rows where the model file holds them when it can (rows_in_place),
  * else read (and scaled) into the blob. */
-mnas_status place_gemv_rows(lowering *L, const graph_value *W, const initializer_rows *wr, const float *bias,
+mnas_status mnas_place_gemv_rows(lowering *L, const graph_value *W, const initializer_rows *wr, const float *bias,
                             int ci, int co, int transposed, plan_fc *fc)
 {
-    mnas_status st = plan_reserve_weights(L->p, (size_t)co, &fc->b_off, L->err);
+    mnas_status st = mnas_plan_reserve_weights(L->p, (size_t)co, &fc->b_off, L->err);
     float *dst = rows_in_place(L, W, transposed, wr->base.scale);
     if (!st && !dst)
-        st = plan_reserve_weights(L->p, (size_t)ci * (size_t)co, &fc->w_off, L->err);
+        st = mnas_plan_reserve_weights(L->p, (size_t)ci * (size_t)co, &fc->w_off, L->err);
     if (st)
         return st;
     if (dst) {
@@ -145,7 +145,7 @@ mnas_status place_gemv_rows(lowering *L, const graph_value *W, const initializer
             memmove(dst, W->raw, (size_t)ci * (size_t)co * sizeof(float));
         claim_in_place(L, W, dst, (size_t)ci * (size_t)co, fc);
     } else {
-        initializer_rows_read_all(wr, L->p->weights + fc->w_off);
+        mnas_initializer_rows_read_all(wr, L->p->weights + fc->w_off);
     }
     float *b = L->p->weights + fc->b_off;
     for (int o = 0; o < co; o++)

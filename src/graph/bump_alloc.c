@@ -1,5 +1,5 @@
 /* A graph's strings and small arrays come from a bump allocator and are
- * freed together by graph_free. Reading a model makes a few thousand of
+ * freed together by mnas_graph_free. Reading a model makes a few thousand of
  * them (names, node inputs/outputs, attributes); one malloc each was a
  * measurable part of a load in WebAssembly, where the allocator runs as
  * baseline code during a cold start. */
@@ -38,7 +38,7 @@ static graph_chunk *chunk_new(size_t cap)
     return c;
 }
 
-void *graph_alloc(graph *g, size_t n)
+void *mnas_graph_alloc(graph *g, size_t n)
 {
     if (n > SIZE_MAX - BUMP_ALIGN)
         return NULL;
@@ -72,19 +72,19 @@ void *graph_alloc(graph *g, size_t n)
     return chunk_data(c);
 }
 
-void *graph_calloc(graph *g, size_t count, size_t size)
+void *mnas_graph_calloc(graph *g, size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
-    void *p = graph_alloc(g, count * size);
+    void *p = mnas_graph_alloc(g, count * size);
     if (p)
         memset(p, 0, count * size);
     return p;
 }
 
-char *graph_strndup(graph *g, const char *s, size_t n)
+char *mnas_graph_strndup(graph *g, const char *s, size_t n)
 {
-    char *d = graph_alloc(g, n + 1);
+    char *d = mnas_graph_alloc(g, n + 1);
     if (d) {
         if (n)
             memcpy(d, s, n);
@@ -93,7 +93,7 @@ char *graph_strndup(graph *g, const char *s, size_t n)
     return d;
 }
 
-void graph_bump_free(graph *g)
+void mnas_graph_bump_free(graph *g)
 {
     for (graph_chunk *c = g->chunks, *next; c; c = next) {
         next = c->next;

@@ -8,7 +8,7 @@
 
 /* ---- half precision, one value at a time ---- */
 
-float graph_half_to_float(uint16_t h)
+float mnas_graph_half_to_float(uint16_t h)
 {
     /* Move exponent and mantissa into float position and rebias the
      * exponent by multiplying with 2^112: exact for normals, and it turns
@@ -26,7 +26,7 @@ float graph_half_to_float(uint16_t h)
     return f;
 }
 
-uint16_t graph_float_to_half(float f)
+uint16_t mnas_graph_float_to_half(float f)
 {
     uint32_t x = 0;
     memcpy(&x, &f, 4);
@@ -57,9 +57,9 @@ uint16_t graph_float_to_half(float f)
 }
 
 
-/* graph_half_to_float over an array, with a select instead of a branch so
+/* mnas_graph_half_to_float over an array, with a select instead of a branch so
  * compilers vectorize it: a packed model holds millions of halves. */
-void graph_halves_to_floats(const uint8_t *restrict p, size_t n, float *restrict out)
+void mnas_graph_halves_to_floats(const uint8_t *restrict p, size_t n, float *restrict out)
 {
     for (size_t k = 0; k < n; k++) {
         uint16_t h16;
@@ -82,12 +82,12 @@ void graph_halves_to_floats(const uint8_t *restrict p, size_t n, float *restrict
     }
 }
 
-void graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst)
+void mnas_graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst)
 {
     if (v->f) {
         memcpy(dst, v->f + start, n * sizeof *dst);
     } else if (v->dtype == GRAPH_DT_FLOAT16) {
-        graph_halves_to_floats(v->raw + 2 * start, n, dst);
+        mnas_graph_halves_to_floats(v->raw + 2 * start, n, dst);
     } else {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
         for (size_t k = 0; k < n; k++) {

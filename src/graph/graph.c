@@ -20,7 +20,7 @@ static int name_eq(const char *vname, const char *p, size_t n)
     return strncmp(vname, p, n) == 0 && vname[n] == '\0';
 }
 
-int graph_find_value_n(const graph *g, const char *p, size_t n)
+int mnas_graph_find_value_n(const graph *g, const char *p, size_t n)
 {
     if (g->name_index_cap > 0) {
         uint32_t mask = (uint32_t)g->name_index_cap - 1;
@@ -39,14 +39,14 @@ int graph_find_value_n(const graph *g, const char *p, size_t n)
     return -1;
 }
 
-int graph_find_value(const graph *g, const char *name)
+int mnas_graph_find_value(const graph *g, const char *name)
 {
     if (!g || !name || !*name)
         return -1;
-    return graph_find_value_n(g, name, strlen(name));
+    return mnas_graph_find_value_n(g, name, strlen(name));
 }
 
-const graph_attr *graph_node_attr(const graph_node *n, const char *name)
+const graph_attr *mnas_graph_node_attr(const graph_node *n, const char *name)
 {
     if (!n || !name)
         return NULL;
@@ -56,7 +56,7 @@ const graph_attr *graph_node_attr(const graph_node *n, const char *name)
     return NULL;
 }
 
-const char *graph_prop_get(const graph *g, const char *key)
+const char *mnas_graph_prop_get(const graph *g, const char *key)
 {
     if (!g || !key)
         return NULL;
@@ -67,7 +67,7 @@ const char *graph_prop_get(const graph *g, const char *key)
     return NULL;
 }
 
-void graph_index_insert(graph *g, int idx)
+void mnas_graph_index_insert(graph *g, int idx)
 {
     const char *nm = g->values[idx].name;
     uint32_t mask = (uint32_t)g->name_index_cap - 1;
@@ -78,7 +78,7 @@ void graph_index_insert(graph *g, int idx)
 }
 
 
-void graph_free(graph *g)
+void mnas_graph_free(graph *g)
 {
     if (!g)
         return;
@@ -88,6 +88,6 @@ void graph_free(graph *g)
     free(g->inputs);
     free(g->outputs);
     free(g->name_index);
-    graph_bump_free(g);
+    mnas_graph_bump_free(g);
     memset(g, 0, sizeof *g);
 }

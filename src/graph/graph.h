@@ -32,10 +32,10 @@ typedef struct {
     float *f;
     int64_t *i;
     size_t count;
-    /* onnx_read_view leaves large fp32/fp16 initializers undecoded:
+    /* mnas_onnx_read_view leaves large fp32/fp16 initializers undecoded:
      * f is NULL and raw points at their little-endian bytes inside the
      * model buffer (any alignment), valid while that buffer lives. Read
-     * them with graph_value_floats. */
+     * them with mnas_graph_value_floats. */
     const uint8_t *raw;
 } graph_value;
 
@@ -83,7 +83,7 @@ typedef struct {
     graph_prop *props;        /* metadata_props */
     int n_inputs, n_outputs;  /* graph inputs that are not initializers; outputs */
     int *inputs, *outputs;    /* value indices */
-    /* Name lookup for graph_find_value, built by the reader: an
+    /* Name lookup for mnas_graph_find_value, built by the reader: an
      * open-addressing table of value indices (-1 empty, capacity a power of
      * two). Only values[0 .. name_index_n) are in it, so code that appends
      * values later still finds them (by a linear scan of the rest). */
@@ -91,20 +91,20 @@ typedef struct {
     int name_index_cap, name_index_n;
     /* Everything the arrays above point to (names, op types, node
      * inputs/outputs/attributes, attribute lists, decoded constant data,
-     * metadata strings) comes from a bump allocator (graph_alloc); the arrays
-     * themselves are malloc'ed. graph_free releases both. */
+     * metadata strings) comes from a bump allocator (mnas_graph_alloc); the arrays
+     * themselves are malloc'ed. mnas_graph_free releases both. */
     graph_chunk *chunks;
 } graph;
 
-void graph_free(graph *g);
+void mnas_graph_free(graph *g);
 
-/* The graph's bump allocator: 16-byte aligned blocks that live until graph_free.
- * NULL when out of memory. graph_calloc zeroes; graph_strndup copies n
+/* The graph's bump allocator: 16-byte aligned blocks that live until mnas_graph_free.
+ * NULL when out of memory. mnas_graph_calloc zeroes; mnas_graph_strndup copies n
  * bytes and terminates them. */
-void *graph_alloc(graph *g, size_t n);
-void *graph_calloc(graph *g, size_t count, size_t size);
-char *graph_strndup(graph *g, const char *s, size_t n);
-void graph_bump_free(graph *g);
+void *mnas_graph_alloc(graph *g, size_t n);
+void *mnas_graph_calloc(graph *g, size_t count, size_t size);
+char *mnas_graph_strndup(graph *g, const char *s, size_t n);
+void mnas_graph_bump_free(graph *g);
 
 /* A float constant: decoded (f) or left in the file (raw). */
 static inline int graph_value_is_float(const graph_value *v)
@@ -112,21 +112,21 @@ static inline int graph_value_is_float(const graph_value *v)
     return v->f != NULL || v->raw != NULL;
 }
 /* Elements [start, start + n) of a float constant as fp32. */
-void graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst);
+void mnas_graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst);
 /* n little-endian IEEE halves (any alignment) to floats. */
-void graph_halves_to_floats(const uint8_t *p, size_t n, float *out);
+void mnas_graph_halves_to_floats(const uint8_t *p, size_t n, float *out);
 
-int graph_find_value(const graph *g, const char *name);
+int mnas_graph_find_value(const graph *g, const char *name);
 /* The same for n bytes that need not be NUL-terminated (names in the file). */
-int graph_find_value_n(const graph *g, const char *p, size_t n);
+int mnas_graph_find_value_n(const graph *g, const char *p, size_t n);
 /* Add values[idx] to the name index; the caller keeps it at most half full. */
-void graph_index_insert(graph *g, int idx);
-const graph_attr *graph_node_attr(const graph_node *n, const char *name);
-const char *graph_prop_get(const graph *g, const char *key);
+void mnas_graph_index_insert(graph *g, int idx);
+const graph_attr *mnas_graph_node_attr(const graph_node *n, const char *name);
+const char *mnas_graph_prop_get(const graph *g, const char *key);
 
 /* IEEE binary16 <-> binary32. half->float is exact (subnormals, inf, NaN);
  * float->half rounds to nearest even and overflows to inf. */
-float graph_half_to_float(uint16_t h);
-uint16_t graph_float_to_half(float f);
+float mnas_graph_half_to_float(uint16_t h);
+uint16_t mnas_graph_float_to_half(float f);
 
 #endif

@@ -43,13 +43,13 @@ static mnas_status pack(const void *onnx, size_t len, const mnas_pack_options *o
     char mean[64], std[64], src[32];
     graph_prop props[4];
     int np = 0;
-    mnas_status st = onnx_read(onnx, len, &g, err);
+    mnas_status st = mnas_onnx_read(onnx, len, &g, err);
     if (st)
         return st;
     if (opt && opt->labels_json) {
         char **v = NULL;
         int n = 0;
-        st = json_parse_string_array(opt->labels_json, strlen(opt->labels_json), PACK_MAX_LABELS, "labels",
+        st = mnas_json_parse_string_array(opt->labels_json, strlen(opt->labels_json), PACK_MAX_LABELS, "labels",
                                      &v, &n, err);
         if (!st) {
             int64_t classes = declared_classes(&g);
@@ -57,8 +57,8 @@ static mnas_status pack(const void *onnx, size_t len, const mnas_pack_options *o
                 st = mnas_fail(err, MNAS_E_ARG, "labels: %d labels but output '%s' has %lld classes", n,
                                g.values[g.outputs[0]].name, (long long)classes);
             if (!st)
-                st = json_write_string_array(v, n, &labels, err);
-            json_free_strings(v, n);
+                st = mnas_json_write_string_array(v, n, &labels, err);
+            mnas_json_free_strings(v, n);
         }
         if (st)
             goto done;
@@ -83,10 +83,10 @@ static mnas_status pack(const void *onnx, size_t len, const mnas_pack_options *o
         props[np++] = (graph_prop){"mnas.source_size", src};
     }
     onnx_write_opts wo = {opt ? opt->fp16 : 0, props, np, NULL};
-    st = onnx_write_graph(&g, &wo, out, out_len, err);
+    st = mnas_onnx_write_graph(&g, &wo, out, out_len, err);
 done:
     free(labels);
-    graph_free(&g);
+    mnas_graph_free(&g);
     return st;
 }
 

@@ -2,7 +2,7 @@
  * keys, fixed-width and length-delimited fields, and skipping. */
 #include "onnx/pb.h"
 
-void pb_init(pb_cursor *c, const uint8_t *buf, size_t len)
+void mnas_pb_init(pb_cursor *c, const uint8_t *buf, size_t len)
 {
     c->base = buf;
     c->pos = 0;
@@ -10,7 +10,7 @@ void pb_init(pb_cursor *c, const uint8_t *buf, size_t len)
     c->depth = 0;
 }
 
-mnas_status pb_varint_long(pb_cursor *c, uint64_t *v, mnas_err *err)
+mnas_status mnas_pb_varint_long(pb_cursor *c, uint64_t *v, mnas_err *err)
 {
     size_t start = c->pos;
     uint64_t r = 0;
@@ -30,7 +30,7 @@ mnas_status pb_varint_long(pb_cursor *c, uint64_t *v, mnas_err *err)
     return mnas_fail(err, MNAS_E_FORMAT, "byte %zu: varint longer than 10 bytes", start);
 }
 
-mnas_status pb_fixed32(pb_cursor *c, uint32_t *v, mnas_err *err)
+mnas_status mnas_pb_fixed32(pb_cursor *c, uint32_t *v, mnas_err *err)
 {
     if (pb_left(c) < 4)
         return mnas_fail(err, MNAS_E_FORMAT, "byte %zu: truncated 32-bit field", c->pos);
@@ -39,7 +39,7 @@ mnas_status pb_fixed32(pb_cursor *c, uint32_t *v, mnas_err *err)
     return MNAS_OK;
 }
 
-mnas_status pb_fixed64(pb_cursor *c, uint64_t *v, mnas_err *err)
+mnas_status mnas_pb_fixed64(pb_cursor *c, uint64_t *v, mnas_err *err)
 {
     if (pb_left(c) < 8)
         return mnas_fail(err, MNAS_E_FORMAT, "byte %zu: truncated 64-bit field", c->pos);
@@ -48,7 +48,7 @@ mnas_status pb_fixed64(pb_cursor *c, uint64_t *v, mnas_err *err)
     return MNAS_OK;
 }
 
-mnas_status pb_key_long(pb_cursor *c, uint32_t *field, int *wire, mnas_err *err)
+mnas_status mnas_pb_key_long(pb_cursor *c, uint32_t *field, int *wire, mnas_err *err)
 {
     size_t off = c->pos;
     uint64_t k = 0;
@@ -71,7 +71,7 @@ mnas_status pb_key_long(pb_cursor *c, uint32_t *field, int *wire, mnas_err *err)
     return MNAS_OK;
 }
 
-mnas_status pb_bytes(pb_cursor *c, const uint8_t **p, size_t *n, size_t *off, mnas_err *err)
+mnas_status mnas_pb_bytes(pb_cursor *c, const uint8_t **p, size_t *n, size_t *off, mnas_err *err)
 {
     size_t at = c->pos;
     uint64_t len = 0;
@@ -90,7 +90,7 @@ mnas_status pb_bytes(pb_cursor *c, const uint8_t **p, size_t *n, size_t *off, mn
     return MNAS_OK;
 }
 
-mnas_status pb_sub(pb_cursor *c, pb_cursor *sub, mnas_err *err)
+mnas_status mnas_pb_sub(pb_cursor *c, pb_cursor *sub, mnas_err *err)
 {
     size_t at = c->pos;
     if (c->depth + 1 > MNAS_MAX_PB_DEPTH)
@@ -98,7 +98,7 @@ mnas_status pb_sub(pb_cursor *c, pb_cursor *sub, mnas_err *err)
                          MNAS_MAX_PB_DEPTH);
     const uint8_t *p = NULL;
     size_t n = 0, off = 0;
-    mnas_status st = pb_bytes(c, &p, &n, &off, err);
+    mnas_status st = mnas_pb_bytes(c, &p, &n, &off, err);
     if (st)
         return st;
     sub->base = c->base;
@@ -108,26 +108,26 @@ mnas_status pb_sub(pb_cursor *c, pb_cursor *sub, mnas_err *err)
     return MNAS_OK;
 }
 
-mnas_status pb_skip(pb_cursor *c, int wire, uint32_t field, mnas_err *err)
+mnas_status mnas_pb_skip(pb_cursor *c, int wire, uint32_t field, mnas_err *err)
 {
     uint64_t v = 0;
     const uint8_t *p = NULL;
     size_t n = 0;
     switch (wire) {
     case PB_VARINT: return pb_varint(c, &v, err);
-    case PB_FIXED64: return pb_fixed64(c, &v, err);
+    case PB_FIXED64: return mnas_pb_fixed64(c, &v, err);
     case PB_FIXED32: {
         uint32_t u = 0;
-        return pb_fixed32(c, &u, err);
+        return mnas_pb_fixed32(c, &u, err);
     }
-    case PB_LEN: return pb_bytes(c, &p, &n, NULL, err);
+    case PB_LEN: return mnas_pb_bytes(c, &p, &n, NULL, err);
     default:
         return mnas_fail(err, MNAS_E_FORMAT, "byte %zu: cannot skip field %u with wire type %d",
                          c->pos, (unsigned)field, wire);
     }
 }
 
-mnas_status pb_packed_varint_count(const pb_cursor *payload, size_t *count, mnas_err *err)
+mnas_status mnas_pb_packed_varint_count(const pb_cursor *payload, size_t *count, mnas_err *err)
 {
     size_t n = 0;
     size_t pos = payload->pos, start = pos;
@@ -151,7 +151,7 @@ mnas_status pb_packed_varint_count(const pb_cursor *payload, size_t *count, mnas
     return MNAS_OK;
 }
 
-mnas_status pb_packed_fixed_count(const pb_cursor *payload, size_t elem, size_t *count, mnas_err *err)
+mnas_status mnas_pb_packed_fixed_count(const pb_cursor *payload, size_t elem, size_t *count, mnas_err *err)
 {
     size_t n = pb_left(payload);
     if (n % elem)

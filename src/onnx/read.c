@@ -2,7 +2,7 @@
  * twice: once to count repeated fields (so limits are enforced and arrays
  * sized before anything is allocated) and once to fill them. Every array in
  * the graph is calloc'ed and its count set before it is filled, and what
- * they point to comes from the graph's bump allocator (graph_alloc), so graph_free
+ * they point to comes from the graph's bump allocator (mnas_graph_alloc), so mnas_graph_free
  * can clean up a half-built graph on any error path. */
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +29,7 @@ typedef struct {
     int *producer;
     unsigned char *indexed;   /* 1 when the value is in g->name_index */
     int n_indexed;
-    int view;                 /* onnx_read_view: keep large float data raw */
+    int view;                 /* mnas_onnx_read_view: keep large float data raw */
 } reader;
 
 /* Keeps the table at most half full so probes stay short. */
@@ -48,9 +48,9 @@ static mnas_status index_add(reader *r, int idx)
         g->name_index_cap = cap;
         for (int k = 0; k < g->n_values; k++)
             if (r->indexed[k])
-                graph_index_insert(g, k);
+                mnas_graph_index_insert(g, k);
     }
-    graph_index_insert(g, idx);
+    mnas_graph_index_insert(g, idx);
     r->indexed[idx] = 1;
     r->n_indexed++;
     return MNAS_OK;
@@ -80,7 +80,7 @@ static mnas_status dup_str_max(reader *r, const uint8_t *p, size_t n, size_t off
     mnas_status st = check_str_max(r, p, n, off, what, max);
     if (st)
         return st;
-    char *s = graph_strndup(r->g, (const char *)p, n);
+    char *s = mnas_graph_strndup(r->g, (const char *)p, n);
     if (!s)
         return mnas_fail(r->err, MNAS_E_NOMEM, "byte %zu: out of memory copying %s", off, what);
     *out = s; /* a repeated singular field: the last one wins, as in protobuf */
@@ -97,7 +97,7 @@ static mnas_status read_str_max(reader *r, pb_cursor *c, const char *what, char 
 {
     const uint8_t *p = NULL;
     size_t n = 0, off = 0;
-    mnas_status st = pb_bytes(c, &p, &n, &off, r->err);
+    mnas_status st = mnas_pb_bytes(c, &p, &n, &off, r->err);
     return st ? st : dup_str_max(r, p, n, off, what, out, max);
 }
 
@@ -112,7 +112,7 @@ static mnas_status wrong_wire(reader *r, size_t off, const char *msg, uint32_t f
                      (unsigned)field, wire);
 }
 
-/* Its name and data stay in the bump allocator until graph_free. */
+/* Its name and data stay in the bump allocator until mnas_graph_free. */
 static void value_clear(graph_value *v)
 {
     memset(v, 0, sizeof *v);
@@ -161,7 +161,7 @@ static mnas_status append_value(reader *r, char *name, int named, int *idx)
  * first time a name is seen. The bytes must have passed check_str. */
 static mnas_status value_ref(reader *r, const uint8_t *p, size_t n, size_t off, int *idx)
 {
-    int k = graph_find_value_n(r->g, (const char *)p, n);
+    int k = mnas_graph_find_value_n(r->g, (const char *)p, n);
     if (k >= 0) {
         *idx = k;
         return MNAS_OK;
@@ -175,7 +175,7 @@ static mnas_status read_value_ref(reader *r, pb_cursor *c, const char *what, int
 {
     const uint8_t *p = NULL;
     size_t n = 0, off = 0;
-    mnas_status st = pb_bytes(c, &p, &n, &off, r->err);
+    mnas_status st = mnas_pb_bytes(c, &p, &n, &off, r->err);
     if (!st)
         st = check_str(r, p, n, off, what);
     if (st)
@@ -208,14 +208,14 @@ static mnas_status typed_elem(reader *r, pb_cursor *c, int wire, double *d, int6
     mnas_status st;
     if (wire == PB_FIXED32) {
         uint32_t u = 0;
-        if ((st = pb_fixed32(c, &u, r->err)))
+        if ((st = mnas_pb_fixed32(c, &u, r->err)))
             return st;
         float f = 0;
         memcpy(&f, &u, 4);
         *d = f;
     } else if (wire == PB_FIXED64) {
         uint64_t u = 0;
-        if ((st = pb_fixed64(c, &u, r->err)))
+        if ((st = mnas_pb_fixed64(c, &u, r->err)))
             return st;
         memcpy(d, &u, 8);
     } else {
@@ -232,7 +232,7 @@ static void store_typed(graph_value *v, size_t k, int wire, double d, int64_t iv
 {
     if (v->f) {
         if (v->dtype == GRAPH_DT_FLOAT16)
-            v->f[k] = graph_half_to_float((uint16_t)iv);
+            v->f[k] = mnas_graph_half_to_float((uint16_t)iv);
         else
             v->f[k] = (float)d;
         (void)wire;
@@ -247,7 +247,7 @@ static void store_raw(graph_value *v, const uint8_t *p)
     switch (v->dtype) {
     case GRAPH_DT_FLOAT:
     case GRAPH_DT_FLOAT16:
-        graph_value_floats(&(graph_value){.dtype = v->dtype, .raw = p}, 0, n, v->f);
+        mnas_graph_value_floats(&(graph_value){.dtype = v->dtype, .raw = p}, 0, n, v->f);
         break;
     case GRAPH_DT_DOUBLE:
         for (size_t k = 0; k < n; k++) {
@@ -295,7 +295,7 @@ static mnas_status read_dims(reader *r, pb_cursor *c, int wire, uint32_t field, 
     size_t n = 1;
     size_t at = c->pos;
     if (wire == PB_LEN) {
-        if ((st = pb_sub(c, &pk, r->err)) || (st = pb_packed_varint_count(&pk, &n, r->err)))
+        if ((st = mnas_pb_sub(c, &pk, r->err)) || (st = mnas_pb_packed_varint_count(&pk, &n, r->err)))
             return st;
     } else if (wire != PB_VARINT) {
         return wrong_wire(r, at, "TensorProto", field, wire);
@@ -356,8 +356,8 @@ static mnas_status tensor_field(reader *r, pb_cursor *c, size_t at, uint32_t fie
         else
             ts->location = (int64_t)u;
         return MNAS_OK;
-    case 3: ts->segment = 1; return pb_skip(c, wire, field, r->err);
-    case 13: ts->external = 1; return pb_skip(c, wire, field, r->err);
+    case 3: ts->segment = 1; return mnas_pb_skip(c, wire, field, r->err);
+    case 13: ts->external = 1; return mnas_pb_skip(c, wire, field, r->err);
     case 4:
     case 5:
     case 7:
@@ -366,15 +366,15 @@ static mnas_status tensor_field(reader *r, pb_cursor *c, size_t at, uint32_t fie
         if (wire == PB_LEN) {
             pb_cursor pk;
             size_t n = 0;
-            if ((st = pb_sub(c, &pk, r->err)))
+            if ((st = mnas_pb_sub(c, &pk, r->err)))
                 return st;
-            st = want == PB_VARINT ? pb_packed_varint_count(&pk, &n, r->err)
-                                   : pb_packed_fixed_count(&pk, want == PB_FIXED32 ? 4 : 8, &n, r->err);
+            st = want == PB_VARINT ? mnas_pb_packed_varint_count(&pk, &n, r->err)
+                                   : mnas_pb_packed_fixed_count(&pk, want == PB_FIXED32 ? 4 : 8, &n, r->err);
             if (st)
                 return st;
             ts->typed[field] += n;
         } else if (wire == want) {
-            if ((st = pb_skip(c, wire, field, r->err)))
+            if ((st = mnas_pb_skip(c, wire, field, r->err)))
                 return st;
             ts->typed[field]++;
         } else {
@@ -390,9 +390,9 @@ static mnas_status tensor_field(reader *r, pb_cursor *c, size_t at, uint32_t fie
         if (wire != PB_LEN)
             return wrong_wire(r, at, "TensorProto", field, wire);
         ts->has_raw = 1;
-        return pb_bytes(c, &ts->raw, &ts->raw_len, NULL, r->err);
+        return mnas_pb_bytes(c, &ts->raw, &ts->raw_len, NULL, r->err);
     default:
-        return pb_skip(c, wire, field, r->err);
+        return mnas_pb_skip(c, wire, field, r->err);
     }
 }
 
@@ -410,7 +410,7 @@ static mnas_status seek_field(reader *r, pb_cursor *c, uint32_t want, int *wire,
             *found = 1;
             return MNAS_OK;
         }
-        if ((st = pb_skip(c, *wire, field, r->err)))
+        if ((st = mnas_pb_skip(c, *wire, field, r->err)))
             return st;
     }
     return MNAS_OK;
@@ -430,7 +430,7 @@ static mnas_status tensor_typed_values(reader *r, pb_cursor m, graph_value *v, u
         pb_cursor pk, *src = &c;
         size_t n = 1;
         if (wire == PB_LEN) {
-            if ((st = pb_sub(&c, &pk, r->err)))
+            if ((st = mnas_pb_sub(&c, &pk, r->err)))
                 return st;
             n = want == PB_VARINT ? 0 : pb_left(&pk) / (want == PB_FIXED32 ? 4 : 8);
             src = &pk;
@@ -471,7 +471,7 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
         if ((st = pb_key(&c, &field, &wire, r->err)) || (st = tensor_field(r, &c, at, field, wire, v, &ts)))
             return st;
     }
-    if (!v->name && (v->name = graph_strndup(r->g, "", 0)) == NULL)
+    if (!v->name && (v->name = mnas_graph_strndup(r->g, "", 0)) == NULL)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     char nm[256]; /* the tensor's name for messages, formatted only on failure */
 #define NM tensor_label(v, ctx, nm, sizeof nm)
@@ -517,9 +517,9 @@ static mnas_status read_tensor(reader *r, pb_cursor m, graph_value *v, const cha
     }
     int is_float = v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16 || v->dtype == GRAPH_DT_DOUBLE;
     if (is_float)
-        v->f = graph_alloc(r->g, v->count * sizeof *v->f);
+        v->f = mnas_graph_alloc(r->g, v->count * sizeof *v->f);
     else
-        v->i = graph_alloc(r->g, v->count * sizeof *v->i);
+        v->i = mnas_graph_alloc(r->g, v->count * sizeof *v->i);
     if (!v->f && !v->i)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for tensor %s (%zu elements)", NM, v->count);
     if (ts.has_raw) {
@@ -550,11 +550,11 @@ static mnas_status attr_list_field(reader *r, pb_cursor *c, size_t at, uint32_t 
     const int want = field == 7 ? PB_FIXED32 : PB_VARINT;
     if (wire == PB_LEN) {
         pb_cursor pk;
-        if ((st = pb_sub(c, &pk, r->err)))
+        if ((st = mnas_pb_sub(c, &pk, r->err)))
             return st;
-        st = field == 7 ? pb_packed_fixed_count(&pk, 4, &n, r->err) : pb_packed_varint_count(&pk, &n, r->err);
+        st = field == 7 ? mnas_pb_packed_fixed_count(&pk, 4, &n, r->err) : mnas_pb_packed_varint_count(&pk, &n, r->err);
     } else if (wire == want) {
-        st = pb_skip(c, wire, field, r->err);
+        st = mnas_pb_skip(c, wire, field, r->err);
     } else {
         return wrong_wire(r, at, "AttributeProto", field, wire);
     }
@@ -571,7 +571,7 @@ static mnas_status attr_tensor_field(reader *r, pb_cursor *c, const char *node, 
                                      int *has_tensor)
 {
     pb_cursor t;
-    mnas_status st = pb_sub(c, &t, r->err);
+    mnas_status st = mnas_pb_sub(c, &t, r->err);
     if (st)
         return st;
     if (*has_tensor) /* keep the last, as protobuf would */
@@ -592,7 +592,7 @@ static mnas_status attr_field(reader *r, pb_cursor *c, size_t at, uint32_t field
     if (field == 7 || field == 8)
         return attr_list_field(r, c, at, field, wire, node, sc);
     if (field > 5 && field != 20)
-        return pb_skip(c, wire, field, r->err);
+        return mnas_pb_skip(c, wire, field, r->err);
     if (wire != want)
         return wrong_wire(r, at, "AttributeProto", field, wire);
     uint64_t u = 0;
@@ -603,7 +603,7 @@ static mnas_status attr_field(reader *r, pb_cursor *c, size_t at, uint32_t field
     case 4: return read_str(r, c, "string attribute", &a->s);
     case 5: return attr_tensor_field(r, c, node, tensor, has_tensor);
     case 2:
-        if (!(st = pb_fixed32(c, &f32, r->err)))
+        if (!(st = mnas_pb_fixed32(c, &f32, r->err)))
             memcpy(&a->f, &f32, 4);
         return st;
     default: /* 3, 20 */
@@ -659,7 +659,7 @@ static mnas_status read_attr(reader *r, pb_cursor m, graph_attr *a, const char *
         return mnas_fail(r->err, MNAS_E_UNSUPPORTED, "%s: attribute '%s' has unsupported type %lld%s",
                          node, a->name, (long long)type, type == AT_STRINGS ? " (list of strings)" : "");
     }
-    if (a->type == ATTR_STRING && !a->s && (a->s = graph_strndup(r->g, "", 0)) == NULL)
+    if (a->type == ATTR_STRING && !a->s && (a->s = mnas_graph_strndup(r->g, "", 0)) == NULL)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     if (a->type == ATTR_TENSOR && !*has_tensor)
         return mnas_fail(r->err, MNAS_E_FORMAT, "%s: tensor attribute '%s' has no tensor", node, a->name);
@@ -681,9 +681,9 @@ static mnas_status attr_list(reader *r, pb_cursor m, graph_attr *a, size_t n, co
     if (n == 0)
         return MNAS_OK;
     if (a->type == ATTR_FLOATS)
-        a->floats = graph_alloc(r->g, n * sizeof *a->floats);
+        a->floats = mnas_graph_alloc(r->g, n * sizeof *a->floats);
     else
-        a->ints = graph_alloc(r->g, n * sizeof *a->ints);
+        a->ints = mnas_graph_alloc(r->g, n * sizeof *a->ints);
     if (!a->floats && !a->ints)
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     size_t k = 0;
@@ -691,7 +691,7 @@ static mnas_status attr_list(reader *r, pb_cursor m, graph_attr *a, size_t n, co
     while (!(st = seek_field(r, &c, want_field, &wire, &found)) && found) {
         pb_cursor pk, *src = &c;
         if (wire == PB_LEN) {
-            if ((st = pb_sub(&c, &pk, r->err)))
+            if ((st = mnas_pb_sub(&c, &pk, r->err)))
                 return st;
             src = &pk;
             if (!pb_more(src))
@@ -736,7 +736,7 @@ static mnas_status place_tensor(reader *r, graph_value *t, int *idx)
     return MNAS_OK;
 }
 
-static const char *value_name(const reader *r, int idx)
+static const char *mnas_value_name(const reader *r, int idx)
 {
     return r->g->values[idx].name;
 }
@@ -751,10 +751,10 @@ static mnas_status define_value(reader *r, int idx, int producer, const char *la
     if (p >= 0) {
         const graph_node *o = &r->g->nodes[p];
         return mnas_fail(r->err, MNAS_E_MODEL, "%s: output '%s' is already produced by node '%s' (%s)",
-                         label, value_name(r, idx), o->name, o->op);
+                         label, mnas_value_name(r, idx), o->name, o->op);
     }
     return mnas_fail(r->err, MNAS_E_MODEL, "%s: output '%s' is already defined as %s", label,
-                     value_name(r, idx), p == -2 ? "an initializer or Constant" : "a graph input");
+                     mnas_value_name(r, idx), p == -2 ? "an initializer or Constant" : "a graph input");
 }
 
 /* Builds the const value of a Constant node from its single attribute. */
@@ -789,14 +789,14 @@ static mnas_status constant_value(reader *r, graph_attr *a, graph_value *t, int 
     if (n == 0)
         return MNAS_OK;
     if (is_float) {
-        if (!(v->f = graph_alloc(r->g, n * sizeof *v->f)))
+        if (!(v->f = mnas_graph_alloc(r->g, n * sizeof *v->f)))
             return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
         if (is_list)
             memcpy(v->f, a->floats, n * sizeof *v->f);
         else
             v->f[0] = a->f;
     } else {
-        if (!(v->i = graph_alloc(r->g, n * sizeof *v->i)))
+        if (!(v->i = mnas_graph_alloc(r->g, n * sizeof *v->i)))
             return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
         if (is_list)
             memcpy(v->i, a->ints, n * sizeof *v->i);
@@ -816,7 +816,7 @@ static mnas_status node_attr(reader *r, pb_cursor *c, graph_node *n, int ka, con
     graph_attr *a = &n->attr[ka];
     memset(&t, 0, sizeof t);
     t.ndim = -1;
-    mnas_status st = pb_sub(c, &sub, r->err);
+    mnas_status st = mnas_pb_sub(c, &sub, r->err);
     if (!st)
         st = read_attr(r, sub, a, label, &t, &has_t);
     if (!st && has_t && a->type == ATTR_TENSOR)
@@ -852,9 +852,9 @@ static mnas_status node_scan_field(reader *r, pb_cursor *c, size_t at, uint32_t 
     case 3: return read_str(r, c, "node name", &ns->name);
     case 4: return read_str(r, c, "op_type", &ns->op);
     case 7: return read_str(r, c, "node domain", &ns->domain);
-    default: return pb_skip(c, wire, field, r->err);
+    default: return mnas_pb_skip(c, wire, field, r->err);
     }
-    const mnas_status st = pb_skip(c, wire, field, r->err);
+    const mnas_status st = mnas_pb_skip(c, wire, field, r->err);
     ns->parts_end = c->pos;
     return st;
 }
@@ -902,10 +902,10 @@ static mnas_status read_constant_node(reader *r, pb_cursor m, const node_scan *n
             st = read_value_ref(r, &c, "output name", &out);
         } else if (field == 5) {
             pb_cursor sub;
-            if (!(st = pb_sub(&c, &sub, r->err)))
+            if (!(st = mnas_pb_sub(&c, &sub, r->err)))
                 st = read_attr(r, sub, &a, label, &t, &has_t);
         } else {
-            st = pb_skip(&c, wire, field, r->err);
+            st = mnas_pb_skip(&c, wire, field, r->err);
         }
     }
     if (!st && out < 0)
@@ -928,7 +928,7 @@ static mnas_status node_fill_field(reader *r, pb_cursor *c, uint32_t field, int 
     if (field == 5)
         return node_attr(r, c, n, f->ka++, label);
     if (field != 2)
-        return pb_skip(c, wire, field, r->err);
+        return mnas_pb_skip(c, wire, field, r->err);
     int *o = &n->out[f->ko++];
     const mnas_status st = read_value_ref(r, c, "output name", o);
     return !st && *o >= 0 ? define_value(r, *o, ni, label) : st;
@@ -958,8 +958,8 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
     if (ns.n_in > MNAS_MAX_NODE_IO || ns.n_out > MNAS_MAX_NODE_IO || ns.n_attr > MNAS_MAX_ATTRS)
         return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: node #%d has more than %d inputs/outputs or %d attributes",
                          start, file_idx, MNAS_MAX_NODE_IO, MNAS_MAX_ATTRS);
-    if ((!ns.name && !(ns.name = graph_strndup(r->g, "", 0))) ||
-        (!ns.domain && !(ns.domain = graph_strndup(r->g, "", 0))))
+    if ((!ns.name && !(ns.name = mnas_graph_strndup(r->g, "", 0))) ||
+        (!ns.domain && !(ns.domain = mnas_graph_strndup(r->g, "", 0))))
         return mnas_fail(r->err, MNAS_E_NOMEM, "byte %zu: out of memory for node #%d", start, file_idx);
     if (!ns.op || !ns.op[0])
         return mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: node #%d '%s' has no op_type", start, file_idx, ns.name);
@@ -976,9 +976,9 @@ static mnas_status read_node(reader *r, pb_cursor m, int file_idx)
     n->n_in = ns.n_in;
     n->n_out = ns.n_out;
     n->n_attr = ns.n_attr;
-    if ((ns.n_in && !(n->in = graph_calloc(g, (size_t)ns.n_in, sizeof *n->in))) ||
-        (ns.n_out && !(n->out = graph_calloc(g, (size_t)ns.n_out, sizeof *n->out))) ||
-        (ns.n_attr && !(n->attr = graph_calloc(g, (size_t)ns.n_attr, sizeof *n->attr))))
+    if ((ns.n_in && !(n->in = mnas_graph_calloc(g, (size_t)ns.n_in, sizeof *n->in))) ||
+        (ns.n_out && !(n->out = mnas_graph_calloc(g, (size_t)ns.n_out, sizeof *n->out))) ||
+        (ns.n_attr && !(n->attr = mnas_graph_calloc(g, (size_t)ns.n_attr, sizeof *n->attr))))
         return mnas_fail(r->err, MNAS_E_NOMEM, "byte %zu: out of memory for node #%d", start, file_idx);
     node_fill f = {0, 0, 0};
     c = m;
@@ -1002,7 +1002,7 @@ static mnas_status read_shape(reader *r, pb_cursor m, graph_value *v, const char
         if ((st = pb_key(&m, &field, &wire, r->err)))
             return st;
         if (field != 1) {
-            if ((st = pb_skip(&m, wire, field, r->err)))
+            if ((st = mnas_pb_skip(&m, wire, field, r->err)))
                 return st;
             continue;
         }
@@ -1011,7 +1011,7 @@ static mnas_status read_shape(reader *r, pb_cursor m, graph_value *v, const char
         if (v->ndim >= MNAS_MAX_DIMS)
             return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: %s has more than %d dims", at, what, MNAS_MAX_DIMS);
         pb_cursor d;
-        if ((st = pb_sub(&m, &d, r->err)))
+        if ((st = mnas_pb_sub(&m, &d, r->err)))
             return st;
         int64_t dim = -1;
         while (pb_more(&d)) {
@@ -1032,7 +1032,7 @@ static mnas_status read_shape(reader *r, pb_cursor m, graph_value *v, const char
                 /* dim_param (a symbolic size) and denotation leave it unknown */
                 if (field == 2)
                     dim = -1;
-                if ((st = pb_skip(&d, wire, field, r->err)))
+                if ((st = mnas_pb_skip(&d, wire, field, r->err)))
                     return st;
             }
         }
@@ -1052,14 +1052,14 @@ static mnas_status read_type(reader *r, pb_cursor m, graph_value *v, const char 
         if ((st = pb_key(&m, &field, &wire, r->err)))
             return st;
         if (field != 1) {
-            if ((st = pb_skip(&m, wire, field, r->err)))
+            if ((st = mnas_pb_skip(&m, wire, field, r->err)))
                 return st;
             continue;
         }
         if (wire != PB_LEN)
             return wrong_wire(r, at, "TypeProto", field, wire);
         pb_cursor tt;
-        if ((st = pb_sub(&m, &tt, r->err)))
+        if ((st = mnas_pb_sub(&m, &tt, r->err)))
             return st;
         while (pb_more(&tt)) {
             size_t tat = tt.pos;
@@ -1072,11 +1072,11 @@ static mnas_status read_type(reader *r, pb_cursor m, graph_value *v, const char 
                 v->dtype = (int)(u > 1000 ? 1000 : u);
             } else if (field == 2 && wire == PB_LEN) {
                 pb_cursor sh;
-                if ((st = pb_sub(&tt, &sh, r->err)) || (st = read_shape(r, sh, v, what)))
+                if ((st = mnas_pb_sub(&tt, &sh, r->err)) || (st = read_shape(r, sh, v, what)))
                     return st;
             } else if (field == 1 || field == 2) {
                 return wrong_wire(r, tat, "TypeProto.Tensor", field, wire);
-            } else if ((st = pb_skip(&tt, wire, field, r->err))) {
+            } else if ((st = mnas_pb_skip(&tt, wire, field, r->err))) {
                 return st;
             }
         }
@@ -1101,13 +1101,13 @@ static mnas_status read_value_info(reader *r, pb_cursor m, const char *what, int
         if ((field == 1 || field == 2) && wire != PB_LEN)
             return wrong_wire(r, at, "ValueInfoProto", field, wire);
         if (field == 1) {
-            if ((st = pb_bytes(&m, &np, &nn, &noff, r->err)) || (st = check_str(r, np, nn, noff, what)))
+            if ((st = mnas_pb_bytes(&m, &np, &nn, &noff, r->err)) || (st = check_str(r, np, nn, noff, what)))
                 return st;
         } else if (field == 2) {
             pb_cursor t;
-            if ((st = pb_sub(&m, &t, r->err)) || (st = read_type(r, t, &decl, what)))
+            if ((st = mnas_pb_sub(&m, &t, r->err)) || (st = read_type(r, t, &decl, what)))
                 return st;
-        } else if ((st = pb_skip(&m, wire, field, r->err))) {
+        } else if ((st = mnas_pb_skip(&m, wire, field, r->err))) {
             return st;
         }
     }
@@ -1151,7 +1151,7 @@ static mnas_status read_graph_part(reader *r, pb_cursor *c, uint32_t want, size_
     graph *g = r->g;
     pb_cursor sub;
     int idx = 0;
-    if ((st = pb_sub(c, &sub, r->err)))
+    if ((st = mnas_pb_sub(c, &sub, r->err)))
         return st;
     if (want == 5) {
         graph_value t;
@@ -1165,7 +1165,7 @@ static mnas_status read_graph_part(reader *r, pb_cursor *c, uint32_t want, size_
             value_clear(&t);
             return mnas_fail(r->err, MNAS_E_MODEL, "byte %zu: initializer has no name", at);
         }
-        int k = graph_find_value_n(g, t.name, strlen(t.name));
+        int k = mnas_graph_find_value_n(g, t.name, strlen(t.name));
         if (k >= 0) {
             st = mnas_fail(r->err, MNAS_E_MODEL, "initializer '%s' appears twice", t.name);
             value_clear(&t);
@@ -1242,7 +1242,7 @@ static mnas_status read_graph(reader *r, pb_cursor m)
             }
             parts[n_parts++] = (graph_field){field, at};
         }
-        if ((st = pb_skip(&c, wire, field, r->err)))
+        if ((st = mnas_pb_skip(&c, wire, field, r->err)))
             goto out;
     }
     if (counts[1] > MNAS_MAX_NODES) {
@@ -1293,14 +1293,14 @@ static mnas_status read_opset(reader *r, pb_cursor m)
         if ((st = pb_key(&m, &field, &wire, r->err)))
             return st;
         if (field == 1 && wire == PB_LEN) {
-            if ((st = pb_bytes(&m, &dom, &dn, NULL, r->err)))
+            if ((st = mnas_pb_bytes(&m, &dom, &dn, NULL, r->err)))
                 return st;
         } else if (field == 2 && wire == PB_VARINT) {
             if ((st = pb_varint(&m, &version, r->err)))
                 return st;
         } else if (field == 1 || field == 2) {
             return wrong_wire(r, at, "OperatorSetIdProto", field, wire);
-        } else if ((st = pb_skip(&m, wire, field, r->err))) {
+        } else if ((st = mnas_pb_skip(&m, wire, field, r->err))) {
             return st;
         }
     }
@@ -1325,11 +1325,11 @@ static mnas_status read_prop(reader *r, pb_cursor m, graph_prop *p)
         else if (field == 2)
             st = read_str_max(r, &m, "metadata value", &p->value, MNAS_MAX_META_VALUE);
         else
-            st = pb_skip(&m, wire, field, r->err);
+            st = mnas_pb_skip(&m, wire, field, r->err);
         if (st)
             return st;
     }
-    if ((!p->key && !(p->key = graph_strndup(r->g, "", 0))) || (!p->value && !(p->value = graph_strndup(r->g, "", 0))))
+    if ((!p->key && !(p->key = mnas_graph_strndup(r->g, "", 0))) || (!p->value && !(p->value = mnas_graph_strndup(r->g, "", 0))))
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     return MNAS_OK;
 }
@@ -1344,7 +1344,7 @@ static mnas_status read_model(reader *r, const uint8_t *buf, size_t len)
     int has_graph = 0;
     size_t n_props = 0;
 
-    pb_init(&c, buf, len);
+    mnas_pb_init(&c, buf, len);
     while (pb_more(&c)) {
         size_t at = c.pos;
         if ((st = pb_key(&c, &field, &wire, r->err)))
@@ -1365,40 +1365,40 @@ static mnas_status read_model(reader *r, const uint8_t *buf, size_t len)
             if (has_graph)
                 return mnas_fail(r->err, MNAS_E_FORMAT, "byte %zu: model has a second graph", at);
             has_graph = 1;
-            st = pb_sub(&c, &gc, r->err);
+            st = mnas_pb_sub(&c, &gc, r->err);
             break;
         case 8:
-            if (!(st = pb_sub(&c, &sub, r->err)))
+            if (!(st = mnas_pb_sub(&c, &sub, r->err)))
                 st = read_opset(r, sub);
             break;
         case 14:
             if (++n_props > MNAS_MAX_PROPS)
                 return mnas_fail(r->err, MNAS_E_LIMIT, "byte %zu: more than %d metadata_props", at, MNAS_MAX_PROPS);
-            st = pb_skip(&c, wire, field, r->err);
+            st = mnas_pb_skip(&c, wire, field, r->err);
             break;
-        default: st = pb_skip(&c, wire, field, r->err);
+        default: st = mnas_pb_skip(&c, wire, field, r->err);
         }
         if (st)
             return st;
     }
     if (!has_graph)
         return mnas_fail(r->err, MNAS_E_FORMAT, "model has no graph (not an ONNX ModelProto?)");
-    if (!g->producer && !(g->producer = graph_strndup(g, "", 0)))
+    if (!g->producer && !(g->producer = mnas_graph_strndup(g, "", 0)))
         return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
     if (n_props) {
         if (!(g->props = calloc(n_props, sizeof *g->props)))
             return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory for metadata");
         g->n_props = (int)n_props;
         int k = 0;
-        pb_init(&c, buf, len);
+        mnas_pb_init(&c, buf, len);
         while (pb_more(&c)) {
             if ((st = pb_key(&c, &field, &wire, r->err)))
                 return st;
             if (field == 14) {
                 pb_cursor sub;
-                if ((st = pb_sub(&c, &sub, r->err)) || (st = read_prop(r, sub, &g->props[k++])))
+                if ((st = mnas_pb_sub(&c, &sub, r->err)) || (st = read_prop(r, sub, &g->props[k++])))
                     return st;
-            } else if ((st = pb_skip(&c, wire, field, r->err))) {
+            } else if ((st = mnas_pb_skip(&c, wire, field, r->err))) {
                 return st;
             }
         }
@@ -1409,7 +1409,7 @@ static mnas_status read_model(reader *r, const uint8_t *buf, size_t len)
 static mnas_status from_onnx(const uint8_t *buf, size_t len, int view, graph *g, mnas_err *err)
 {
     if (!g)
-        return mnas_fail(err, MNAS_E_ARG, "onnx_read: graph is NULL");
+        return mnas_fail(err, MNAS_E_ARG, "mnas_onnx_read: graph is NULL");
     memset(g, 0, sizeof *g);
     if (!buf || len == 0)
         return mnas_fail(err, MNAS_E_FORMAT, "model is empty");
@@ -1424,16 +1424,16 @@ static mnas_status from_onnx(const uint8_t *buf, size_t len, int view, graph *g,
     free(r.producer);
     free(r.indexed);
     if (st)
-        graph_free(g);
+        mnas_graph_free(g);
     return st;
 }
 
-mnas_status onnx_read(const uint8_t *buf, size_t len, graph *g, mnas_err *err)
+mnas_status mnas_onnx_read(const uint8_t *buf, size_t len, graph *g, mnas_err *err)
 {
     return from_onnx(buf, len, 0, g, err);
 }
 
-mnas_status onnx_read_view(const uint8_t *buf, size_t len, graph *g, mnas_err *err)
+mnas_status mnas_onnx_read_view(const uint8_t *buf, size_t len, graph *g, mnas_err *err)
 {
     return from_onnx(buf, len, 1, g, err);
 }

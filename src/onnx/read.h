@@ -9,11 +9,11 @@
 
 /* Parse ONNX ModelProto bytes. On failure returns a status and writes a
  * message naming the byte offset / node / tensor at fault into err. */
-mnas_status onnx_read(const uint8_t *buf, size_t len, graph *g, mnas_err *err);
+mnas_status mnas_onnx_read(const uint8_t *buf, size_t len, graph *g, mnas_err *err);
 /* The same, but float initializers of at least ONNX_VIEW_MIN_ELEMS stored
  * as raw fp32/fp16 bytes are not decoded (see graph_value.raw): loading
  * then converts each weight once, straight into its packed place, instead
  * of first into a temporary fp32 copy of the whole model. */
 #define ONNX_VIEW_MIN_ELEMS 4096
-mnas_status onnx_read_view(const uint8_t *buf, size_t len, graph *g, mnas_err *err);
+mnas_status mnas_onnx_read_view(const uint8_t *buf, size_t len, graph *g, mnas_err *err);
 #endif

@@ -181,7 +181,7 @@ static void write_tensor(wbuf *w, uint32_t field, const graph_value *v, const ch
             memcpy(&x, &v->f[k], 4);
             u = x;
         } else if (dtype == GRAPH_DT_FLOAT16) {
-            u = graph_float_to_half(v->f[k]);
+            u = mnas_graph_float_to_half(v->f[k]);
         } else if (dtype == GRAPH_DT_DOUBLE) {
             double d = v->f[k];
             memcpy(&u, &d, 8);
@@ -351,7 +351,7 @@ static char *fresh_name(const graph *g, const char *base, char **extra, int n_ex
             snprintf(s, n, "%s_fp16", base);
         else
             snprintf(s, n, "%s_fp16_%d", base, k);
-        int clash = graph_find_value(g, s) >= 0;
+        int clash = mnas_graph_find_value(g, s) >= 0;
         for (int j = 0; !clash && j < n_extra; j++)
             clash = extra[j] && strcmp(extra[j], s) == 0;
         if (!clash)
@@ -359,23 +359,23 @@ static char *fresh_name(const graph *g, const char *base, char **extra, int n_ex
     }
 }
 
-int64_t onnx_ir_for_opset(int64_t opset)
+int64_t mnas_onnx_ir_for_opset(int64_t opset)
 {
     return opset >= 21 ? 10 : opset >= 19 ? 9 : opset >= 14 ? 8 : opset >= 13 ? 7 : opset >= 11 ? 6 : 5;
 }
 
-mnas_status onnx_write_graph(const graph *g, const onnx_write_opts *opts, uint8_t **out, size_t *len,
+mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, uint8_t **out, size_t *len,
                              mnas_err *err)
 {
     static const onnx_write_opts none = {0, NULL, 0, NULL};
     if (!g || !out || !len)
-        return mnas_fail(err, MNAS_E_ARG, "onnx_write_graph: NULL argument");
+        return mnas_fail(err, MNAS_E_ARG, "mnas_onnx_write_graph: NULL argument");
     *out = NULL;
     *len = 0;
     if (!opts)
         opts = &none;
     if (opts->n_props < 0 || (opts->n_props && !opts->props))
-        return mnas_fail(err, MNAS_E_ARG, "onnx_write_graph: bad props");
+        return mnas_fail(err, MNAS_E_ARG, "mnas_onnx_write_graph: bad props");
     mnas_status st = check_graph(g, err);
     if (st)
         return st;
@@ -405,7 +405,7 @@ mnas_status onnx_write_graph(const graph *g, const onnx_write_opts *opts, uint8_
         }
     }
 
-    int64_t ir = g->ir_version > 0 ? g->ir_version : onnx_ir_for_opset(g->opset);
+    int64_t ir = g->ir_version > 0 ? g->ir_version : mnas_onnx_ir_for_opset(g->opset);
     wb_int(&w, 1, ir);
     const char *producer = opts->producer ? opts->producer : g->producer;
     if (producer && producer[0])

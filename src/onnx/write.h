@@ -1,9 +1,9 @@
-/* ONNX writer: serializes a graph (as onnx_read produces it) back to
+/* ONNX writer: serializes a graph (as mnas_onnx_read produces it) back to
  * ModelProto bytes, and a small builder that tests and fuzz seeds use to
  * make little models without Python.
  *
- * Everything graph.h holds round-trips through onnx_write_graph +
- * onnx_read: ops, names, domains, attributes, const data and dtypes,
+ * Everything graph.h holds round-trips through mnas_onnx_write_graph +
+ * mnas_onnx_read: ops, names, domains, attributes, const data and dtypes,
  * declared shapes (as input/output/value_info), ir_version, opset, producer
  * and metadata_props. Not kept: fields graph.h does not hold (doc strings,
  * the graph name), value order, and the Constant nodes the reader turned
@@ -30,10 +30,10 @@ typedef struct {
 } onnx_write_opts;
 
 /* opts may be NULL. On success *out (malloc'ed) holds *len bytes. */
-mnas_status onnx_write_graph(const graph *g, const onnx_write_opts *opts, uint8_t **out, size_t *len,
+mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, uint8_t **out, size_t *len,
                              mnas_err *err);
 
 /* The IR version a model of this default-domain opset declares. */
-int64_t onnx_ir_for_opset(int64_t opset);
+int64_t mnas_onnx_ir_for_opset(int64_t opset);
 
 #endif

@@ -77,7 +77,7 @@ static mnas_status layout_arena(plan *p, mnas_err *err)
     p->tensors[p->input].last = -1;
     int ids[PLAN_STEP_TENSORS], wr[PLAN_STEP_TENSORS];
     for (int si = 0; si < p->n_steps; si++) {
-        const int n = plan_step_tensors(&p->steps[si], ids, wr);
+        const int n = mnas_plan_step_tensors(&p->steps[si], ids, wr);
         for (int i = 0; i < n; i++) {
             plan_tensor *t = &p->tensors[ids[i]];
             if (wr[i] && t->first == -2)
@@ -96,7 +96,7 @@ static mnas_status layout_arena(plan *p, mnas_err *err)
                        err);
     for (int si = 0; si < p->n_steps && !st; si++) {
         const plan_step *s = &p->steps[si];
-        const int n = plan_step_tensors(s, ids, wr);
+        const int n = mnas_plan_step_tensors(s, ids, wr);
         for (int i = 0; i < n && !st; i++) {
             plan_tensor *t = &p->tensors[ids[i]];
             if (!wr[i] || t->first != si || t->persistent)
@@ -134,7 +134,7 @@ static mnas_status layout_arena(plan *p, mnas_err *err)
     return MNAS_OK;
 }
 
-mnas_status plan_finish(plan *p, mnas_err *err)
+mnas_status mnas_plan_finish(plan *p, mnas_err *err)
 {
     compact_steps(p);
     mnas_status st = layout_arena(p, err);

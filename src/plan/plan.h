@@ -133,22 +133,22 @@ typedef struct {
 } plan;
 
 /* A step with its kind's tensor ids set to -1. */
-void plan_step_init(plan_step *s, int kind);
+void mnas_plan_step_init(plan_step *s, int kind);
 /* The tensors step s reads (writes = 0) and writes (writes = 1), at most
  * PLAN_STEP_TENSORS; returns how many. */
 #define PLAN_STEP_TENSORS 8
-int plan_step_tensors(const plan_step *s, int *ids, int *writes);
+int mnas_plan_step_tensors(const plan_step *s, int *ids, int *writes);
 
-mnas_status plan_add_tensor(plan *p, int h, int w, int c, int *id, mnas_err *err);
-mnas_status plan_add_step(plan *p, const plan_step *s, mnas_err *err);
+mnas_status mnas_plan_add_tensor(plan *p, int h, int w, int c, int *id, mnas_err *err);
+mnas_status mnas_plan_add_step(plan *p, const plan_step *s, mnas_err *err);
 /* Grow the weight blob by n floats; *off receives where they start. */
-mnas_status plan_reserve_weights(plan *p, size_t n, size_t *off, mnas_err *err);
-mnas_status plan_add_se(plan *p, const plan_se *se, mnas_err *err);
+mnas_status mnas_plan_reserve_weights(plan *p, size_t n, size_t *off, mnas_err *err);
+mnas_status mnas_plan_add_se(plan *p, const plan_se *se, mnas_err *err);
 /* Once every step exists: drop the dead ones, give every tensor its place
  * in the arena by liveness, allocate the arena, total params and macs. */
-mnas_status plan_finish(plan *p, mnas_err *err);
-void plan_free(plan *p);
-mnas_status plan_run(plan *p, int profile);
+mnas_status mnas_plan_finish(plan *p, mnas_err *err);
+void mnas_plan_free(plan *p);
+mnas_status mnas_plan_run(plan *p, int profile);
 
 static inline float *plan_data(const plan *p, int tensor)
 {

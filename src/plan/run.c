@@ -60,7 +60,7 @@ static void run_step(const plan *p, const plan_step *s)
     }
 }
 
-mnas_status plan_run(plan *p, int profile)
+mnas_status mnas_plan_run(plan *p, int profile)
 {
     for (int i = 0; i < p->n_steps; i++) {
         plan_step *s = &p->steps[i];

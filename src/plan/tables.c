@@ -21,7 +21,7 @@ static mnas_status grow(void **arr, int *cap, int need, size_t elem, mnas_err *e
     return MNAS_OK;
 }
 
-void plan_step_init(plan_step *s, int kind)
+void mnas_plan_step_init(plan_step *s, int kind)
 {
     memset(s, 0, sizeof *s);
     s->kind = kind;
@@ -35,7 +35,7 @@ void plan_step_init(plan_step *s, int kind)
     }
 }
 
-int plan_step_tensors(const plan_step *s, int *ids, int *writes)
+int mnas_plan_step_tensors(const plan_step *s, int *ids, int *writes)
 {
     int r[3] = {s->in, -1, -1}, w[4] = {-1, -1, -1, s->out};
     switch (s->kind) {
@@ -63,7 +63,7 @@ int plan_step_tensors(const plan_step *s, int *ids, int *writes)
     return n;
 }
 
-mnas_status plan_add_tensor(plan *p, int h, int w, int c, int *id, mnas_err *err)
+mnas_status mnas_plan_add_tensor(plan *p, int h, int w, int c, int *id, mnas_err *err)
 {
     if (p->n_tensors >= MNAS_MAX_VALUES)
         return mnas_fail(err, MNAS_E_LIMIT, "more than %d tensors", MNAS_MAX_VALUES);
@@ -80,7 +80,7 @@ mnas_status plan_add_tensor(plan *p, int h, int w, int c, int *id, mnas_err *err
     return MNAS_OK;
 }
 
-mnas_status plan_add_step(plan *p, const plan_step *s, mnas_err *err)
+mnas_status mnas_plan_add_step(plan *p, const plan_step *s, mnas_err *err)
 {
     if (p->n_steps >= MNAS_MAX_NODES)
         return mnas_fail(err, MNAS_E_LIMIT, "more than %d steps", MNAS_MAX_NODES);
@@ -91,14 +91,14 @@ mnas_status plan_add_step(plan *p, const plan_step *s, mnas_err *err)
     p->steps[idx] = *s;
     p->tensors[s->out].producer = idx;
     int ids[PLAN_STEP_TENSORS], wr[PLAN_STEP_TENSORS];
-    const int n = plan_step_tensors(s, ids, wr);
+    const int n = mnas_plan_step_tensors(s, ids, wr);
     for (int i = 0; i < n; i++)
         if (!wr[i])
             p->tensors[ids[i]].consumers++;
     return MNAS_OK;
 }
 
-mnas_status plan_add_se(plan *p, const plan_se *se, mnas_err *err)
+mnas_status mnas_plan_add_se(plan *p, const plan_se *se, mnas_err *err)
 {
     mnas_status st = grow((void **)&p->se, &p->cap_se, p->n_se + 1, sizeof *p->se, err);
     if (!st)
@@ -106,7 +106,7 @@ mnas_status plan_add_se(plan *p, const plan_se *se, mnas_err *err)
     return st;
 }
 
-mnas_status plan_reserve_weights(plan *p, size_t n, size_t *off, mnas_err *err)
+mnas_status mnas_plan_reserve_weights(plan *p, size_t n, size_t *off, mnas_err *err)
 {
     /* keep every block 64-byte aligned for the SIMD loads */
     const size_t start = (p->n_weights + 15) & ~(size_t)15;
@@ -129,7 +129,7 @@ mnas_status plan_reserve_weights(plan *p, size_t n, size_t *off, mnas_err *err)
     return MNAS_OK;
 }
 
-void plan_free(plan *p)
+void mnas_plan_free(plan *p)
 {
     free(p->steps);
     free(p->tensors);

@@ -34,7 +34,7 @@ static void walk(pb_cursor c, int budget)
         if (wire == PB_LEN && budget > 0) {
             pb_cursor probe = c, sub;
             e.msg[0] = '\0';
-            st = pb_sub(&probe, &sub, &e);
+            st = mnas_pb_sub(&probe, &sub, &e);
             check_err(st, &e);
             if (st == MNAS_E_LIMIT && c.depth + 1 <= MNAS_MAX_PB_DEPTH)
                 abort();
@@ -42,7 +42,7 @@ static void walk(pb_cursor c, int budget)
                 if (sub.depth != c.depth + 1 || sub.end > c.end || sub.pos > sub.end || probe.pos != sub.end)
                     abort();
                 size_t nv = 0, nf4 = 0, nf8 = 0;
-                if (!pb_packed_varint_count(&sub, &nv, &e)) {
+                if (!mnas_pb_packed_varint_count(&sub, &nv, &e)) {
                     /* the count must match reading the varints one by one */
                     pb_cursor r = sub;
                     size_t k = 0;
@@ -52,27 +52,27 @@ static void walk(pb_cursor c, int budget)
                     if (k > nv)
                         abort();
                 }
-                if (!pb_packed_fixed_count(&sub, 4, &nf4, &e)) {
+                if (!mnas_pb_packed_fixed_count(&sub, 4, &nf4, &e)) {
                     pb_cursor r = sub;
                     uint32_t v;
                     for (size_t k = 0; k < nf4; k++)
-                        if (pb_fixed32(&r, &v, &e))
+                        if (mnas_pb_fixed32(&r, &v, &e))
                             abort();
                     if (pb_more(&r))
                         abort();
                 }
-                if (!pb_packed_fixed_count(&sub, 8, &nf8, &e)) {
+                if (!mnas_pb_packed_fixed_count(&sub, 8, &nf8, &e)) {
                     pb_cursor r = sub;
                     uint64_t v;
                     for (size_t k = 0; k < nf8; k++)
-                        if (pb_fixed64(&r, &v, &e))
+                        if (mnas_pb_fixed64(&r, &v, &e))
                             abort();
                 }
                 walk(sub, budget - 1);
             }
         }
         e.msg[0] = '\0';
-        st = pb_skip(&c, wire, field, &e);
+        st = mnas_pb_skip(&c, wire, field, &e);
         check_err(st, &e);
         if (st)
             return;
@@ -84,18 +84,18 @@ static void walk(pb_cursor c, int budget)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pb_cursor c;
-    pb_init(&c, data, size);
+    mnas_pb_init(&c, data, size);
     walk(c, MNAS_MAX_PB_DEPTH + 2);
     /* and the raw primitives from offset 0 */
     mnas_err e;
     uint64_t v = 0;
-    pb_init(&c, data, size);
+    mnas_pb_init(&c, data, size);
     if (pb_varint(&c, &v, &e) == MNAS_OK && (c.pos == 0 || c.pos > 10))
         abort();
     const uint8_t *p = NULL;
     size_t n = 0, off = 0;
-    pb_init(&c, data, size);
-    if (pb_bytes(&c, &p, &n, &off, &e) == MNAS_OK && (off + n != c.pos || c.pos > size || p != data + off))
+    mnas_pb_init(&c, data, size);
+    if (mnas_pb_bytes(&c, &p, &n, &off, &e) == MNAS_OK && (off + n != c.pos || c.pos > size || p != data + off))
         abort();
     return 0;
 }

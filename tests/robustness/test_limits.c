@@ -228,8 +228,8 @@ static void model_bytes(void)
     expect_limit("model file > 512 MiB", st, msg, needle);
     graph g;
     mnas_err e = {{0}};
-    st = onnx_read(tiny, len, &g, &e);
-    expect_limit("onnx_read > 512 MiB", st, e.msg, needle);
+    st = mnas_onnx_read(tiny, len, &g, &e);
+    expect_limit("mnas_onnx_read > 512 MiB", st, e.msg, needle);
     free(tiny);
 }
 
@@ -453,7 +453,7 @@ static void pb_depth(void)
 {
     /* The ONNX subset the reader descends into nests at most ~7 deep
      * (subgraphs are rejected, unknown fields skipped), so the depth limit
-     * guards pb_sub itself: 17 nested messages. */
+     * guards mnas_pb_sub itself: 17 nested messages. */
     pbuf p = {0};
     for (int i = 0; i < MNAS_MAX_PB_DEPTH + 1; i++) {
         pbuf q = {0};
@@ -462,7 +462,7 @@ static void pb_depth(void)
         p = q;
     }
     pb_cursor c;
-    pb_init(&c, p.b, p.n);
+    mnas_pb_init(&c, p.b, p.n);
     mnas_err e = {{0}};
     mnas_status st = MNAS_OK;
     int depth = 0;
@@ -470,7 +470,7 @@ static void pb_depth(void)
         uint32_t f;
         int w;
         pb_cursor sub;
-        if ((st = pb_key(&c, &f, &w, &e)) || (st = pb_sub(&c, &sub, &e)))
+        if ((st = pb_key(&c, &f, &w, &e)) || (st = mnas_pb_sub(&c, &sub, &e)))
             break;
         c = sub;
         depth++;

@@ -39,7 +39,7 @@ static mnas_status ob_nomem(onnx_builder *b)
 /* Strings and per-node arrays live in the graph's bump allocator, as the reader's do. */
 static char *sdup(onnx_builder *b, const char *s)
 {
-    return graph_strndup(&b->g, s, strlen(s));
+    return mnas_graph_strndup(&b->g, s, strlen(s));
 }
 
 mnas_status ob_new(int64_t opset, onnx_builder **out)
@@ -49,13 +49,13 @@ mnas_status ob_new(int64_t opset, onnx_builder **out)
     onnx_builder *b = calloc(1, sizeof *b);
     if (!b || !(b->g.producer = sdup(b, "mnas-builder"))) {
         if (b)
-            graph_free(&b->g);
+            mnas_graph_free(&b->g);
         free(b);
         *out = NULL;
         return MNAS_E_NOMEM;
     }
     b->g.opset = opset;
-    b->g.ir_version = onnx_ir_for_opset(opset);
+    b->g.ir_version = mnas_onnx_ir_for_opset(opset);
     *out = b;
     return MNAS_OK;
 }
@@ -64,7 +64,7 @@ void ob_free(onnx_builder *b)
 {
     if (!b)
         return;
-    graph_free(&b->g);
+    mnas_graph_free(&b->g);
     free(b);
 }
 
@@ -82,7 +82,7 @@ const graph *ob_graph(const onnx_builder *b)
 static int ob_value(onnx_builder *b, const char *name)
 {
     if (name[0]) {
-        int k = graph_find_value(&b->g, name);
+        int k = mnas_graph_find_value(&b->g, name);
         if (k >= 0)
             return k;
     }
@@ -174,7 +174,7 @@ static int ob_const(onnx_builder *b, const char *name, const int64_t *dims, int 
         b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: tensor '%s' has no data", name);
         return -1;
     }
-    if (name[0] && graph_find_value(&b->g, name) >= 0) {
+    if (name[0] && mnas_graph_find_value(&b->g, name) >= 0) {
         b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: value '%s' already exists", name);
         return -1;
     }
@@ -194,7 +194,7 @@ static int ob_const(onnx_builder *b, const char *name, const int64_t *dims, int 
             b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: tensor '%s' is too large", name);
             return -1;
         }
-        void *p = graph_alloc(&b->g, count * esz);
+        void *p = mnas_graph_alloc(&b->g, count * esz);
         if (!p) {
             ob_nomem(b);
             return -1;
@@ -206,7 +206,7 @@ static int ob_const(onnx_builder *b, const char *name, const int64_t *dims, int 
             v->i = p;
         /* Keep what a reader will see: values representable in fp16. */
         for (size_t j = 0; f && dtype == GRAPH_DT_FLOAT16 && j < count; j++)
-            v->f[j] = graph_half_to_float(graph_float_to_half(v->f[j]));
+            v->f[j] = mnas_graph_half_to_float(mnas_graph_float_to_half(v->f[j]));
     }
     return k;
 }
@@ -274,8 +274,8 @@ mnas_status ob_node(onnx_builder *b, const char *op, const char *name, const cha
     n->name = sdup(b, name ? name : "");
     n->op = sdup(b, op);
     n->domain = sdup(b, "");
-    n->in = graph_calloc(&b->g, (size_t)n_in + 1, sizeof *n->in);
-    n->out = graph_calloc(&b->g, (size_t)n_out + 1, sizeof *n->out);
+    n->in = mnas_graph_calloc(&b->g, (size_t)n_in + 1, sizeof *n->in);
+    n->out = mnas_graph_calloc(&b->g, (size_t)n_out + 1, sizeof *n->out);
     if (!n->name || !n->op || !n->domain || !n->in || !n->out)
         return ob_nomem(b);
     for (int k = 0; k < n_in + n_out; k++) {
@@ -318,12 +318,12 @@ static graph_attr *ob_attr(onnx_builder *b, int node, const char *name, int type
         return NULL;
     }
     graph_node *n = &b->g.nodes[node];
-    if (n->n_attr >= MNAS_MAX_ATTRS || graph_node_attr(n, name)) {
+    if (n->n_attr >= MNAS_MAX_ATTRS || mnas_graph_node_attr(n, name)) {
         b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: node %d: attribute '%s' repeated or too many", node, name);
         return NULL;
     }
     /* a copy one longer (at most 64 attributes, so the old copies stay small) */
-    graph_attr *a = graph_alloc(&b->g, ((size_t)n->n_attr + 1) * sizeof *a);
+    graph_attr *a = mnas_graph_alloc(&b->g, ((size_t)n->n_attr + 1) * sizeof *a);
     if (!a) {
         ob_nomem(b);
         return NULL;
@@ -382,7 +382,7 @@ mnas_status ob_attr_ints(onnx_builder *b, int node, const char *name, const int6
     graph_attr *a = ob_attr(b, node, name, ATTR_INTS);
     if (!a)
         return b->st;
-    if (n && !(a->ints = graph_alloc(&b->g, (size_t)n * sizeof *a->ints)))
+    if (n && !(a->ints = mnas_graph_alloc(&b->g, (size_t)n * sizeof *a->ints)))
         return ob_nomem(b);
     if (n)
         memcpy(a->ints, v, (size_t)n * sizeof *a->ints);
@@ -399,7 +399,7 @@ mnas_status ob_attr_floats(onnx_builder *b, int node, const char *name, const fl
     graph_attr *a = ob_attr(b, node, name, ATTR_FLOATS);
     if (!a)
         return b->st;
-    if (n && !(a->floats = graph_alloc(&b->g, (size_t)n * sizeof *a->floats)))
+    if (n && !(a->floats = mnas_graph_alloc(&b->g, (size_t)n * sizeof *a->floats)))
         return ob_nomem(b);
     if (n)
         memcpy(a->floats, v, (size_t)n * sizeof *a->floats);
@@ -444,5 +444,5 @@ mnas_status ob_finish(onnx_builder *b, uint8_t **bytes, size_t *len)
         return MNAS_E_ARG;
     if (b->st)
         return b->st;
-    return onnx_write_graph(&b->g, NULL, bytes, len, &b->err);
+    return mnas_onnx_write_graph(&b->g, NULL, bytes, len, &b->err);
 }

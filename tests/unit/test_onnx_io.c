@@ -67,7 +67,7 @@ static void tb_model(tb *out, const tb *graph_body)
 
 static mnas_status load_tb(const tb *model_body, graph *g, mnas_err *e)
 {
-    return onnx_read(model_body->b, model_body->n, g, e);
+    return mnas_onnx_read(model_body->b, model_body->n, g, e);
 }
 
 /* Loads a one-initializer graph and returns the status (graph freed). */
@@ -81,7 +81,7 @@ static mnas_status load_tensor(const tb *tensor, mnas_err *e, graph *keep)
     if (keep && !st)
         *keep = g;
     else if (!st)
-        graph_free(&g);
+        mnas_graph_free(&g);
     return st;
 }
 
@@ -96,50 +96,50 @@ static void test_pb(void)
     int w;
 
     static const uint8_t trunc[] = {0x80, 0x80};
-    pb_init(&c, trunc, sizeof trunc);
+    mnas_pb_init(&c, trunc, sizeof trunc);
     CHECK(&S, pb_varint(&c, &v, &e) == MNAS_E_FORMAT && strstr(e.msg, "byte 0"), "truncated varint: %s", e.msg);
 
     static const uint8_t max[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
-    pb_init(&c, max, sizeof max);
+    mnas_pb_init(&c, max, sizeof max);
     CHECK(&S, pb_varint(&c, &v, &e) == MNAS_OK && v == UINT64_MAX && c.pos == 10, "max varint");
 
     static const uint8_t ovf[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
-    pb_init(&c, ovf, sizeof ovf);
+    mnas_pb_init(&c, ovf, sizeof ovf);
     CHECK(&S, pb_varint(&c, &v, &e) == MNAS_E_FORMAT, "overflowing varint");
 
     static const uint8_t longv[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
-    pb_init(&c, longv, sizeof longv);
+    mnas_pb_init(&c, longv, sizeof longv);
     CHECK(&S, pb_varint(&c, &v, &e) == MNAS_E_FORMAT, "11-byte varint");
 
     static const uint8_t f0[] = {0x02, 0x00};
-    pb_init(&c, f0, sizeof f0);
+    mnas_pb_init(&c, f0, sizeof f0);
     CHECK(&S, pb_key(&c, &f, &w, &e) == MNAS_E_FORMAT, "field 0");
     static const uint8_t grp[] = {0x0b};
-    pb_init(&c, grp, sizeof grp);
+    mnas_pb_init(&c, grp, sizeof grp);
     CHECK(&S, pb_key(&c, &f, &w, &e) == MNAS_E_FORMAT && strstr(e.msg, "group"), "group: %s", e.msg);
     static const uint8_t w6[] = {0x0e};
-    pb_init(&c, w6, sizeof w6);
+    mnas_pb_init(&c, w6, sizeof w6);
     CHECK(&S, pb_key(&c, &f, &w, &e) == MNAS_E_FORMAT, "wire type 6");
 
     /* Length 2^40 must fail even where size_t is 32 bits. */
     static const uint8_t big[] = {0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 0x00};
     const uint8_t *p;
     size_t n;
-    pb_init(&c, big, sizeof big);
+    mnas_pb_init(&c, big, sizeof big);
     CHECK(&S, pb_key(&c, &f, &w, &e) == MNAS_OK && f == 1 && w == PB_LEN, "len key");
-    CHECK(&S, pb_bytes(&c, &p, &n, NULL, &e) == MNAS_E_FORMAT && strstr(e.msg, "exceeds"), "huge len: %s", e.msg);
+    CHECK(&S, mnas_pb_bytes(&c, &p, &n, NULL, &e) == MNAS_E_FORMAT && strstr(e.msg, "exceeds"), "huge len: %s", e.msg);
     static const uint8_t over[] = {0x0a, 0x03, 0x61, 0x62};
-    pb_init(&c, over, sizeof over);
+    mnas_pb_init(&c, over, sizeof over);
     pb_key(&c, &f, &w, &e);
-    CHECK(&S, pb_bytes(&c, &p, &n, NULL, &e) == MNAS_E_FORMAT, "len one past end");
+    CHECK(&S, mnas_pb_bytes(&c, &p, &n, NULL, &e) == MNAS_E_FORMAT, "len one past end");
 
     static const uint8_t fx[] = {0x01, 0x02, 0x03};
-    pb_init(&c, fx, sizeof fx);
+    mnas_pb_init(&c, fx, sizeof fx);
     uint32_t u32;
-    CHECK(&S, pb_fixed32(&c, &u32, &e) == MNAS_E_FORMAT, "short fixed32");
+    CHECK(&S, mnas_pb_fixed32(&c, &u32, &e) == MNAS_E_FORMAT, "short fixed32");
     static const uint8_t fx8[] = {1, 2, 3, 4, 5, 6, 7, 8};
-    pb_init(&c, fx8, sizeof fx8);
-    CHECK(&S, pb_fixed64(&c, &v, &e) == MNAS_OK && v == 0x0807060504030201ull, "fixed64 LE");
+    mnas_pb_init(&c, fx8, sizeof fx8);
+    CHECK(&S, mnas_pb_fixed64(&c, &v, &e) == MNAS_OK && v == 0x0807060504030201ull, "fixed64 LE");
 
     /* Skipping every wire type lands exactly on the next field. */
     tb t = {{0}, 0};
@@ -150,10 +150,10 @@ static void test_pb(void)
     tb_raw(&t, fx8, 4);
     tb_str(&t, 4, "skip me");
     tb_int(&t, 5, 7);
-    pb_init(&c, t.b, t.n);
+    mnas_pb_init(&c, t.b, t.n);
     int ok = 1;
     for (int k = 0; k < 4; k++)
-        ok &= pb_key(&c, &f, &w, &e) == MNAS_OK && pb_skip(&c, w, f, &e) == MNAS_OK;
+        ok &= pb_key(&c, &f, &w, &e) == MNAS_OK && mnas_pb_skip(&c, w, f, &e) == MNAS_OK;
     ok &= pb_key(&c, &f, &w, &e) == MNAS_OK && f == 5 && pb_varint(&c, &v, &e) == MNAS_OK && v == 7 && !pb_more(&c);
     CHECK(&S, ok, "skip all wire types");
 
@@ -165,14 +165,14 @@ static void test_pb(void)
         nest.n = 0;
         tb_msg(&nest, 1, &tmp);
     }
-    pb_init(&c, nest.b, nest.n);
+    mnas_pb_init(&c, nest.b, nest.n);
     mnas_status st = MNAS_OK;
     int depth = 0;
     while (!st) {
         pb_cursor sub;
         if ((st = pb_key(&c, &f, &w, &e)) || w != PB_LEN)
             break;
-        if ((st = pb_sub(&c, &sub, &e)))
+        if ((st = mnas_pb_sub(&c, &sub, &e)))
             break;
         c = sub;
         depth++;
@@ -181,13 +181,13 @@ static void test_pb(void)
 
     static const uint8_t pk[] = {0x01, 0x96, 0x01, 0x80};
     pb_cursor pc;
-    pb_init(&pc, pk, 3);
-    CHECK(&S, pb_packed_varint_count(&pc, &n, &e) == MNAS_OK && n == 2, "packed count");
-    pb_init(&pc, pk, 4);
-    CHECK(&S, pb_packed_varint_count(&pc, &n, &e) == MNAS_E_FORMAT, "packed truncated");
-    CHECK(&S, pb_packed_fixed_count(&pc, 4, &n, &e) == MNAS_OK && n == 1, "packed fixed");
-    pb_init(&pc, pk, 3);
-    CHECK(&S, pb_packed_fixed_count(&pc, 4, &n, &e) == MNAS_E_FORMAT, "packed fixed ragged");
+    mnas_pb_init(&pc, pk, 3);
+    CHECK(&S, mnas_pb_packed_varint_count(&pc, &n, &e) == MNAS_OK && n == 2, "packed count");
+    mnas_pb_init(&pc, pk, 4);
+    CHECK(&S, mnas_pb_packed_varint_count(&pc, &n, &e) == MNAS_E_FORMAT, "packed truncated");
+    CHECK(&S, mnas_pb_packed_fixed_count(&pc, 4, &n, &e) == MNAS_OK && n == 1, "packed fixed");
+    mnas_pb_init(&pc, pk, 3);
+    CHECK(&S, mnas_pb_packed_fixed_count(&pc, 4, &n, &e) == MNAS_E_FORMAT, "packed fixed ragged");
 }
 
 /* ---- half precision ------------------------------------------------------- */
@@ -201,30 +201,30 @@ static uint32_t fbits(float f)
 
 static void test_half(void)
 {
-    CHECK(&S, graph_half_to_float(0x0001) == ldexpf(1, -24), "smallest subnormal");
-    CHECK(&S, graph_half_to_float(0x03ff) == ldexpf(1023, -24), "largest subnormal");
-    CHECK(&S, graph_half_to_float(0x0400) == ldexpf(1, -14), "smallest normal");
-    CHECK(&S, graph_half_to_float(0x7bff) == 65504.0f, "max half");
-    CHECK(&S, graph_half_to_float(0x3c00) == 1.0f && graph_half_to_float(0xc000) == -2.0f, "1, -2");
-    CHECK(&S, isinf(graph_half_to_float(0x7c00)) && graph_half_to_float(0xfc00) < 0, "inf");
-    CHECK(&S, isnan(graph_half_to_float(0x7e00)), "nan");
-    CHECK(&S, fbits(graph_half_to_float(0x8000)) == 0x80000000u, "-0");
+    CHECK(&S, mnas_graph_half_to_float(0x0001) == ldexpf(1, -24), "smallest subnormal");
+    CHECK(&S, mnas_graph_half_to_float(0x03ff) == ldexpf(1023, -24), "largest subnormal");
+    CHECK(&S, mnas_graph_half_to_float(0x0400) == ldexpf(1, -14), "smallest normal");
+    CHECK(&S, mnas_graph_half_to_float(0x7bff) == 65504.0f, "max half");
+    CHECK(&S, mnas_graph_half_to_float(0x3c00) == 1.0f && mnas_graph_half_to_float(0xc000) == -2.0f, "1, -2");
+    CHECK(&S, isinf(mnas_graph_half_to_float(0x7c00)) && mnas_graph_half_to_float(0xfc00) < 0, "inf");
+    CHECK(&S, isnan(mnas_graph_half_to_float(0x7e00)), "nan");
+    CHECK(&S, fbits(mnas_graph_half_to_float(0x8000)) == 0x80000000u, "-0");
     /* float -> half: exhaustive round trip over every half, then ties. */
     int bad = 0;
     for (uint32_t h = 0; h < 0x10000; h++) {
-        float f = graph_half_to_float((uint16_t)h);
-        uint16_t back = graph_float_to_half(f);
-        if (isnan(f) ? !isnan(graph_half_to_float(back)) : back != h)
+        float f = mnas_graph_half_to_float((uint16_t)h);
+        uint16_t back = mnas_graph_float_to_half(f);
+        if (isnan(f) ? !isnan(mnas_graph_half_to_float(back)) : back != h)
             bad++;
     }
     CHECK(&S, bad == 0, "%d halves do not round-trip", bad);
-    CHECK(&S, graph_float_to_half(1.0f + ldexpf(1, -11)) == 0x3c00, "tie to even (down)");
-    CHECK(&S, graph_float_to_half(1.0f + 3 * ldexpf(1, -11)) == 0x3c02, "tie to even (up)");
-    CHECK(&S, graph_float_to_half(65519.0f) == 0x7bff && graph_float_to_half(65520.0f) == 0x7c00, "overflow edge");
-    CHECK(&S, graph_float_to_half(ldexpf(1, -25)) == 0 && graph_float_to_half(ldexpf(1.5f, -25)) == 1, "subnormal ties");
-    CHECK(&S, graph_float_to_half(ldexpf(3, -25)) == 2, "subnormal tie to even");
-    CHECK(&S, graph_float_to_half(1e-30f) == 0 && graph_float_to_half(-1e-30f) == 0x8000, "underflow keeps sign");
-    CHECK(&S, graph_float_to_half(ldexpf(1023.5f, -24)) == 0x0400, "subnormal rounds up to normal");
+    CHECK(&S, mnas_graph_float_to_half(1.0f + ldexpf(1, -11)) == 0x3c00, "tie to even (down)");
+    CHECK(&S, mnas_graph_float_to_half(1.0f + 3 * ldexpf(1, -11)) == 0x3c02, "tie to even (up)");
+    CHECK(&S, mnas_graph_float_to_half(65519.0f) == 0x7bff && mnas_graph_float_to_half(65520.0f) == 0x7c00, "overflow edge");
+    CHECK(&S, mnas_graph_float_to_half(ldexpf(1, -25)) == 0 && mnas_graph_float_to_half(ldexpf(1.5f, -25)) == 1, "subnormal ties");
+    CHECK(&S, mnas_graph_float_to_half(ldexpf(3, -25)) == 2, "subnormal tie to even");
+    CHECK(&S, mnas_graph_float_to_half(1e-30f) == 0 && mnas_graph_float_to_half(-1e-30f) == 0x8000, "underflow keeps sign");
+    CHECK(&S, mnas_graph_float_to_half(ldexpf(1023.5f, -24)) == 0x0400, "subnormal rounds up to normal");
 }
 
 /* ---- graph comparison ------------------------------------------------------ */
@@ -287,7 +287,7 @@ static int same_graph(const graph *a, const graph *b, const char *ctx)
         if (!v->name[0])
             continue;
         named_a++;
-        int j = graph_find_value(b, v->name);
+        int j = mnas_graph_find_value(b, v->name);
         if (j < 0) {
             fprintf(stderr, "  %s: value '%s' missing\n", ctx, v->name);
             ok = 0;
@@ -307,7 +307,7 @@ static int same_graph(const graph *a, const graph *b, const char *ctx)
         for (int j = 0; ok && j < x->n_out; j++)
             ok = strcmp(vn(a, x->out[j]), vn(b, y->out[j])) == 0;
         for (int j = 0; ok && j < x->n_attr; j++)
-            ok = same_attr(a, &x->attr[j], b, graph_node_attr(y, x->attr[j].name));
+            ok = same_attr(a, &x->attr[j], b, mnas_graph_node_attr(y, x->attr[j].name));
         if (!ok)
             fprintf(stderr, "  %s: node #%d '%s' differs\n", ctx, k, x->name);
     }
@@ -394,7 +394,7 @@ static void test_builder_roundtrip(void)
         ob_free(b);
         return;
     }
-    mnas_status st = onnx_read(bytes, len, &g, &e);
+    mnas_status st = mnas_onnx_read(bytes, len, &g, &e);
     CHECK(&S, st == MNAS_OK, "load builder model: %s", e.msg);
     if (!st) {
         CHECK(&S, g.opset == 17 && g.ir_version == 8 && strcmp(g.producer, "mnas-builder") == 0, "header");
@@ -407,61 +407,61 @@ static void test_builder_roundtrip(void)
         CHECK(&S, g.n_outputs == 2 && g.values[o].ndim == 2 && g.values[o].dims[0] == -1 && g.values[o].dims[1] == 4,
               "output with unknown dim");
         CHECK(&S, g.values[g.outputs[1]].ndim == -1, "output with unknown shape");
-        int h = graph_find_value(&g, "halfs");
+        int h = mnas_graph_find_value(&g, "halfs");
         CHECK(&S, h >= 0 && g.values[h].dtype == GRAPH_DT_FLOAT16 && g.values[h].count == 8, "fp16 init");
         if (h >= 0) {
             const float *f = g.values[h].f;
             CHECK(&S, f[0] == 1.0f && f[1] == -2.5f && f[2] == ldexpf(1, -24), "fp16 values");
             CHECK(&S, fabsf(f[3] - 3.0e-5f) < ldexpf(1, -24) && f[3] != 3.0e-5f, "fp16 subnormal %g", (double)f[3]);
             CHECK(&S, f[4] == 65504.0f && fbits(f[5]) == 0x80000000u && isinf(f[6]), "fp16 max, -0, inf");
-            CHECK(&S, f[7] == graph_half_to_float(0x2e66), "fp16 0.1 rounds to nearest: %.9g", (double)f[7]);
+            CHECK(&S, f[7] == mnas_graph_half_to_float(0x2e66), "fp16 0.1 rounds to nearest: %.9g", (double)f[7]);
         }
-        int s = graph_find_value(&g, "shape");
+        int s = mnas_graph_find_value(&g, "shape");
         CHECK(&S, s >= 0 && g.values[s].i && g.values[s].i[1] == -1 && g.values[s].dtype == GRAPH_DT_INT64, "int64 init");
         int c;
-        c = graph_find_value(&g, "cmax");
+        c = mnas_graph_find_value(&g, "cmax");
         CHECK(&S, c >= 0 && g.values[c].is_const && g.values[c].ndim == 0 && g.values[c].f[0] == 6.0f, "value_float");
-        c = graph_find_value(&g, "ct");
+        c = mnas_graph_find_value(&g, "ct");
         CHECK(&S, c >= 0 && g.values[c].is_const && g.values[c].count == 8 && g.values[c].f[4] == 65504.0f, "value tensor");
-        c = graph_find_value(&g, "cfs");
+        c = mnas_graph_find_value(&g, "cfs");
         CHECK(&S, c >= 0 && g.values[c].ndim == 1 && g.values[c].dims[0] == 3 && g.values[c].f[2] == 3.5f, "value_floats");
-        c = graph_find_value(&g, "ci");
+        c = mnas_graph_find_value(&g, "ci");
         CHECK(&S, c >= 0 && g.values[c].i && g.values[c].i[0] == -42 && g.values[c].dtype == GRAPH_DT_INT64, "value_int");
-        c = graph_find_value(&g, "cis");
+        c = mnas_graph_find_value(&g, "cis");
         CHECK(&S, c >= 0 && g.values[c].count == 4 && g.values[c].i[3] == 1, "value_ints");
         const graph_node *conv = &g.nodes[0], *clip = &g.nodes[1];
         CHECK(&S, strcmp(conv->op, "Conv") == 0 && conv->n_in == 3 && conv->n_attr == 4, "conv");
-        const graph_attr *a = graph_node_attr(conv, "pads");
+        const graph_attr *a = mnas_graph_node_attr(conv, "pads");
         CHECK(&S, a && a->type == ATTR_INTS && a->n == 4 && a->ints[3] == 1, "ints attr");
-        a = graph_node_attr(conv, "group");
+        a = mnas_graph_node_attr(conv, "group");
         CHECK(&S, a && a->type == ATTR_INT && a->i == 1, "int attr");
-        a = graph_node_attr(conv, "auto_pad");
+        a = mnas_graph_node_attr(conv, "auto_pad");
         CHECK(&S, a && a->type == ATTR_STRING && strcmp(a->s, "NOTSET") == 0, "string attr");
-        CHECK(&S, graph_node_attr(conv, "nope") == NULL, "missing attr");
-        CHECK(&S, clip->n_in == 3 && clip->in[1] == -1 && clip->in[2] == graph_find_value(&g, "cmax"), "optional input");
+        CHECK(&S, mnas_graph_node_attr(conv, "nope") == NULL, "missing attr");
+        CHECK(&S, clip->n_in == 3 && clip->in[1] == -1 && clip->in[2] == mnas_graph_find_value(&g, "cmax"), "optional input");
         const graph_node *lr = &g.nodes[5];
-        a = graph_node_attr(lr, "alpha");
+        a = mnas_graph_node_attr(lr, "alpha");
         CHECK(&S, strcmp(lr->name, "") == 0 && a && a->type == ATTR_FLOAT && a->f == 0.125f, "float attr");
-        a = graph_node_attr(lr, "empty");
+        a = mnas_graph_node_attr(lr, "empty");
         CHECK(&S, a && a->type == ATTR_FLOATS && a->n == 0, "empty floats attr");
         const graph_node *cos = &g.nodes[4];
-        a = graph_node_attr(cos, "value");
+        a = mnas_graph_node_attr(cos, "value");
         CHECK(&S, a && a->type == ATTR_TENSOR && a->tensor >= 0 && g.values[a->tensor].i[0] == 1 &&
                   g.values[a->tensor].dtype == GRAPH_DT_INT64, "tensor attr");
         const graph_node *cu = &g.nodes[6];
         CHECK(&S, strcmp(cu->domain, "com.example") == 0 && cu->n_out == 2 && cu->out[1] == -1, "domain, omitted output");
-        CHECK(&S, graph_prop_get(&g, "author") && strcmp(graph_prop_get(&g, "author"), "tests") == 0, "prop");
-        CHECK(&S, graph_prop_get(&g, "nope") == NULL, "missing prop");
-        CHECK(&S, graph_find_value(&g, "nope") < 0 && graph_find_value(&g, "") < 0, "missing value");
+        CHECK(&S, mnas_graph_prop_get(&g, "author") && strcmp(mnas_graph_prop_get(&g, "author"), "tests") == 0, "prop");
+        CHECK(&S, mnas_graph_prop_get(&g, "nope") == NULL, "missing prop");
+        CHECK(&S, mnas_graph_find_value(&g, "nope") < 0 && mnas_graph_find_value(&g, "") < 0, "missing value");
 
         /* Writer round trip: everything in graph.h survives. */
         uint8_t *b2 = NULL;
         size_t l2 = 0;
         graph g2;
-        CHECK(&S, onnx_write_graph(&g, NULL, &b2, &l2, &e) == MNAS_OK, "write: %s", e.msg);
-        if (b2 && onnx_read(b2, l2, &g2, &e) == MNAS_OK) {
+        CHECK(&S, mnas_onnx_write_graph(&g, NULL, &b2, &l2, &e) == MNAS_OK, "write: %s", e.msg);
+        if (b2 && mnas_onnx_read(b2, l2, &g2, &e) == MNAS_OK) {
             CHECK(&S, same_graph(&g, &g2, "rewrite"), "rewritten graph differs");
-            graph_free(&g2);
+            mnas_graph_free(&g2);
         } else {
             CHECK(&S, 0, "reload rewritten: %s", e.msg);
         }
@@ -470,31 +470,31 @@ static void test_builder_roundtrip(void)
         /* fp16 rewrite: w (108) and ct... only FLOAT constants >= 16 elements. */
         graph_prop extra[2] = {{"author", "packer"}, {"mnas.std", "[1,1,1]"}};
         onnx_write_opts wo = {1, extra, 2, NULL};
-        CHECK(&S, onnx_write_graph(&g, &wo, &b2, &l2, &e) == MNAS_OK, "write fp16: %s", e.msg);
-        if (b2 && onnx_read(b2, l2, &g2, &e) == MNAS_OK) {
+        CHECK(&S, mnas_onnx_write_graph(&g, &wo, &b2, &l2, &e) == MNAS_OK, "write fp16: %s", e.msg);
+        if (b2 && mnas_onnx_read(b2, l2, &g2, &e) == MNAS_OK) {
             CHECK(&S, g2.n_nodes == g.n_nodes + 1 && strcmp(g2.nodes[0].op, "Cast") == 0, "one Cast first");
             const graph_node *cast = &g2.nodes[0];
-            const graph_attr *to = graph_node_attr(cast, "to");
+            const graph_attr *to = mnas_graph_node_attr(cast, "to");
             CHECK(&S, to && to->type == ATTR_INT && to->i == 1, "Cast to=1");
             CHECK(&S, strcmp(g2.values[cast->out[0]].name, "w") == 0 && !g2.values[cast->out[0]].is_const, "Cast restores w");
             const graph_value *wh = &g2.values[cast->in[0]];
-            int wi = graph_find_value(&g, "w");
+            int wi = mnas_graph_find_value(&g, "w");
             int same = wh->is_const && wh->dtype == GRAPH_DT_FLOAT16 && wh->count == 108;
             for (size_t k = 0; same && k < 108; k++)
-                same = wh->f[k] == graph_half_to_float(graph_float_to_half(g.values[wi].f[k]));
+                same = wh->f[k] == mnas_graph_half_to_float(mnas_graph_float_to_half(g.values[wi].f[k]));
             CHECK(&S, same, "fp16 weights are the rounded fp32 ones");
-            int bi = graph_find_value(&g2, "bias");
+            int bi = mnas_graph_find_value(&g2, "bias");
             CHECK(&S, bi >= 0 && g2.values[bi].is_const && g2.values[bi].dtype == GRAPH_DT_FLOAT, "small tensor stays fp32");
-            CHECK(&S, strcmp(graph_prop_get(&g2, "author"), "packer") == 0 &&
-                      strcmp(graph_prop_get(&g2, "mnas.std"), "[1,1,1]") == 0 &&
-                      strcmp(graph_prop_get(&g2, "mnas.labels"), "[\"a\",\"b\"]") == 0 && g2.n_props == 3,
+            CHECK(&S, strcmp(mnas_graph_prop_get(&g2, "author"), "packer") == 0 &&
+                      strcmp(mnas_graph_prop_get(&g2, "mnas.std"), "[1,1,1]") == 0 &&
+                      strcmp(mnas_graph_prop_get(&g2, "mnas.labels"), "[\"a\",\"b\"]") == 0 && g2.n_props == 3,
                   "props overridden and added");
-            graph_free(&g2);
+            mnas_graph_free(&g2);
         } else {
             CHECK(&S, 0, "reload fp16: %s", e.msg);
         }
         free(b2);
-        graph_free(&g);
+        mnas_graph_free(&g);
     }
 
     /* Every truncation fails cleanly (or, cut at a field boundary after the
@@ -504,10 +504,10 @@ static void test_builder_roundtrip(void)
         uint8_t *cut = malloc(n ? n : 1);
         memcpy(cut, bytes, n);
         e.msg[0] = 0;
-        st = onnx_read(cut, n, &g, &e);
+        st = mnas_onnx_read(cut, n, &g, &e);
         if (st == MNAS_OK) {
             ok_prefix++;
-            graph_free(&g);
+            mnas_graph_free(&g);
         } else if (!e.msg[0] || g.n_values || g.values || g.nodes) {
             bad++;
         }
@@ -528,19 +528,19 @@ static void test_builder_roundtrip(void)
             rng = rng * 1664525u + 1013904223u;
             mut[at] = (it & 1) ? (uint8_t)(rng >> 24) : (uint8_t)(mut[at] ^ (1u << ((rng >> 24) & 7)));
         }
-        if (onnx_read(mut, len, &g, &e) == MNAS_OK) {
+        if (mnas_onnx_read(mut, len, &g, &e) == MNAS_OK) {
             loaded++;
             uint8_t *o = NULL;
             size_t ol;
-            if (onnx_write_graph(&g, &(onnx_write_opts){1, NULL, 0, NULL}, &o, &ol, &e) == MNAS_OK) {
+            if (mnas_onnx_write_graph(&g, &(onnx_write_opts){1, NULL, 0, NULL}, &o, &ol, &e) == MNAS_OK) {
                 graph g3;
-                if (onnx_read(o, ol, &g3, &e) == MNAS_OK)
-                    graph_free(&g3);
+                if (mnas_onnx_read(o, ol, &g3, &e) == MNAS_OK)
+                    mnas_graph_free(&g3);
                 else
                     bad++;
             }
             free(o);
-            graph_free(&g);
+            mnas_graph_free(&g);
         }
     }
     free(mut);
@@ -571,7 +571,7 @@ static void test_handmade(void)
     CHECK(&S, load_tensor(&t, &e, &g) == MNAS_OK, "float_data unpacked: %s", e.msg);
     if (g.n_values) {
         CHECK(&S, g.values[0].ndim == 2 && g.values[0].count == 2 && g.values[0].f[1] == -3.0f, "float_data values");
-        graph_free(&g);
+        mnas_graph_free(&g);
     }
 
     /* fp16 via int32_data, packed, incl. subnormal/inf/nan */
@@ -588,7 +588,7 @@ static void test_handmade(void)
     if (g.n_values) {
         const float *f = g.values[0].f;
         CHECK(&S, f[0] == ldexpf(1, -24) && isinf(f[1]) && isnan(f[2]) && f[3] == -1.0f, "fp16 int32_data values");
-        graph_free(&g);
+        mnas_graph_free(&g);
     }
 
     /* double_data packed, int64_data unpacked with a negative, int32 raw */
@@ -601,7 +601,7 @@ static void test_handmade(void)
     CHECK(&S, load_tensor(&t, &e, &g) == MNAS_OK, "double_data: %s", e.msg);
     if (g.n_values) {
         CHECK(&S, g.values[0].f[0] == 0.25f && g.values[0].f[1] == -1000.0f && g.values[0].dtype == GRAPH_DT_DOUBLE, "double values");
-        graph_free(&g);
+        mnas_graph_free(&g);
     }
     t.n = 0;
     tb_int(&t, 1, 2);
@@ -612,7 +612,7 @@ static void test_handmade(void)
     CHECK(&S, load_tensor(&t, &e, &g) == MNAS_OK, "int64_data: %s", e.msg);
     if (g.n_values) {
         CHECK(&S, g.values[0].i[0] == -5 && g.values[0].i[1] == INT64_MAX, "int64 values");
-        graph_free(&g);
+        mnas_graph_free(&g);
     }
     t.n = 0;
     tb_int(&t, 2, GRAPH_DT_INT32);
@@ -622,7 +622,7 @@ static void test_handmade(void)
     CHECK(&S, load_tensor(&t, &e, &g) == MNAS_OK, "int32 raw scalar: %s", e.msg);
     if (g.n_values) {
         CHECK(&S, g.values[0].ndim == 0 && g.values[0].count == 1 && g.values[0].i[0] == -7, "int32 scalar");
-        graph_free(&g);
+        mnas_graph_free(&g);
     }
 
     /* size mismatch names tensor and both sizes */
@@ -740,8 +740,8 @@ static void test_handmade(void)
         const graph_value *x = &g.values[g.inputs[0]];
         CHECK(&S, g.n_inputs == 1 && strcmp(x->name, "x") == 0 && x->ndim == 2 && x->dims[0] == -1 && x->dims[1] == 3,
               "dim_param and initializer-input");
-        CHECK(&S, strcmp(g.nodes[0].name, "") == 0 && g.nodes[0].in[1] == graph_find_value(&g, "wi"), "node refs");
-        graph_free(&g);
+        CHECK(&S, strcmp(g.nodes[0].name, "") == 0 && g.nodes[0].in[1] == mnas_graph_find_value(&g, "wi"), "node refs");
+        mnas_graph_free(&g);
     }
     /* node output shadowing an initializer */
     n1.n = 0;
@@ -754,11 +754,11 @@ static void test_handmade(void)
 
     /* not ONNX at all */
     static const uint8_t junk[] = "hello, world";
-    CHECK(&S, onnx_read(junk, sizeof junk - 1, &g, &e) != MNAS_OK && e.msg[0], "junk: %s", e.msg);
-    CHECK(&S, onnx_read(junk, 0, &g, &e) == MNAS_E_FORMAT, "empty");
+    CHECK(&S, mnas_onnx_read(junk, sizeof junk - 1, &g, &e) != MNAS_OK && e.msg[0], "junk: %s", e.msg);
+    CHECK(&S, mnas_onnx_read(junk, 0, &g, &e) == MNAS_E_FORMAT, "empty");
     m.n = 0;
     tb_int(&m, 1, 7);
-    CHECK(&S, onnx_read(m.b, m.n, &g, &e) == MNAS_E_FORMAT && strstr(e.msg, "no graph"), "no graph: %s", e.msg);
+    CHECK(&S, mnas_onnx_read(m.b, m.n, &g, &e) == MNAS_E_FORMAT && strstr(e.msg, "no graph"), "no graph: %s", e.msg);
 }
 
 /* ---- JSON ----------------------------------------------------------------------- */
@@ -769,52 +769,52 @@ static void test_json(void)
     char **v;
     int n;
     const char *ok = " [ \"cat\" , \"a\\\"b\\\\c\\/\\n\", \"\\u00e9\\u20ac\", \"\\ud83d\\ude00\", \"\xc3\xa9\", \"\" ] ";
-    CHECK(&S, json_parse_string_array(ok, strlen(ok), 100, "labels", &v, &n, &e) == MNAS_OK && n == 6, "strings: %s", e.msg);
+    CHECK(&S, mnas_json_parse_string_array(ok, strlen(ok), 100, "labels", &v, &n, &e) == MNAS_OK && n == 6, "strings: %s", e.msg);
     if (n == 6) {
         CHECK(&S, strcmp(v[0], "cat") == 0 && strcmp(v[1], "a\"b\\c/\n") == 0, "escapes");
         CHECK(&S, strcmp(v[2], "\xc3\xa9\xe2\x82\xac") == 0 && strcmp(v[3], "\xf0\x9f\x98\x80") == 0, "unicode escapes");
         CHECK(&S, strcmp(v[4], "\xc3\xa9") == 0 && v[5][0] == 0, "raw utf-8, empty");
         char *w = NULL;
-        CHECK(&S, json_write_string_array(v, n, &w, &e) == MNAS_OK, "write");
+        CHECK(&S, mnas_json_write_string_array(v, n, &w, &e) == MNAS_OK, "write");
         if (w) {
             CHECK(&S, strcmp(w, "[\"cat\",\"a\\\"b\\\\c/\\n\",\"\xc3\xa9\xe2\x82\xac\",\"\xf0\x9f\x98\x80\",\"\xc3\xa9\",\"\"]") == 0,
                   "compact: %s", w);
             char **v2;
             int n2;
-            CHECK(&S, json_parse_string_array(w, strlen(w), 100, "x", &v2, &n2, &e) == MNAS_OK && n2 == 6 &&
+            CHECK(&S, mnas_json_parse_string_array(w, strlen(w), 100, "x", &v2, &n2, &e) == MNAS_OK && n2 == 6 &&
                       strcmp(v2[1], v[1]) == 0, "rewrite parses");
-            json_free_strings(v2, n2);
+            mnas_json_free_strings(v2, n2);
             free(w);
         }
-        json_free_strings(v, n);
+        mnas_json_free_strings(v, n);
     }
-    CHECK(&S, json_parse_string_array("[]", 2, 10, "x", &v, &n, &e) == MNAS_OK && n == 0, "empty array");
-    json_free_strings(v, n);
+    CHECK(&S, mnas_json_parse_string_array("[]", 2, 10, "x", &v, &n, &e) == MNAS_OK && n == 0, "empty array");
+    mnas_json_free_strings(v, n);
     static const char *bad[] = {"", "[", "[\"a\"", "[\"a\",]", "[,]", "[1]", "[\"a\" \"b\"]", "[\"a\"] x",
                                 "[\"\\u0000\"]", "[\"\\ud800\"]", "[\"\\ude00\"]", "[\"\\x\"]", "[\"\\u12\"]",
                                 "[\"a\tb\"]", "[\"\xc3\"]", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]", "{}", "[\"a\\",
                                 "[\"\\ud83d\\u0041\"]", "[null]"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         v = NULL;
-        mnas_status st = json_parse_string_array(bad[k], strlen(bad[k]), 10, "labels", &v, &n, &e);
+        mnas_status st = mnas_json_parse_string_array(bad[k], strlen(bad[k]), 10, "labels", &v, &n, &e);
         CHECK(&S, st != MNAS_OK && v == NULL && strstr(e.msg, "labels"), "bad string array #%zu accepted", k);
     }
-    CHECK(&S, json_parse_string_array("[\"a\",\"b\",\"c\"]", 13, 2, "x", &v, &n, &e) == MNAS_E_LIMIT, "max items");
+    CHECK(&S, mnas_json_parse_string_array("[\"a\",\"b\",\"c\"]", 13, 2, "x", &v, &n, &e) == MNAS_E_LIMIT, "max items");
     /* not NUL-terminated: the parser must stop at len */
     char unterminated[4] = {'[', '"', 'a', '"'};
-    CHECK(&S, json_parse_string_array(unterminated, 4, 10, "x", &v, &n, &e) != MNAS_OK, "bounded by len");
+    CHECK(&S, mnas_json_parse_string_array(unterminated, 4, 10, "x", &v, &n, &e) != MNAS_OK, "bounded by len");
 
     float f[4];
     const char *fs = "[0.485, 0.456 ,0.406]";
-    CHECK(&S, json_parse_float_array(fs, strlen(fs), f, 4, &n, "mean", &e) == MNAS_OK && n == 3 && f[0] == 0.485f &&
+    CHECK(&S, mnas_json_parse_float_array(fs, strlen(fs), f, 4, &n, "mean", &e) == MNAS_OK && n == 3 && f[0] == 0.485f &&
               f[2] == 0.406f, "floats: %s", e.msg);
     const char *fs2 = "[-1e-3,0,2E+2,-0.5]";
-    CHECK(&S, json_parse_float_array(fs2, strlen(fs2), f, 4, &n, "x", &e) == MNAS_OK && n == 4 && f[0] == -1e-3f &&
+    CHECK(&S, mnas_json_parse_float_array(fs2, strlen(fs2), f, 4, &n, "x", &e) == MNAS_OK && n == 4 && f[0] == -1e-3f &&
               f[2] == 200.0f, "float forms");
     static const char *badf[] = {"[1,2,3,4,5]", "[01]", "[1.]", "[.5]", "[+1]", "[1e]", "[NaN]", "[1e39]",
                                  "[\"1\"]", "[1,]", "[-]", "[1 2]", "1"};
     for (size_t k = 0; k < sizeof badf / sizeof badf[0]; k++)
-        CHECK(&S, json_parse_float_array(badf[k], strlen(badf[k]), f, 4, &n, "std", &e) != MNAS_OK &&
+        CHECK(&S, mnas_json_parse_float_array(badf[k], strlen(badf[k]), f, 4, &n, "std", &e) != MNAS_OK &&
                   strstr(e.msg, "std"), "bad float array %s accepted", badf[k]);
 }
 
@@ -837,20 +837,20 @@ static void test_pack(void)
     mnas_pack_options o = {" [\"cat\", \"d\\u00f6g\", \"x\", \"y\"] ", mean, std, 32, 1};
     mnas_status st = mnas_pack(src, len, &o, &out, &out_len, err, sizeof err);
     CHECK(&S, st == MNAS_OK && err[0] == 0, "pack: %s", err);
-    if (!st && onnx_read(out, out_len, &g, &e) == MNAS_OK) {
-        CHECK(&S, strcmp(graph_prop_get(&g, "mnas.labels"), "[\"cat\",\"d\xc3\xb6g\",\"x\",\"y\"]") == 0, "labels: %s",
-              graph_prop_get(&g, "mnas.labels"));
+    if (!st && mnas_onnx_read(out, out_len, &g, &e) == MNAS_OK) {
+        CHECK(&S, strcmp(mnas_graph_prop_get(&g, "mnas.labels"), "[\"cat\",\"d\xc3\xb6g\",\"x\",\"y\"]") == 0, "labels: %s",
+              mnas_graph_prop_get(&g, "mnas.labels"));
         float f[3];
         int n;
-        const char *ms = graph_prop_get(&g, "mnas.mean");
-        CHECK(&S, ms && json_parse_float_array(ms, strlen(ms), f, 3, &n, "mean", &e) == MNAS_OK && n == 3 &&
+        const char *ms = mnas_graph_prop_get(&g, "mnas.mean");
+        CHECK(&S, ms && mnas_json_parse_float_array(ms, strlen(ms), f, 3, &n, "mean", &e) == MNAS_OK && n == 3 &&
                   f[0] == mean[0] && f[1] == mean[1] && f[2] == mean[2], "mean exact: %s", ms ? ms : "(none)");
-        const char *ss = graph_prop_get(&g, "mnas.std");
-        CHECK(&S, ss && json_parse_float_array(ss, strlen(ss), f, 3, &n, "std", &e) == MNAS_OK && f[2] == std[2], "std");
-        CHECK(&S, strcmp(graph_prop_get(&g, "mnas.source_size"), "32") == 0, "source_size");
-        CHECK(&S, strcmp(graph_prop_get(&g, "author"), "tests") == 0, "old props kept");
+        const char *ss = mnas_graph_prop_get(&g, "mnas.std");
+        CHECK(&S, ss && mnas_json_parse_float_array(ss, strlen(ss), f, 3, &n, "std", &e) == MNAS_OK && f[2] == std[2], "std");
+        CHECK(&S, strcmp(mnas_graph_prop_get(&g, "mnas.source_size"), "32") == 0, "source_size");
+        CHECK(&S, strcmp(mnas_graph_prop_get(&g, "author"), "tests") == 0, "old props kept");
         CHECK(&S, strcmp(g.nodes[0].op, "Cast") == 0, "fp16 Cast");
-        graph_free(&g);
+        mnas_graph_free(&g);
     } else {
         CHECK(&S, 0, "reload packed");
     }
@@ -938,7 +938,7 @@ static void test_models(void)
         found++;
         graph g;
         mnas_err e;
-        mnas_status st = onnx_read(buf, len, &g, &e);
+        mnas_status st = mnas_onnx_read(buf, len, &g, &e);
         CHECK(&S, st == MNAS_OK, "%s: %s", de->d_name, e.msg);
         if (st) {
             free(buf);
@@ -975,10 +975,10 @@ static void test_models(void)
         uint8_t *out = NULL;
         size_t ol = 0;
         graph g2;
-        CHECK(&S, onnx_write_graph(&g, NULL, &out, &ol, &e) == MNAS_OK, "%s: write: %s", de->d_name, e.msg);
-        if (out && onnx_read(out, ol, &g2, &e) == MNAS_OK) {
+        CHECK(&S, mnas_onnx_write_graph(&g, NULL, &out, &ol, &e) == MNAS_OK, "%s: write: %s", de->d_name, e.msg);
+        if (out && mnas_onnx_read(out, ol, &g2, &e) == MNAS_OK) {
             CHECK(&S, same_graph(&g, &g2, de->d_name), "%s: rewrite differs", de->d_name);
-            graph_free(&g2);
+            mnas_graph_free(&g2);
         } else {
             CHECK(&S, 0, "%s: reload: %s", de->d_name, e.msg);
         }
@@ -989,17 +989,17 @@ static void test_models(void)
         CHECK(&S, mnas_pack(buf, len, &po, &out, &ol, err, sizeof err) == MNAS_OK, "%s: pack: %s", de->d_name, err);
         if (out) {
             CHECK(&S, ol < len * 6 / 10, "%s: fp16 pack %zu of %zu bytes", de->d_name, ol, len);
-            if (onnx_read(out, ol, &g2, &e) == MNAS_OK) {
+            if (mnas_onnx_read(out, ol, &g2, &e) == MNAS_OK) {
                 int casts = 0;
                 while (casts < g2.n_nodes && strcmp(g2.nodes[casts].op, "Cast") == 0)
                     casts++;
                 CHECK(&S, casts > 0 && g2.n_nodes == g.n_nodes + casts, "%s: Cast nodes first", de->d_name);
                 printf("  fp16 pack: %zu -> %zu bytes, %d Cast nodes\n", len, ol, casts);
-                graph_free(&g2);
+                mnas_graph_free(&g2);
             }
             mnas_buffer_free(out);
         }
-        graph_free(&g);
+        mnas_graph_free(&g);
         free(buf);
     }
     closedir(d);
