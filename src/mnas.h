@@ -72,7 +72,8 @@ typedef struct {
 } mnas_options;
 
 MNAS_API const char *mnas_version(void);
-/* The compiled-in kernel backend: "avx2-fma", "sse2", "neon", "wasm-simd128", "scalar". */
+/* The compiled-in kernel backend: "avx512", "avx2-fma", "sse2", "neon",
+ * "wasm-relaxed-simd", "wasm-simd128" or "scalar". */
 MNAS_API const char *mnas_backend(void);
 MNAS_API const char *mnas_status_name(mnas_status s);
 

@@ -1,3 +1,6 @@
+/* Camera frames and images become the model's input here, in C, so the
+ * browser, the CLI and native callers preprocess identically: crop,
+ * optional area downscale, bilinear resize, normalize (see preprocess.h). */
 #include "api/preprocess.h"
 
 #include <math.h>

@@ -1,3 +1,6 @@
+/* The strict JSON reader for mnas.* metadata (see json.h): labels and
+ * mean/std arrive as JSON text inside the model file, so every byte is
+ * untrusted and every read is bounded. */
 #include "base/json.h"
 
 #include <float.h>

@@ -1,3 +1,5 @@
+/* Error messages without libc's printf: the formatter the whole engine
+ * writes its failures with, small enough for the .wasm (see status.h). */
 #include "base/status.h"
 
 #include <stdint.h>

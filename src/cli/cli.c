@@ -1,4 +1,6 @@
 #define _POSIX_C_SOURCE 199309L
+/* Option parsing and messages shared by the mnas commands: the flags
+ * every command that loads a model takes, and one way to fail. */
 #include "cli.h"
 
 #include <stdarg.h>

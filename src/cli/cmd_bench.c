@@ -1,4 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
+/* mnas bench: steady-state latency of a model on this device (warm-up,
+ * then N timed runs, optionally per layer), for timing on phones. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>

@@ -1,3 +1,5 @@
+/* mnas eval-cifar: accuracy of a model on the CIFAR-10 test split in
+ * its own binary layout, preprocessed in C as the SDK would. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

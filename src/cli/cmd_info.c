@@ -1,3 +1,5 @@
+/* mnas info: what a model is once loaded (layers, shapes, parameters,
+ * multiply-adds, memory), as text or JSON. */
 #include <string.h>
 
 #include "cli.h"

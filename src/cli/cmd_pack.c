@@ -1,3 +1,5 @@
+/* mnas pack: attach labels and preprocessing to a model and optionally
+ * store its weights as fp16, so the file carries what the SDK needs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

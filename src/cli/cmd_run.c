@@ -1,3 +1,6 @@
+/* mnas run: classify an image or a batch of NCHW rows from a .npy file,
+ * print the top classes and save logits and SE gates for comparison with
+ * PyTorch's. */
 #include <stdlib.h>
 #include <string.h>
 

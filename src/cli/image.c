@@ -1,3 +1,5 @@
+/* Decoding image files for mnas run (see image.h): PPM always, PNG and
+ * JPEG through the system libraries when the build found them. */
 #include "image.h"
 
 #include <stdio.h>

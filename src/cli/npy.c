@@ -1,3 +1,5 @@
+/* Reading and writing .npy files (see npy.h), the CLI's tensor format
+ * for inputs, logits and gates. */
 #include "npy.h"
 
 #include <stdio.h>

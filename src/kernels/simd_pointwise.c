@@ -13,10 +13,10 @@
  * per input channel does one broadcast per row and one load per vector.
  * Tile sizes follow the register file: AVX-512 has 32 zmm (8x2 = 16
  * accumulators), AVX2 16 ymm (6x2 = 12), NEON 32 q (8x2 = 16), SSE2 and
- * wasm 16 v128 without FMA (4x2 = 8, leaving room for the product temps;
- * 6x8 measured slower under V8). With relaxed SIMD's multiply-add there
- * are no product temps, and 6x8 runs MnasNet-A1 7% faster than 4x8 in
- * Chromium (5x8: 4%). Pixel remainders use exact 4/2/1-row
+ * wasm 16 v128 without FMA (4x2 = 8, leaving room for the product temps).
+ * With relaxed SIMD's multiply-add there are no product temps, so the
+ * relaxed build takes a 6x2 tile (tools/bench/README.md has the
+ * measurements behind both choices). Pixel remainders use exact 4/2/1-row
  * tiles rather than padding, so 7x7 maps and 1-pixel SE layers waste no
  * FMAs on phantom rows; one pixel (FC, SE) runs a matrix-vector product.
  */
