@@ -364,8 +364,162 @@ int64_t mnas_onnx_ir_for_opset(int64_t opset)
     return opset >= 21 ? 10 : opset >= 19 ? 9 : opset >= 14 ? 8 : opset >= 13 ? 7 : opset >= 11 ? 6 : 5;
 }
 
+/* What the writer decided about each value before writing any byte. */
+typedef struct {
+    const graph *g;
+    unsigned char *flag;     /* F_* per value */
+    char **fp16_name;        /* the fp16 copy's name, for values stored as fp16 */
+    int any_fp16;
+} write_plan;
+
+/* Flags every value (attribute tensor, graph input/output) and, with
+ * fp16, gives each large fp32 initializer a fresh name for its fp16 copy.
+ * 0 when out of memory. */
+static int plan_values(write_plan *wp, int fp16)
+{
+    const graph *g = wp->g;
+    for (int k = 0; k < g->n_nodes; k++)
+        for (int j = 0; j < g->nodes[k].n_attr; j++)
+            if (g->nodes[k].attr[j].type == ATTR_TENSOR)
+                wp->flag[g->nodes[k].attr[j].tensor] |= F_ATTR;
+    for (int k = 0; k < g->n_inputs; k++)
+        wp->flag[g->inputs[k]] |= F_INPUT;
+    for (int k = 0; k < g->n_outputs; k++)
+        wp->flag[g->outputs[k]] |= F_OUTPUT;
+    for (int k = 0; fp16 && k < g->n_values; k++) {
+        const graph_value *v = &g->values[k];
+        if (v->is_const && !(wp->flag[k] & F_ATTR) && v->name && v->name[0] && v->f &&
+            const_dtype(v) == GRAPH_DT_FLOAT && v->count >= 16) {
+            if (!(wp->fp16_name[k] = fresh_name(g, v->name, wp->fp16_name, g->n_values)))
+                return 0;
+            wp->flag[k] |= F_FP16;
+            wp->any_fp16 = 1;
+        }
+    }
+    return 1;
+}
+
+/* ModelProto's head: IR version, producer, the opsets in use. */
+static void write_model_head(wbuf *w, const write_plan *wp, const char *producer)
+{
+    const graph *g = wp->g;
+    wb_int(w, 1, g->ir_version > 0 ? g->ir_version : mnas_onnx_ir_for_opset(g->opset));
+    if (producer && producer[0])
+        wb_str(w, 2, producer);
+    if (g->opset > 0 || wp->any_fp16) {
+        size_t m = wb_begin(w, 8);
+        wb_str(w, 1, "");
+        wb_int(w, 2, g->opset > 0 ? g->opset : 13);
+        wb_end(w, m);
+    }
+    /* Other domains get version 1: graph.h does not record theirs. */
+    for (int k = 0; k < g->n_nodes; k++) {
+        const char *d = g->nodes[k].domain;
+        if (!d || !d[0] || strcmp(d, "ai.onnx") == 0)
+            continue;
+        int seen = 0;
+        for (int j = 0; j < k && !seen; j++)
+            seen = g->nodes[j].domain && strcmp(g->nodes[j].domain, d) == 0;
+        if (seen)
+            continue;
+        size_t m = wb_begin(w, 8);
+        wb_str(w, 1, d);
+        wb_int(w, 2, 1);
+        wb_end(w, m);
+    }
+}
+
+/* The Cast(to=FLOAT) node that restores value k from its fp16 copy. */
+static void write_fp16_cast(wbuf *w, const write_plan *wp, int k)
+{
+    const char *name = wp->g->values[k].name;
+    size_t m = wb_begin(w, 1);
+    wb_str(w, 1, wp->fp16_name[k]);
+    wb_str(w, 2, name);
+    size_t at = wb_begin(w, 3); /* the node's name: "<value>/Cast" */
+    wb_raw(w, name, strlen(name));
+    wb_raw(w, "/Cast", 5);
+    wb_end(w, at);
+    wb_str(w, 4, "Cast");
+    size_t a = wb_begin(w, 5);
+    wb_str(w, 1, "to");
+    wb_int(w, 3, GRAPH_DT_FLOAT);
+    wb_int(w, 20, 2);
+    wb_end(w, a);
+    wb_end(w, m);
+}
+
+/* GraphProto: the fp16 Casts first, the nodes, initializers, inputs,
+ * outputs and every other value with a known type as value_info. */
+static void write_graph_body(wbuf *w, const write_plan *wp)
+{
+    const graph *g = wp->g;
+    size_t gm = wb_begin(w, 7);
+    for (int k = 0; k < g->n_values; k++)
+        if (wp->flag[k] & F_FP16)
+            write_fp16_cast(w, wp, k);
+    for (int k = 0; k < g->n_nodes; k++)
+        write_node(w, g, &g->nodes[k]);
+    wb_str(w, 2, "mnas");
+    for (int k = 0; k < g->n_values; k++) {
+        const graph_value *v = &g->values[k];
+        if (!v->is_const || (wp->flag[k] & F_ATTR) || !v->name || !v->name[0])
+            continue;
+        if (wp->flag[k] & F_FP16)
+            write_tensor(w, 5, v, wp->fp16_name[k], GRAPH_DT_FLOAT16);
+        else
+            write_tensor(w, 5, v, v->name, const_dtype(v));
+    }
+    for (int k = 0; k < g->n_inputs; k++)
+        write_value_info(w, 11, &g->values[g->inputs[k]]);
+    for (int k = 0; k < g->n_outputs; k++)
+        write_value_info(w, 12, &g->values[g->outputs[k]]);
+    for (int k = 0; k < g->n_values; k++) {
+        const graph_value *v = &g->values[k];
+        if (v->is_const || (wp->flag[k] & (F_INPUT | F_OUTPUT)) || !v->name || !v->name[0])
+            continue;
+        if (v->ndim >= 0 || v->dtype)
+            write_value_info(w, 13, v);
+    }
+    wb_end(w, gm);
+}
+
+static void write_prop(wbuf *w, const char *key, const char *value)
+{
+    size_t m = wb_begin(w, 14);
+    wb_str(w, 1, key);
+    wb_str(w, 2, value);
+    wb_end(w, m);
+}
+
+/* metadata_props: the graph's, with values replaced by opts' for the same
+ * key, then opts' new keys (the last of repeated keys wins). */
+static void write_props(wbuf *w, const graph *g, const onnx_write_opts *opts)
+{
+    for (int k = 0; k < g->n_props; k++) {
+        const char *key = g->props[k].key ? g->props[k].key : "";
+        const char *val = g->props[k].value;
+        for (int j = 0; j < opts->n_props; j++)
+            if (opts->props[j].key && strcmp(opts->props[j].key, key) == 0)
+                val = opts->props[j].value;
+        write_prop(w, key, val);
+    }
+    for (int j = 0; j < opts->n_props; j++) {
+        const char *key = opts->props[j].key;
+        if (!key)
+            continue;
+        int dup = 0;
+        for (int k = 0; k < g->n_props && !dup; k++)
+            dup = g->props[k].key && strcmp(g->props[k].key, key) == 0;
+        for (int k = j + 1; k < opts->n_props && !dup; k++)
+            dup = opts->props[k].key && strcmp(opts->props[k].key, key) == 0;
+        if (!dup)
+            write_prop(w, key, opts->props[j].value);
+    }
+}
+
 mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, uint8_t **out, size_t *len,
-                             mnas_err *err)
+                                  mnas_err *err)
 {
     static const onnx_write_opts none = {0, NULL, 0, NULL};
     if (!g || !out || !len)
@@ -379,147 +533,25 @@ mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, u
     mnas_status st = check_graph(g, err);
     if (st)
         return st;
-
-    unsigned char *flag = calloc((size_t)g->n_values + 1, 1);
-    char **fp16_name = calloc((size_t)g->n_values + 1, sizeof *fp16_name);
+    write_plan wp = {.g = g, .flag = calloc((size_t)g->n_values + 1, 1),
+                     .fp16_name = calloc((size_t)g->n_values + 1, sizeof(char *))};
     wbuf w = {NULL, 0, 0, 0};
-    if (!flag || !fp16_name)
-        goto nomem;
-    for (int k = 0; k < g->n_nodes; k++)
-        for (int j = 0; j < g->nodes[k].n_attr; j++)
-            if (g->nodes[k].attr[j].type == ATTR_TENSOR)
-                flag[g->nodes[k].attr[j].tensor] |= F_ATTR;
-    for (int k = 0; k < g->n_inputs; k++)
-        flag[g->inputs[k]] |= F_INPUT;
-    for (int k = 0; k < g->n_outputs; k++)
-        flag[g->outputs[k]] |= F_OUTPUT;
-    int any_fp16 = 0;
-    for (int k = 0; opts->fp16 && k < g->n_values; k++) {
-        const graph_value *v = &g->values[k];
-        if (v->is_const && !(flag[k] & F_ATTR) && v->name && v->name[0] && v->f &&
-            const_dtype(v) == GRAPH_DT_FLOAT && v->count >= 16) {
-            if (!(fp16_name[k] = fresh_name(g, v->name, fp16_name, g->n_values)))
-                goto nomem;
-            flag[k] |= F_FP16;
-            any_fp16 = 1;
-        }
+    if (wp.flag && wp.fp16_name && plan_values(&wp, opts->fp16)) {
+        write_model_head(&w, &wp, opts->producer ? opts->producer : g->producer);
+        write_graph_body(&w, &wp);
+        write_props(&w, g, opts);
+    } else {
+        w.oom = 1;
     }
-
-    int64_t ir = g->ir_version > 0 ? g->ir_version : mnas_onnx_ir_for_opset(g->opset);
-    wb_int(&w, 1, ir);
-    const char *producer = opts->producer ? opts->producer : g->producer;
-    if (producer && producer[0])
-        wb_str(&w, 2, producer);
-    if (g->opset > 0 || any_fp16) {
-        size_t m = wb_begin(&w, 8);
-        wb_str(&w, 1, "");
-        wb_int(&w, 2, g->opset > 0 ? g->opset : 13);
-        wb_end(&w, m);
+    for (int k = 0; wp.fp16_name && k < g->n_values; k++)
+        free(wp.fp16_name[k]);
+    free(wp.fp16_name);
+    free(wp.flag);
+    if (w.oom) {
+        free(w.p);
+        return mnas_fail(err, MNAS_E_NOMEM, "out of memory writing the model");
     }
-    /* Other domains get version 1: graph.h does not record theirs. */
-    for (int k = 0; k < g->n_nodes; k++) {
-        const char *d = g->nodes[k].domain;
-        if (!d || !d[0] || strcmp(d, "ai.onnx") == 0)
-            continue;
-        int seen = 0;
-        for (int j = 0; j < k && !seen; j++)
-            seen = g->nodes[j].domain && strcmp(g->nodes[j].domain, d) == 0;
-        if (seen)
-            continue;
-        size_t m = wb_begin(&w, 8);
-        wb_str(&w, 1, d);
-        wb_int(&w, 2, 1);
-        wb_end(&w, m);
-    }
-
-    size_t gm = wb_begin(&w, 7);
-    for (int k = 0; k < g->n_values; k++) {
-        if (!(flag[k] & F_FP16))
-            continue;
-        size_t m = wb_begin(&w, 1);
-        wb_str(&w, 1, fp16_name[k]);
-        wb_str(&w, 2, g->values[k].name);
-        char *cn = malloc(strlen(g->values[k].name) + 8);
-        if (!cn)
-            goto nomem;
-        sprintf(cn, "%s/Cast", g->values[k].name);
-        wb_str(&w, 3, cn);
-        free(cn);
-        wb_str(&w, 4, "Cast");
-        size_t a = wb_begin(&w, 5);
-        wb_str(&w, 1, "to");
-        wb_int(&w, 3, GRAPH_DT_FLOAT);
-        wb_int(&w, 20, 2);
-        wb_end(&w, a);
-        wb_end(&w, m);
-    }
-    for (int k = 0; k < g->n_nodes; k++)
-        write_node(&w, g, &g->nodes[k]);
-    wb_str(&w, 2, "mnas");
-    for (int k = 0; k < g->n_values; k++) {
-        const graph_value *v = &g->values[k];
-        if (!v->is_const || (flag[k] & F_ATTR) || !v->name || !v->name[0])
-            continue;
-        if (flag[k] & F_FP16)
-            write_tensor(&w, 5, v, fp16_name[k], GRAPH_DT_FLOAT16);
-        else
-            write_tensor(&w, 5, v, v->name, const_dtype(v));
-    }
-    for (int k = 0; k < g->n_inputs; k++)
-        write_value_info(&w, 11, &g->values[g->inputs[k]]);
-    for (int k = 0; k < g->n_outputs; k++)
-        write_value_info(&w, 12, &g->values[g->outputs[k]]);
-    for (int k = 0; k < g->n_values; k++) {
-        const graph_value *v = &g->values[k];
-        if (v->is_const || (flag[k] & (F_INPUT | F_OUTPUT)) || !v->name || !v->name[0])
-            continue;
-        if (v->ndim >= 0 || v->dtype)
-            write_value_info(&w, 13, v);
-    }
-    wb_end(&w, gm);
-
-    for (int k = 0; k < g->n_props; k++) {
-        const char *key = g->props[k].key ? g->props[k].key : "";
-        const char *val = g->props[k].value;
-        for (int j = 0; j < opts->n_props; j++)
-            if (opts->props[j].key && strcmp(opts->props[j].key, key) == 0)
-                val = opts->props[j].value;
-        size_t m = wb_begin(&w, 14);
-        wb_str(&w, 1, key);
-        wb_str(&w, 2, val);
-        wb_end(&w, m);
-    }
-    for (int j = 0; j < opts->n_props; j++) {
-        const char *key = opts->props[j].key;
-        if (!key)
-            continue;
-        int dup = 0;
-        for (int k = 0; k < g->n_props && !dup; k++)
-            dup = g->props[k].key && strcmp(g->props[k].key, key) == 0;
-        for (int k = j + 1; k < opts->n_props && !dup; k++)
-            dup = opts->props[k].key && strcmp(opts->props[k].key, key) == 0; /* the last one wins */
-        if (dup)
-            continue;
-        size_t m = wb_begin(&w, 14);
-        wb_str(&w, 1, key);
-        wb_str(&w, 2, opts->props[j].value);
-        wb_end(&w, m);
-    }
-    if (w.oom)
-        goto nomem;
-    for (int k = 0; k < g->n_values; k++)
-        free(fp16_name[k]);
-    free(fp16_name);
-    free(flag);
     *out = w.p;
     *len = w.n;
     return MNAS_OK;
-
-nomem:
-    for (int k = 0; fp16_name && k < g->n_values; k++)
-        free(fp16_name[k]);
-    free(fp16_name);
-    free(flag);
-    free(w.p);
-    return mnas_fail(err, MNAS_E_NOMEM, "out of memory writing the model");
 }
