@@ -17,6 +17,25 @@ static void check_err(mnas_status st, const mnas_err *e)
         abort();
 }
 
+/* A payload read as packed fixed-width elements: the count it reports must
+ * be exactly what reading them one by one consumes. */
+static void check_packed_fixed(const pb_cursor *payload, size_t elem)
+{
+    mnas_err e;
+    size_t n = 0;
+    if (mnas_pb_packed_fixed_count(payload, elem, &n, &e))
+        return;
+    pb_cursor r = *payload;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t v32;
+        uint64_t v64;
+        if (elem == 4 ? mnas_pb_fixed32(&r, &v32, &e) : mnas_pb_fixed64(&r, &v64, &e))
+            abort();
+    }
+    if (pb_more(&r))
+        abort();
+}
+
 static void walk(pb_cursor c, int budget)
 {
     mnas_err e;
@@ -41,7 +60,7 @@ static void walk(pb_cursor c, int budget)
             if (!st) {
                 if (sub.depth != c.depth + 1 || sub.end > c.end || sub.pos > sub.end || probe.pos != sub.end)
                     abort();
-                size_t nv = 0, nf4 = 0, nf8 = 0;
+                size_t nv = 0;
                 if (!mnas_pb_packed_varint_count(&sub, &nv, &e)) {
                     /* the count must match reading the varints one by one */
                     pb_cursor r = sub;
@@ -52,22 +71,8 @@ static void walk(pb_cursor c, int budget)
                     if (k > nv)
                         abort();
                 }
-                if (!mnas_pb_packed_fixed_count(&sub, 4, &nf4, &e)) {
-                    pb_cursor r = sub;
-                    uint32_t v;
-                    for (size_t k = 0; k < nf4; k++)
-                        if (mnas_pb_fixed32(&r, &v, &e))
-                            abort();
-                    if (pb_more(&r))
-                        abort();
-                }
-                if (!mnas_pb_packed_fixed_count(&sub, 8, &nf8, &e)) {
-                    pb_cursor r = sub;
-                    uint64_t v;
-                    for (size_t k = 0; k < nf8; k++)
-                        if (mnas_pb_fixed64(&r, &v, &e))
-                            abort();
-                }
+                check_packed_fixed(&sub, 4);
+                check_packed_fixed(&sub, 8);
                 walk(sub, budget - 1);
             }
         }

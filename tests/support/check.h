@@ -4,8 +4,10 @@
 #ifndef MNAS_CHECK_H
 #define MNAS_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     int passed, failed, skipped;
@@ -42,6 +44,14 @@ static inline const char *check_testdata(void)
 {
     const char *d = getenv("MNAS_TESTDATA");
     return d && *d ? d : "../shared";
+}
+
+/* A float's bits, for comparisons that must tell -0 from 0 and see NaNs. */
+static inline uint32_t check_fbits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
 }
 
 #endif

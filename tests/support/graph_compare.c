@@ -5,18 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "graph_compare.h"
-
-static uint32_t fbits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
 
 static int same_f(float a, float b)
 {
-    return fbits(a) == fbits(b) || (isnan(a) && isnan(b));
+    return check_fbits(a) == check_fbits(b) || (isnan(a) && isnan(b));
 }
 
 static int same_value(const graph_value *a, const graph_value *b, const char *ctx)

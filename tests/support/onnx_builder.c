@@ -373,38 +373,38 @@ mnas_status ob_attr_string(onnx_builder *b, int node, const char *name, const ch
     return b->st;
 }
 
-mnas_status ob_attr_ints(onnx_builder *b, int node, const char *name, const int64_t *v, int n)
+/* An ints or floats attribute: n elements of elem bytes, copied. */
+static mnas_status ob_attr_list(onnx_builder *b, int node, const char *name, int type, const void *v, int n,
+                                size_t elem)
 {
     if (!b)
         return MNAS_E_ARG;
     if (!b->st && (n < 0 || n > MNAS_MAX_ATTR_ELEMS || (n && !v)))
         return b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: attribute '%s': bad list", name ? name : "");
-    graph_attr *a = ob_attr(b, node, name, ATTR_INTS);
+    graph_attr *a = ob_attr(b, node, name, type);
     if (!a)
         return b->st;
-    if (n && !(a->ints = mnas_graph_alloc(&b->g, (size_t)n * sizeof *a->ints)))
+    void *copy = NULL;
+    if (n && !(copy = mnas_graph_alloc(&b->g, (size_t)n * elem)))
         return ob_nomem(b);
     if (n)
-        memcpy(a->ints, v, (size_t)n * sizeof *a->ints);
+        memcpy(copy, v, (size_t)n * elem);
+    if (type == ATTR_INTS)
+        a->ints = copy;
+    else
+        a->floats = copy;
     a->n = n;
     return MNAS_OK;
 }
 
+mnas_status ob_attr_ints(onnx_builder *b, int node, const char *name, const int64_t *v, int n)
+{
+    return ob_attr_list(b, node, name, ATTR_INTS, v, n, sizeof(int64_t));
+}
+
 mnas_status ob_attr_floats(onnx_builder *b, int node, const char *name, const float *v, int n)
 {
-    if (!b)
-        return MNAS_E_ARG;
-    if (!b->st && (n < 0 || n > MNAS_MAX_ATTR_ELEMS || (n && !v)))
-        return b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: attribute '%s': bad list", name ? name : "");
-    graph_attr *a = ob_attr(b, node, name, ATTR_FLOATS);
-    if (!a)
-        return b->st;
-    if (n && !(a->floats = mnas_graph_alloc(&b->g, (size_t)n * sizeof *a->floats)))
-        return ob_nomem(b);
-    if (n)
-        memcpy(a->floats, v, (size_t)n * sizeof *a->floats);
-    a->n = n;
-    return MNAS_OK;
+    return ob_attr_list(b, node, name, ATTR_FLOATS, v, n, sizeof(float));
 }
 
 static mnas_status ob_attr_tensor(onnx_builder *b, int node, const char *name, const int64_t *dims,

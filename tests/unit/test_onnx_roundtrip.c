@@ -21,13 +21,6 @@
 
 static check_state S;
 
-static uint32_t fbits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
 static void test_builder_roundtrip(void)
 {
     onnx_builder *b = sample_model_builder();
@@ -59,7 +52,7 @@ static void test_builder_roundtrip(void)
             const float *f = g.values[h].f;
             CHECK(&S, f[0] == 1.0f && f[1] == -2.5f && f[2] == ldexpf(1, -24), "fp16 values");
             CHECK(&S, fabsf(f[3] - 3.0e-5f) < ldexpf(1, -24) && f[3] != 3.0e-5f, "fp16 subnormal %g", (double)f[3]);
-            CHECK(&S, f[4] == 65504.0f && fbits(f[5]) == 0x80000000u && isinf(f[6]), "fp16 max, -0, inf");
+            CHECK(&S, f[4] == 65504.0f && check_fbits(f[5]) == 0x80000000u && isinf(f[6]), "fp16 max, -0, inf");
             CHECK(&S, f[7] == mnas_graph_half_to_float(0x2e66), "fp16 0.1 rounds to nearest: %.9g", (double)f[7]);
         }
         int s = mnas_graph_find_value(&g, "shape");
