@@ -1,5 +1,7 @@
 // Inference worker (module worker). Owns the MnasNet instance, loaded through
-// the SDK's public API only, and classifies frames sent by the page.
+// the SDK's public API only, and classifies frames sent by the page. The SDK
+// is imported from its sources (js/src/), which tools/serve.mjs serves at
+// /js/ beside the demo, so the page runs exactly the code the tests run.
 //
 // Messages in:  { id, type: 'load', model: ArrayBuffer | string(URL) | null, name }
 //               { id, type: 'classify', image: ImageBitmap | {data,width,height}, topK }
@@ -7,47 +9,11 @@
 //
 // Excitation vectors are packed into one Float32Array whose buffer is
 // transferred back, so a result costs one small copy and no per-block messages.
+import { MnasNet } from '../../js/src/index.js';
 
-const PKG_URL = new URL('../../js/', import.meta.url);
-
-let sdkPromise = null;
 let net = null;
 let numClasses = 0;
 let queue = Promise.resolve();
-
-/** Picks the browser entry point of the SDK from js/package.json's exports map. */
-function pickEntry(pkg) {
-  const pick = (e) => {
-    if (!e) return null;
-    if (typeof e === 'string') return e;
-    for (const key of ['browser', 'import', 'default', 'module']) {
-      const v = pick(e[key]);
-      if (v) return v;
-    }
-    return null;
-  };
-  const exp = pkg.exports;
-  const root = exp && (typeof exp === 'string' || exp['.'] === undefined ? exp : exp['.']);
-  return pick(root) || (typeof pkg.browser === 'string' ? pkg.browser : null) || pkg.module || pkg.main || 'src/index.js';
-}
-
-function loadSdk() {
-  if (!sdkPromise) {
-    sdkPromise = (async () => {
-      let entry = 'src/index.js';
-      try {
-        const res = await fetch(new URL('package.json', PKG_URL));
-        if (res.ok) entry = pickEntry(await res.json());
-      } catch { /* fall back to src/index.js */ }
-      const mod = await import(new URL(entry.replace(/^\.\//, ''), PKG_URL).href);
-      const MnasNet = mod.MnasNet || mod.default?.MnasNet || mod.default;
-      if (!MnasNet || typeof MnasNet.load !== 'function') throw new Error(`SDK entry ${entry} does not export MnasNet`);
-      return { MnasNet, MnasNetError: mod.MnasNetError };
-    })();
-    sdkPromise.catch(() => { sdkPromise = null; });
-  }
-  return sdkPromise;
-}
 
 function errorOf(e) {
   return {
@@ -74,7 +40,6 @@ function plainInfo(info, name) {
 }
 
 async function load({ model, name }) {
-  const { MnasNet } = await loadSdk();
   const t0 = performance.now();
   const next = model == null ? await MnasNet.load() : await MnasNet.load(model);
   const loadMs = performance.now() - t0;
