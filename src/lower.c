@@ -1195,6 +1195,14 @@ mnas_status plan_lower(const graph *g, plan *p, mnas_err *err)
     p->output = L.v[ov].tensor;
     p->tensors[p->output].persistent = 1;
     p->classes = p->tensors[p->output].c;
+    /* The embedding is the input of the classifier, the Gemm/MatMul (a
+     * STEP_PW on one pixel) that computes the output. It is kept like the
+     * SE gates so that mnas_embedding reads it after a run at no cost. */
+    const int cls = p->tensors[p->output].producer;
+    if (cls >= 0 && p->steps[cls].kind == STEP_PW && p->steps[cls].pixels == 1) {
+        p->embedding = p->steps[cls].in;
+        p->tensors[p->embedding].persistent = 1;
+    }
     st = check_declared(&L);
 out:
     free(L.v);

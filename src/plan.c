@@ -96,7 +96,7 @@ mnas_status plan_build(const graph *g, const mnas_kernels *k, uint8_t *store, si
         p->store = store;
         p->store_end = store + store_len;
     }
-    p->input = p->output = -1;
+    p->input = p->output = p->embedding = -1;
     mnas_status st = plan_lower(g, p, err);
     if (!st)
         st = plan_fuse_se(g, p, err);
