@@ -26,7 +26,9 @@ const hasFrameCallback = () => 'requestVideoFrameCallback' in HTMLVideoElement.p
 export class Camera {
   /**
    * hooks: onResult(res, capturedAt), onError(context, err), onLive() (streaming
-   * started), onFailed() (no camera: show the images instead).
+   * started), onFailed() (no camera: show the images instead), frameTag(video)
+   * (the taught class a frame also becomes an example of, or null) and
+   * onAdded(res) (it did).
    */
   constructor(el, engine, state, stage, hooks) {
     this.video = el.video;
@@ -178,8 +180,10 @@ export class Camera {
     this.busy = true;
     const capturedAt = performance.now();
     try {
+      const addTo = this.hooks.frameTag(v);
       const bmp = await createImageBitmap(v);
-      const res = await this.engine.classify(bmp, 3);
+      const res = await this.engine.classify(bmp, 3, addTo);
+      if (res.added != null) this.hooks.onAdded(res);
       // Drop a result that finished after the user froze or left the camera.
       if (token === this.token && !demo.frozen && this.state.mode === 'camera') this.hooks.onResult(res, capturedAt);
     } catch (e) {

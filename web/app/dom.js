@@ -20,6 +20,10 @@ export function elements() {
     exHint: $('ex-hint'), strips: $('strips'), tip: $('tip'),
     detail: $('detail'), detailClose: $('detail-close'),
     dropOverlay: $('drop-overlay'), footVersion: $('foot-version'),
+    predSource: $('pred-source'), predSwitch: $('pred-switch'),
+    teach: $('teach'), teachStatus: $('teach-status'), teachNote: $('teach-note'), teachAdd: $('teach-add'),
+    teachName: $('teach-name'), teachAddBtn: $('teach-add-btn'), teachClasses: $('teach-classes'),
+    teachDownload: $('teach-download'), teachLoad: $('teach-load'), teachFile: $('teach-file'), teachClear: $('teach-clear'),
   };
 }
 

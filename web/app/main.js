@@ -1,7 +1,7 @@
 // mnasnet-wasm demo page: the wiring. Creates the app state, the inference
 // worker client and the parts of the page (camera, still images, drag and
-// drop, the result and gate views), and connects them: tabs, Freeze, model
-// loading and the keyboard. The parts themselves live in their own modules.
+// drop, Teach mode, the result and gate views), and connects them: tabs,
+// Freeze, model loading and the keyboard. The parts live in their own modules.
 import { Engine } from './engine.js';
 import { createState } from './state.js';
 import { elements, Notices } from './dom.js';
@@ -12,6 +12,7 @@ import { adoptInfo, modelSummary, showModelInfo } from './model-info.js';
 import { Camera } from './camera.js';
 import { Stills } from './stills.js';
 import { installDrop } from './drop.js';
+import { Teacher } from './teach.js';
 
 const el = elements();
 const state = createState();
@@ -24,8 +25,12 @@ const stage = new Stage(el);
 const results = new ResultsView(el, state);
 const gates = new GateView(el, demo);
 
+// The taught classes' prediction, when the panel shows them.
+const taughtOf = (res) => (teacher.showingTaught && res.taught ? res.taught : null);
+
 function onResult(res, continuous, capturedAt, sourceName) {
-  results.show(res, continuous, capturedAt, sourceName);
+  state.lastResult = res;
+  results.show(res, continuous, capturedAt, sourceName, taughtOf(res));
   gates.show(res);
 }
 
@@ -37,6 +42,8 @@ const camera = new Camera(el, engine, state, stage, {
     if (demo.frozen) setFrozen(false);
   },
   onFailed: () => showImages(true),
+  frameTag: (video) => teacher.frameTag(video),
+  onAdded: (res) => teacher.onAdded(res),
 });
 
 const stills = new Stills(el, engine, state, stage, {
@@ -45,6 +52,14 @@ const stills = new Stills(el, engine, state, stage, {
   // A new picture ends a freeze; the frozen gates stay as the difference reference.
   onPicked: () => { if (demo.frozen) setFrozen(false); },
   showImages: () => showImages(),
+});
+
+const teacher = new Teacher(el, engine, state, notices, {
+  video: () => (state.mode === 'camera' && camera.live ? el.video : null),
+  still: () => stills.current?.bitmap ?? null,
+  // The shown picture is classified again so the panel follows the head at once.
+  onHeadChanged: () => { if (state.mode === 'images') stills.classify(); },
+  onViewChanged: () => { if (state.lastResult) results.showTop(state.lastResult, taughtOf(state.lastResult)); },
 });
 
 // ---------------------------------------------------------------- model
@@ -56,6 +71,7 @@ async function loadModel(model, name) {
     const res = await engine.load(model, name);
     const info = adoptInfo(res.info);
     state.info = info;
+    state.lastResult = null;
     gates.reset(info.seBlocks || []);
     showModelInfo(info, res.loadMs, el.footVersion);
     demo.modelInfo = modelSummary(info, res.loadMs);
@@ -65,6 +81,7 @@ async function loadModel(model, name) {
     el.freeze.disabled = false;
     el.diff.disabled = false;
     if (state.mode === 'images' && stills.current) stills.classify();
+    teacher.modelChanged(info, res.head);
     return true;
   } catch (e) {
     notices.error(`Could not load model ${name}`, e);
@@ -130,7 +147,7 @@ function showCamera() {
   el.video.hidden = false;
   el.cameraSelect.hidden = el.cameraSelect.options.length < 2;
   if (demo.frozen) setFrozen(false);
-  camera.start(el.cameraSelect.value || undefined);
+  camera.start(el.cameraSelect.value || undefined).then(() => teacher.render());
 }
 
 /** auto: the camera failed (its notice stays up) rather than the user picking the tab. */
@@ -149,6 +166,8 @@ function showImages(auto = false) {
   el.cameraSelect.hidden = true;
   stage.hideGuide();
   results.resetRate();
+  teacher.stopRecording();
+  teacher.render();
   stills.show();
 }
 

@@ -1,7 +1,8 @@
 // The prediction panel: the top-3 list and the latency / fps / frames
 // metrics with their smoothing. Camera frames and still images both end
 // here, so what a result looks like on the page and in window.__demo is
-// decided in one place, whichever source produced it.
+// decided in one place, whichever source produced it, and whether it shows
+// the model's classes or the taught ones.
 
 export class ResultsView {
   constructor(el, state) {
@@ -26,15 +27,17 @@ export class ResultsView {
     this.el.fps.textContent = '–';
   }
 
-  /** continuous: a camera frame (counts towards fps); capturedAt: performance.now() at capture. */
-  show(res, continuous, capturedAt, sourceName) {
+  /**
+   * continuous: a camera frame (counts towards fps); capturedAt: performance.now()
+   * at capture; taught: the head's prediction to show instead of the model's.
+   */
+  show(res, continuous, capturedAt, sourceName, taught = null) {
     const { demo } = this.state;
     const el = this.el;
     const now = performance.now();
     demo.frames++;
     demo.resultSource = sourceName;
-    const top = res.top.map((t) => ({ index: t.index, label: this.labelOf(t), probability: t.probability }));
-    demo.lastTop = top;
+    const top = this.showTop(res, taught);
     if (top[0]) demo.top1Counts[top[0].label] = (demo.top1Counts[top[0].label] || 0) + 1;
 
     const a = demo.frames <= 2 ? 1 : 0.15;
@@ -55,7 +58,18 @@ export class ResultsView {
     el.latency.textContent = demo.latencyMs.toFixed(1);
     el.latency.title = `inference ${res.timeMs.toFixed(1)} ms · frame to result ${rt.toFixed(1)} ms`;
     el.frames.textContent = String(demo.frames);
+  }
+
+  /** Shows the top 3 of the model's classes, or of the taught ones; returns what is shown. */
+  showTop(res, taught) {
+    const top = taught
+      ? taught.scores.slice(0, 3).map((s, i) => ({ index: i, label: s.label, probability: s.confidence }))
+      : res.top.map((t) => ({ index: t.index, label: this.labelOf(t), probability: t.probability }));
+    this.state.demo.lastTop = top;
+    this.state.demo.predictionSource = taught ? 'taught' : 'model';
+    this.el.top3.classList.toggle('taught', !!taught);
     this.renderTop(top);
+    return top;
   }
 
   renderTop(top) {

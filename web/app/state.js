@@ -11,7 +11,8 @@ export function createState() {
     ready: false, // a model is loaded
     loading: false, // a model is being loaded
     frames: 0, // classifications shown
-    lastTop: null, // [{index, label, probability}]
+    lastTop: null, // [{index, label, probability}] as shown: the model's classes or the taught ones
+    predictionSource: 'model', // what the prediction panel shows: 'model' | 'taught'
     resultSource: '', // what the shown result was computed from: 'camera' or an image's file name
     top1Counts: {}, // label -> number of classified frames with it as top-1
     fps: 0, // smoothed classification rate (continuous camera mode)
@@ -29,10 +30,12 @@ export function createState() {
     diff: false,
     stretch: false, // colours span each block's own range instead of [0, 1]
     detailOpen: null,
+    // teach: {available, classes: [{name, count}], ready, view, recording, saves, restored} (teach.js)
   };
   return {
     demo,
     mode: 'camera', // the source tab shown: 'camera' | 'images'
     info: null, // the loaded model's description, from the worker
+    lastResult: null, // the worker's result shown last
   };
 }
