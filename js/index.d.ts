@@ -10,7 +10,8 @@ export type MnasNetErrorCode =
   | 'E_NOMEM' // out of wasm memory
   | 'E_IO' // the model or .wasm could not be read or fetched
   | 'E_DISPOSED' // the MnasNet was disposed
-  | 'E_STATE'; // call not valid now
+  | 'E_STATE' // call not valid now
+  | 'E_MODEL_MISMATCH'; // a saved TeachableHead belongs to another model
 
 export class MnasNetError extends Error {
   readonly name: 'MnasNetError';
@@ -61,8 +62,10 @@ export type ImageSource = PixelData | DrawableSource;
 export interface RunOptions {
   /** Number of best classes in `top` (clamped to the class count). Default 5. */
   topK?: number;
-  /** true: `logits` and excitation `values` are views into wasm memory, valid until the next call on this model. Default false (copies). */
+  /** true: `logits`, excitation `values` and `embedding` are views into wasm memory, valid until the next call on this model. Default false (copies). */
   views?: boolean;
+  /** true: the result carries `embedding`, the classifier's input. Throws E_ARGUMENT when the model has none (info.embeddingSize 0). Default false. */
+  embedding?: boolean;
 }
 
 export interface TensorOptions extends RunOptions {
@@ -90,6 +93,8 @@ export interface Result {
   top: Prediction[];
   logits: Float32Array;
   excitations: Excitation[];
+  /** The classifier's input (info.embeddingSize floats, e.g. 1280 for MnasNet-A1), when asked for with `embedding: true`. */
+  embedding?: Float32Array;
   /** Engine time of this call (preprocessing + inference), in ms. */
   timeMs: number;
 }
@@ -132,6 +137,10 @@ export interface ModelInfo {
   arenaBytes: number;
   weightBytes: number;
   seBlocks: readonly SeBlockInfo[];
+  /** Length of the embedding (the input of the Gemm/MatMul classifier computing the output); 0 when the output is computed otherwise. */
+  embeddingSize: number;
+  /** Identity of the loaded model file (a hash of its length and of samples of its bytes), e.g. to tie a TeachableHead to it. */
+  fingerprint: string;
   /** Image preprocessing in effect (model metadata, else load options, else ImageNet). */
   preprocessing: { mean: number[]; std: number[]; sourceSize: number };
   backend: 'wasm-relaxed-simd' | 'wasm-simd128' | 'scalar';
@@ -149,6 +158,85 @@ export class MnasNet {
   run(tensor: Float32Array | Float64Array | number[], options?: TensorOptions): Result;
   /** Free the model and its wasm instance. Later calls throw E_DISPOSED. */
   dispose(): void;
+}
+
+/** The model a TeachableHead belongs to. */
+export interface ModelIdentity {
+  fingerprint: string;
+  embeddingSize: number;
+}
+
+/** An embedding: info.embeddingSize numbers. */
+export type Embedding = Float32Array | Float64Array | readonly number[];
+
+export interface HeadScore {
+  label: string;
+  /** Probability-like, the scores sum to 1. */
+  confidence: number;
+  /** Cosine similarity between the input's embedding and the class mean, in [-1, 1]. */
+  similarity: number;
+}
+
+export interface HeadPrediction {
+  label: string;
+  confidence: number;
+  /** Every class with examples, most likely first. */
+  scores: HeadScore[];
+}
+
+export interface HeadTrainOptions {
+  /** Full-batch gradient steps. Default 100. */
+  epochs?: number;
+  /** Default 0.1. */
+  learningRate?: number;
+  /** Weight decay. Default 1e-3. */
+  l2?: number;
+}
+
+export interface HeadJSON {
+  format: 'mnasnet-wasm/teachable-head';
+  version: 1;
+  model: ModelIdentity;
+  scale: number;
+  /** Examples are L2-normalized embeddings, base64 of little-endian float32. */
+  classes: { name: string; examples: { id: number; embedding: string }[] }[];
+  softmax: { names: string[]; weights: string; bias: number[] } | null;
+}
+
+/**
+ * Classes taught from a few examples on a model's embedding: nearest class
+ * mean on L2-normalized embeddings (ready at once), optionally a trained
+ * softmax layer. Plain JavaScript: works in Web Workers too.
+ */
+export class TeachableHead {
+  /** model: a MnasNet (image sources can then be passed) or its identity (embeddings only). */
+  constructor(model: MnasNet | ModelIdentity, options?: { scale?: number });
+  readonly model: ModelIdentity;
+  /** Class names, in the order they were added. */
+  readonly classes: string[];
+  /** Examples per class. */
+  readonly counts: Record<string, number>;
+  /** Total number of examples. */
+  readonly size: number;
+  /** At least two classes have examples. */
+  readonly ready: boolean;
+  /** 'softmax' while a trained layer matches the examples, else 'mean'. */
+  readonly method: 'mean' | 'softmax';
+  addClass(name: string): string;
+  renameClass(from: string, to: string): void;
+  removeClass(name: string): void;
+  clear(): void;
+  /** Adds an example (creating the class when new); returns its id. */
+  addExample(name: string, input: Embedding | ImageSource): number;
+  removeExample(id: number): boolean;
+  exampleIds(name: string): number[];
+  /** The embedding of an image source (needs the MnasNet), or the embedding itself. */
+  embed(input: Embedding | ImageSource): Embedding;
+  predict(input: Embedding | ImageSource, options?: { method?: 'mean' | 'softmax' }): HeadPrediction;
+  train(options?: HeadTrainOptions): { epochs: number; loss: number; accuracy: number };
+  toJSON(): HeadJSON;
+  /** Throws E_MODEL_MISMATCH when model is given and is not the one the head was taught on. */
+  static fromJSON(json: HeadJSON | string, model?: MnasNet | ModelIdentity): TeachableHead;
 }
 
 export const VERSION: string;

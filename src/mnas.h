@@ -138,6 +138,13 @@ MNAS_API const float *mnas_logits(const mnas_model *m, int *count);
 /* Top-k classes by softmax probability, best first; k is clamped to the class count. */
 MNAS_API mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *written);
 
+/* The embedding of the last run: the feature vector the classifier (the
+ * Gemm/MatMul computing the output, e.g. 1280 floats for MnasNet-A1) takes
+ * as input. *len receives its length. The pointer is fixed while the model
+ * stays loaded; the values are those of the last run. NULL with *len = 0
+ * when nothing is loaded or the output is not computed by such a classifier. */
+MNAS_API const float *mnas_embedding(const mnas_model *m, int *len);
+
 /* Squeeze-and-excitation blocks, in network order. */
 MNAS_API int mnas_se_count(const mnas_model *m);
 typedef struct {

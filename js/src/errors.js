@@ -17,7 +17,7 @@ const STATUS_CODES = [
 export class MnasNetError extends Error {
   /**
    * @param {string} code  one of E_MODEL_FORMAT, E_UNSUPPORTED_OP, E_INPUT, E_ARGUMENT,
-   *                       E_LIMIT, E_NOMEM, E_IO, E_DISPOSED, E_STATE
+   *                       E_LIMIT, E_NOMEM, E_IO, E_DISPOSED, E_STATE, E_MODEL_MISMATCH
    * @param {string} message
    * @param {number} [status]  the C core's mnas_status, when the error came from it
    */

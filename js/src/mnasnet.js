@@ -43,6 +43,35 @@ function cString(u8, ptr) {
   return s;
 }
 
+/**
+ * A model's identity for what is derived from it (a taught head), not a
+ * checksum: a hash of the byte length and of 16 bytes at each of 512 evenly
+ * spaced places in the file. Weights fill nearly all of a model file, so a
+ * different or retrained model differs there; a fixed sample of 2,048
+ * little-endian words costs about half a millisecond whatever the model's
+ * size (hashing every byte would add tens to a cold start of about 30), and
+ * load() takes it while the .wasm compiles. Two 32-bit lanes (FNV-1a and a
+ * multiply-rotate mix) give 64 bits.
+ */
+export function modelFingerprint(bytes) {
+  const n = bytes.length;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, n);
+  let a = 0x811c9dc5 ^ n;
+  let b = 0x9e3779b9 ^ Math.floor(n / 0x100000000);
+  const step = Math.max(16, Math.floor(n / 512));
+  for (let start = 0; start + 16 <= n; start += step) {
+    for (let i = start; i < start + 16; i += 4) {
+      const w = dv.getInt32(i, true);
+      a = Math.imul(a ^ w, 0x01000193);
+      b = Math.imul((b + w) | 0, 0x85ebca6b);
+      b = (b << 13) | (b >>> 19);
+    }
+  }
+  for (let i = n & ~15; i < n; i++) a = Math.imul(a ^ bytes[i], 0x01000193); // the tail a window misses
+  const hex = (v) => (v >>> 0).toString(16).padStart(8, '0');
+  return `${hex(a)}${hex(b)}-${n.toString(16)}`;
+}
+
 function checkTriple(v, name, positive) {
   if (v === undefined) return undefined;
   const ok =
@@ -77,6 +106,9 @@ export class MnasNet {
   #pixelCap = 0;
   #planar = 0; // an NCHW input tensor, allocated on the first NCHW run()
   #se = []; // [{name, channels, height, width, ptr}]
+  #embedding = 0; // the classifier's input in wasm memory, fixed while loaded (0: the model has none)
+  #embeddingSize = 0;
+  #fingerprint = ''; // modelFingerprint() of the loaded bytes
   #canvas = null; // for drawing browser image sources
   #baseline = 0; // heap in use before this model's allocations
   #inputSize; // {height, width, channels}
@@ -97,12 +129,16 @@ export class MnasNet {
     else if (!isArrayBuffer(model) && !ArrayBuffer.isView(model) && typeof model !== 'string' && !isUrl(model)) {
       throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${kind(model)}`);
     }
-    // Fetch/read the model while the .wasm compiles.
-    const [module, bytes] = await Promise.all([getModule(opt.wasm), readBytes(model, 'model')]);
+    // Fetch/read (and fingerprint) the model while the .wasm compiles.
+    const [module, [bytes, fingerprint]] = await Promise.all([
+      getModule(opt.wasm),
+      readBytes(model, 'model').then((b) => [b, modelFingerprint(b)]),
+    ]);
     if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', 'model: no bytes (empty or detached buffer)');
     const { exports, mem } = await instantiate(module);
     const net = new MnasNet(CONSTRUCT);
     net.#init(exports, mem, bytes, opt);
+    net.#fingerprint = fingerprint;
     return net;
   }
 
@@ -144,6 +180,8 @@ export class MnasNet {
     this.#inputSize = Object.freeze({ height: i32[ints >> 2], width: i32[(ints >> 2) + 1], channels: i32[(ints >> 2) + 2] });
     this.#labels = new Array(x.mnas_num_classes(this.#model));
     this.#se = this.#seBlocks();
+    this.#embedding = x.mnas_embedding(this.#model, ints);
+    this.#embeddingSize = this.#embedding ? mem().i32[ints >> 2] : 0;
     this.#topk = this.#malloc(this.#labels.length * 8);
   }
 
@@ -229,6 +267,8 @@ export class MnasNet {
       macs: stats.macs,
       arenaBytes: stats.arenaBytes,
       weightBytes: stats.weightBytes,
+      embeddingSize: this.#embeddingSize,
+      fingerprint: this.#fingerprint,
       seBlocks: Object.freeze(this.#se.map(({ name, channels, height, width }) => Object.freeze({ name, channels, height, width }))),
       preprocessing: Object.freeze({ mean: stats.mean, std: stats.std, sourceSize: stats.sourceSize }),
       backend,
@@ -253,6 +293,7 @@ export class MnasNet {
   classify(source, options) {
     this.#live();
     const opt = readRunOptions(options, true);
+    if (opt.embedding) this.#needEmbedding();
     const { data, width, height } = this.#pixelsOf(source);
     const n = width * height;
     const bpp = data.length === n * 4 ? 4 : data.length === n * 3 ? 3 : 0;
@@ -280,6 +321,7 @@ export class MnasNet {
   run(tensor, options) {
     this.#live();
     const opt = readRunOptions(options, false);
+    if (opt.embedding) this.#needEmbedding();
     const { height: h, width: w, channels: c } = this.#inputSize;
     const count = h * w * c;
     const k = kind(tensor);
@@ -298,6 +340,15 @@ export class MnasNet {
     const t0 = performance.now();
     const st = (nhwc ? x.mnas_run : x.mnas_run_nchw)(this.#model, dst, count);
     return this.#result(st, t0, opt);
+  }
+
+  #needEmbedding() {
+    if (!this.#embeddingSize) {
+      throw new MnasNetError(
+        'E_ARGUMENT',
+        "options.embedding: this model's output is not computed by a Gemm/MatMul classifier, so it has no embedding (info.embeddingSize is 0)",
+      );
+    }
   }
 
   #result(st, t0, opt) {
@@ -326,7 +377,7 @@ export class MnasNet {
       const view = new Float32Array(v.buffer, ptr, n);
       return opt.views ? view : view.slice();
     };
-    return {
+    const result = {
       top,
       logits: floats(logitsPtr, classes),
       excitations: this.#se.map((b) => ({
@@ -338,6 +389,8 @@ export class MnasNet {
       })),
       timeMs,
     };
+    if (opt.embedding) result.embedding = floats(this.#embedding, this.#embeddingSize);
+    return result;
   }
 
   // RGBA/RGB bytes of a source, validated before anything touches wasm memory.
@@ -409,6 +462,7 @@ export class MnasNet {
     this.#model = this.#topk = this.#pixels = this.#pixelCap = this.#planar = this.#scratch = 0;
     this.#canvas = null;
     this.#se = [];
+    this.#embedding = this.#embeddingSize = 0;
     // Keep the exports for [kInternals] (tests); the instance is unreachable once `this` is.
   }
 
@@ -427,5 +481,5 @@ function readRunOptions(options, image) {
   if (!image && layout !== 'NCHW' && layout !== 'NHWC') {
     throw new MnasNetError('E_ARGUMENT', "options.layout: expected 'NCHW' or 'NHWC'");
   }
-  return { topK, views: Boolean(options.views), layout };
+  return { topK, views: Boolean(options.views), embedding: Boolean(options.embedding), layout };
 }

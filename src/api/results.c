@@ -167,6 +167,14 @@ mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *
     return MNAS_OK;
 }
 
+const float *mnas_embedding(const mnas_model *m, int *len)
+{
+    const int t = m && m->loaded ? m->p.embedding : -1;
+    if (len)
+        *len = t >= 0 ? m->p.tensors[t].c : 0;
+    return t >= 0 ? plan_data(&m->p, t) : NULL;
+}
+
 int mnas_se_count(const mnas_model *m)
 {
     return m && m->loaded ? m->p.n_se : 0;

@@ -40,6 +40,14 @@ static mnas_status lower(const graph *g, plan *p, mnas_err *err)
     p->output = L.v[ov].tensor;
     p->tensors[p->output].persistent = 1;
     p->classes = p->tensors[p->output].c;
+    /* The embedding is the input of the classifier, the Gemm/MatMul (a
+     * STEP_PW on one pixel) that computes the output. It is kept like the
+     * SE gates so that mnas_embedding reads it after a run at no cost. */
+    const int cls = p->tensors[p->output].producer;
+    if (cls >= 0 && p->steps[cls].kind == STEP_PW && p->steps[cls].u.pw.fc.pixels == 1) {
+        p->embedding = p->steps[cls].in;
+        p->tensors[p->embedding].persistent = 1;
+    }
     st = mnas_check_declared(&L);
 out:
     free(L.v);
@@ -61,7 +69,7 @@ mnas_status mnas_compile_plan(const graph *g, const mnas_kernels *k, uint8_t *st
         p->store = store;
         p->store_end = store + store_len;
     }
-    p->input = p->output = -1;
+    p->input = p->output = p->embedding = -1;
     mnas_status st = lower(g, p, err);
     if (!st)
         st = mnas_fuse_se(p, err);

@@ -33,7 +33,7 @@ typedef struct {
     int h, w, c;
     size_t off;          /* in floats from the arena start */
     int first, last;     /* producing and last consuming step; -1 for the model input */
-    int persistent;      /* logits and SE gates outlive the run */
+    int persistent;      /* logits, SE gates and the embedding outlive the run */
     int alias_of;        /* -1, or the tensor whose memory this one shares */
     int producer;        /* step index, -1 for the model input */
     int consumers;
@@ -117,6 +117,7 @@ typedef struct {
     int n_se, cap_se;
     plan_se *se;
     int input, output;   /* tensor ids */
+    int embedding;       /* the classifier's input (persistent), or -1 */
     int in_h, in_w, in_c;
     int classes;
     float *weights;      /* packed weights blob */

@@ -8,7 +8,8 @@
 // models; CHROMIUM_PATH (default /usr/bin/chromium); DEMO_URL to test an
 // already running server instead of starting tools/serve.mjs in-process.
 // Screenshots go to test-output/ (camera.png, camera-contrast.png, camera-detail.png,
-// no-camera.png, no-camera-phone.png, custom-model.png, custom-model-error.png).
+// no-camera.png, no-camera-phone.png, custom-model.png, custom-model-error.png,
+// teach.png, teach-images.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -296,6 +297,9 @@ test('bring your own model: mnasnet_a1.onnx loads (1000 classes, 8 SE), a non-ON
   assert.equal(mi.classes, 1000);
   assert.equal(mi.seBlocks.length, 8);
   assert.equal(await demo(page, () => window.__demo.error), null);
+  // Teach mode works with the dropped-in model too (its own empty head).
+  await waitDemo(page, () => window.__demo.teach.available && window.__demo.teach.classes.length === 0, 5_000, 'Teach panel for the new model');
+  assert.ok(await page.locator('#teach-add').isVisible());
   assert.match(await page.textContent('#mi-classes'), /^1000\b/);
   assert.match(await page.textContent('#mi-se'), /^8\b/);
   assert.match(await page.textContent('#mi-input'), /224/);
@@ -331,6 +335,144 @@ test('bring your own model: mnasnet_a1.onnx loads (1000 classes, 8 SE), a non-ON
   assert.ok(await page.locator('#drop-overlay').isHidden());
   await page.screenshot({ path: path.join(OUT, 'custom-model-error.png') });
 
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('teach: record from the camera, add files, the prediction switches to the taught classes and back; download, clear, load, reload', { skip: SKIP || false, timeout: 120_000 }, async () => {
+  const browser = await launch([
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4m.file}`,
+  ]);
+  const context = await browser.newContext({ permissions: ['camera'], acceptDownloads: true });
+  const { page, problems } = await openDemo(context);
+  await waitDemo(page, () => window.__demo?.ready && window.__demo.camera.state === 'live' && window.__demo.teach?.available && window.__demo.frames > 5,
+    30_000, 'model, camera and the Teach panel');
+  assert.equal(await demo(page, () => window.__demo.predictionSource), 'model');
+  assert.ok(await page.locator('#pred-switch').isHidden(), 'the switch shows before anything is taught');
+
+  // A class by name, then hold its Record button for two seconds of the 10 fps fake camera.
+  await page.fill('#teach-name', 'road');
+  await page.press('#teach-name', 'Enter');
+  await waitDemo(page, () => window.__demo.teach.classes.length === 1, 5_000, 'class road');
+  assert.equal(await page.inputValue('.tclass-name >> nth=0'), 'road');
+  const before = await demo(page, () => ({ frames: window.__demo.frames, t: performance.now() }));
+  const rec = page.locator('.tclass-record >> nth=0');
+  await rec.hover();
+  await page.mouse.down();
+  await waitDemo(page, () => window.__demo.teach.recording === 'road', 2_000, 'recording');
+  await page.waitForTimeout(2_000);
+  await page.mouse.up();
+  const after = await demo(page, () => ({ frames: window.__demo.frames, t: performance.now(), fps: window.__demo.fps,
+    recording: window.__demo.teach.recording, count: window.__demo.teach.classes[0].count }));
+  const fpsWhileRecording = ((after.frames - before.frames) * 1000) / (after.t - before.t);
+  console.log(`# teach: recorded ${after.count} examples in 2 s; classified ${fpsWhileRecording.toFixed(1)} frames/s meanwhile (camera 10 fps)`);
+  assert.equal(after.recording, null, 'still recording after the button was released');
+  assert.ok(after.count >= 12, `only ${after.count} examples recorded in 2 s`);
+  assert.ok(fpsWhileRecording >= 8, `recording dropped the classified frame rate to ${fpsWhileRecording.toFixed(1)}/s`);
+  // Holding the class's number key records too.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.down('1');
+  await page.waitForTimeout(700);
+  await page.keyboard.up('1');
+  const count2 = await demo(page, () => window.__demo.teach.classes[0].count);
+  assert.ok(count2 >= after.count + 4, `key 1 added ${count2 - after.count} examples in 0.7 s`);
+  assert.ok(await page.locator('.tclass >> nth=0 >> .thumb').count() >= 3, 'no thumbnails');
+
+  // A second class from image files (animal samples): two classes taught, the panel switches.
+  await page.fill('#teach-name', 'animals');
+  await page.click('#teach-add-btn');
+  await waitDemo(page, () => window.__demo.teach.classes.length === 2, 5_000, 'class animals');
+  const animals = fs.readdirSync(path.join(ROOT, 'web', 'samples')).filter((f) => /^(cat|dog|frog|horse|deer|bird)-.*\.png$/.test(f));
+  await page.setInputFiles('.tclass >> nth=1 >> .tclass-file', animals.map((f) => path.join(ROOT, 'web', 'samples', f)));
+  await waitDemo(page, (n) => window.__demo.teach.classes[1].count === n, 10_000, 'animal examples', animals.length);
+  await waitDemo(page, () => window.__demo.teach.ready && window.__demo.predictionSource === 'taught' && window.__demo.lastTop?.[0]?.label === 'road',
+    10_000, 'taught prediction "road" on the camera');
+  assert.equal(await page.textContent('#top3 .pred-label'), 'road');
+  assert.equal(await page.textContent('#pred-source'), 'taught classes');
+  const labels = await page.$$eval('#top3 .pred-label', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(labels, ['road', 'animals', '–'], `taught panel shows ${labels}`);
+  await page.screenshot({ path: path.join(OUT, 'teach.png'), fullPage: true });
+
+  // The visible way back to the model's classes, and again to the taught ones.
+  assert.ok(await page.locator('#pred-switch').isVisible());
+  await page.click('#pred-switch');
+  await waitDemo(page, () => window.__demo.predictionSource === 'model' && window.__demo.lastTop[0].label === 'automobile', 5_000, "the model's classes");
+  assert.equal(await page.textContent('#pred-source'), 'model classes');
+  await page.click('#pred-switch');
+  await waitDemo(page, () => window.__demo.predictionSource === 'taught', 5_000, 'the taught classes again');
+
+  // Download, clear, load the file back.
+  const counts = await demo(page, () => window.__demo.teach.classes.map((c) => `${c.name}:${c.count}`));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#teach-download')]);
+  const file = path.join(tmpDir, download.suggestedFilename());
+  await download.saveAs(file);
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.equal(saved.format, 'mnasnet-wasm/teachable-head');
+  assert.deepEqual(saved.classes.map((c) => `${c.name}:${c.examples.length}`), counts);
+  assert.equal(saved.model.embeddingSize, 1280);
+  assert.ok(Object.keys(saved.demo.thumbnails).length >= 6, 'the file carries no thumbnails');
+  await page.click('#teach-clear');
+  await waitDemo(page, () => window.__demo.teach.classes.length === 0 && window.__demo.predictionSource === 'model', 5_000, 'cleared');
+  assert.ok(await page.locator('#pred-switch').isHidden());
+  await page.setInputFiles('#teach-file', file);
+  await waitDemo(page, (c) => JSON.stringify(window.__demo.teach.classes.map((x) => `${x.name}:${x.count}`)) === c, 10_000, 'loaded file', JSON.stringify(counts));
+  await waitDemo(page, () => window.__demo.predictionSource === 'taught' && window.__demo.lastTop[0].label === 'road', 10_000, 'taught prediction after loading');
+  assert.ok(await page.locator('.thumb').count() >= 6, 'thumbnails not restored from the file');
+
+  // Kept in localStorage for this model: a reload brings the classes back.
+  await waitDemo(page, (c) => Object.keys(localStorage).some((k) => {
+    const o = k.startsWith('mnasnet-wasm/head/') && JSON.parse(localStorage.getItem(k));
+    return o && JSON.stringify(o.classes.map((x) => `${x.name}:${x.examples.length}`)) === c;
+  }), 5_000, 'saved in localStorage', JSON.stringify(counts));
+  await page.reload();
+  await waitDemo(page, () => window.__demo?.teach?.restored && window.__demo.camera.state === 'live', 30_000, 'classes restored after a reload');
+  assert.deepEqual(await demo(page, () => window.__demo.teach.classes.map((c) => `${c.name}:${c.count}`)), counts);
+
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('teach from sample images: the prediction follows the input among the taught classes', { skip: SKIP || false, timeout: 60_000 }, async () => {
+  const browser = await launch([]); // no camera: the Images tab
+  const context = await browser.newContext();
+  const { page, problems } = await openDemo(context);
+  await waitDemo(page, () => window.__demo?.ready && window.__demo.frames > 0 && window.__demo.teach?.available, 30_000, 'model and a sample');
+  assert.ok(await page.locator('.tclass-record').count() === 0);
+  const teachShown = async (name, sample) => {
+    await page.click(`#samples .sample[data-name="${sample}"]`);
+    await waitDemo(page, (s) => window.__demo.resultSource === s, 10_000, `sample ${sample}`, sample);
+    if (!(await page.evaluate((n) => window.__demo.teach.classes.some((c) => c.name === n), name))) {
+      await page.fill('#teach-name', name);
+      await page.press('#teach-name', 'Enter');
+      await waitDemo(page, (n) => window.__demo.teach.classes.some((c) => c.name === n), 5_000, `class ${name}`, name);
+    }
+    const i = await page.evaluate((n) => window.__demo.teach.classes.findIndex((c) => c.name === n), name);
+    assert.equal(await page.locator(`.tclass >> nth=${i} >> .tclass-record`).isDisabled(), true, 'recording offered without a camera');
+    const n0 = await page.evaluate((k) => window.__demo.teach.classes[k].count, i);
+    await page.click(`.tclass >> nth=${i} >> .tclass-shown`);
+    await waitDemo(page, ([k, n]) => window.__demo.teach.classes[k].count === n + 1, 10_000, `example of ${name}`, [i, n0]);
+  };
+  await teachShown('kitty', 'cat-3000.png');
+  assert.equal(await demo(page, () => window.__demo.predictionSource), 'model');
+  await teachShown('boat', 'ship-8000.png');
+  await teachShown('car', 'automobile-1000.png');
+  // Other pictures than the examples: the taught classes follow the input.
+  for (const [sample, want] of [['cat-3496.png', 'kitty'], ['ship-8498.png', 'boat'], ['automobile-1495.png', 'car'], ['cat-3000.png', 'kitty']]) {
+    await page.click(`#samples .sample[data-name="${sample}"]`);
+    await waitDemo(page, (s) => window.__demo.resultSource === s && window.__demo.predictionSource === 'taught', 10_000, `taught prediction for ${sample}`, sample);
+    assert.equal(await demo(page, () => window.__demo.lastTop[0].label), want, `${sample} taken for ${await demo(page, () => window.__demo.lastTop[0].label)}`);
+    assert.equal(await page.textContent('#top3 .pred-label'), want);
+  }
+  // Rename and remove a class.
+  await page.fill('.tclass-name >> nth=0', 'cat');
+  await page.press('.tclass-name >> nth=0', 'Enter');
+  await waitDemo(page, () => window.__demo.teach.classes[0].name === 'cat', 5_000, 'renamed');
+  await page.click('.tclass >> nth=2 >> .tclass-remove');
+  await waitDemo(page, () => window.__demo.teach.classes.length === 2, 5_000, 'class removed');
+  await page.click('#samples .sample[data-name="cat-3496.png"]');
+  await waitDemo(page, () => window.__demo.resultSource === 'cat-3496.png' && window.__demo.lastTop[0].label === 'cat', 10_000, 'renamed class predicted');
+  await page.screenshot({ path: path.join(OUT, 'teach-images.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -10,7 +10,7 @@ import { JS, ROOT, TESTDATA, cifarImage, describeIf, wasmMissing } from './helpe
 const skip = wasmMissing();
 const ALLOWED = [
   'package.json', 'README.md', 'index.d.ts',
-  'src/index.js', 'src/mnasnet.js', 'src/loader.js', 'src/errors.js',
+  'src/index.js', 'src/mnasnet.js', 'src/loader.js', 'src/errors.js', 'src/head.js',
   'dist/mnasnet.js', 'dist/mnasnet.wasm', 'dist/mnasnet-relaxed.wasm', 'dist/mnasnet-scalar.wasm', 'dist/mnasnet_a1_cifar10.onnx',
 ];
 const MAX_TARBALL = 6 * 1024 * 1024;
@@ -78,13 +78,20 @@ describeIf(describe, skip, 'npm package', () => {
     execFileSync('mkdir', ['-p', join(dir, 'node_modules')]);
     execFileSync('ln', ['-s', JS, join(dir, 'node_modules/mnasnet-wasm')]);
     writeFileSync(join(dir, 'use.ts'), `
-      import { MnasNet, MnasNetError, VERSION, type Result } from 'mnasnet-wasm';
+      import { MnasNet, MnasNetError, TeachableHead, VERSION, type HeadJSON, type Result } from 'mnasnet-wasm';
       export async function main(bytes: Uint8Array): Promise<string> {
         const net = await MnasNet.load(bytes, { wasm: 'scalar', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], sourceSize: 32 });
         const r: Result = net.classify({ data: new Uint8ClampedArray(16), width: 2, height: 2 }, { topK: 1, views: true });
         const t = net.run(new Float32Array(3 * net.info.inputSize.height * net.info.inputSize.width), { layout: 'NHWC' });
         const gate: Float32Array = t.excitations[0].values;
-        try { await MnasNet.load('model.onnx'); } catch (e) { if (e instanceof MnasNetError && e.code === 'E_IO') return e.message; }
+        const e: Float32Array | undefined = net.classify({ data: new Uint8Array(12), width: 2, height: 2 }, { embedding: true }).embedding;
+        const head = new TeachableHead(net);
+        head.addExample('mug', { data: new Uint8Array(12), width: 2, height: 2 });
+        head.addExample('hand', e ?? new Float32Array(net.info.embeddingSize));
+        const saved: HeadJSON = head.toJSON();
+        const p = TeachableHead.fromJSON(saved, { fingerprint: net.info.fingerprint, embeddingSize: net.info.embeddingSize }).predict(e!);
+        if (head.ready && head.method === 'mean') head.train({ epochs: 10 });
+        try { await MnasNet.load('model.onnx'); } catch (err) { if (err instanceof MnasNetError && (err.code === 'E_IO' || err.code === 'E_MODEL_MISMATCH')) return err.message + p.label + p.scores[0].similarity; }
         net.dispose();
         return \`\${VERSION} \${net.info.backend} \${r.top[0].label} \${gate.length} \${r.timeMs}\`;
       }

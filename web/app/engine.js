@@ -1,5 +1,6 @@
 // Page-side client of the inference worker: promise per request, at most one
 // classification in flight (callers check `busy` before sending a frame).
+// Teaching goes through it too: the head lives in the worker with the model.
 
 export class Engine {
   constructor() {
@@ -46,8 +47,16 @@ export class Engine {
     return this._call({ type: 'load', model, name }, model instanceof ArrayBuffer ? [model] : []);
   }
 
-  /** image: ImageBitmap (transferred and closed by the worker). */
-  classify(image, topK = 3) {
-    return this._call({ type: 'classify', image, topK }, image instanceof ImageBitmap ? [image] : []);
+  /**
+   * image: ImageBitmap (transferred and closed by the worker). addTo: a taught
+   * class the frame also becomes an example of.
+   */
+  classify(image, topK = 3, addTo = null) {
+    return this._call({ type: 'classify', image, topK, addTo }, image instanceof ImageBitmap ? [image] : []);
+  }
+
+  /** An operation on the worker's TeachableHead (see HEAD_OPS in worker.js); an `image` is transferred. */
+  head(op, args = {}) {
+    return this._call({ type: 'head', op, ...args }, args.image instanceof ImageBitmap ? [args.image] : []);
   }
 }

@@ -1,53 +1,26 @@
-// Inference worker (module worker). Owns the MnasNet instance, loaded through
-// the SDK's public API only, and classifies frames sent by the page.
+// Inference worker (module worker). Owns the MnasNet instance and the
+// TeachableHead taught on it, both through the SDK's public API only, and
+// classifies frames sent by the page. The head lives here, beside the model,
+// so a recorded camera frame becomes an example without a second run. The SDK
+// is imported from its sources (js/src/), which tools/serve.mjs serves at
+// /js/ beside the demo, so the page runs exactly the code the tests run.
 //
 // Messages in:  { id, type: 'load', model: ArrayBuffer | string(URL) | null, name }
-//               { id, type: 'classify', image: ImageBitmap | {data,width,height}, topK }
+//               { id, type: 'classify', image: ImageBitmap | {data,width,height}, topK, addTo?: class name }
+//               { id, type: 'head', op, ...args }   (see HEAD_OPS)
 // Messages out: { id, ok: true, ...result } or { id, ok: false, error: {code, message} }
+// A classify result carries `taught` (the head's prediction, once two classes
+// have examples), `added` (the example id when addTo was given) and `head`
+// (the head's summary when it changed).
 //
 // Excitation vectors are packed into one Float32Array whose buffer is
 // transferred back, so a result costs one small copy and no per-block messages.
+import { MnasNet, TeachableHead } from '../../js/src/index.js';
 
-const PKG_URL = new URL('../../js/', import.meta.url);
-
-let sdkPromise = null;
 let net = null;
+let head = null; // TeachableHead of the loaded model; null when it has no embedding
 let numClasses = 0;
 let queue = Promise.resolve();
-
-/** Picks the browser entry point of the SDK from js/package.json's exports map. */
-function pickEntry(pkg) {
-  const pick = (e) => {
-    if (!e) return null;
-    if (typeof e === 'string') return e;
-    for (const key of ['browser', 'import', 'default', 'module']) {
-      const v = pick(e[key]);
-      if (v) return v;
-    }
-    return null;
-  };
-  const exp = pkg.exports;
-  const root = exp && (typeof exp === 'string' || exp['.'] === undefined ? exp : exp['.']);
-  return pick(root) || (typeof pkg.browser === 'string' ? pkg.browser : null) || pkg.module || pkg.main || 'src/index.js';
-}
-
-function loadSdk() {
-  if (!sdkPromise) {
-    sdkPromise = (async () => {
-      let entry = 'src/index.js';
-      try {
-        const res = await fetch(new URL('package.json', PKG_URL));
-        if (res.ok) entry = pickEntry(await res.json());
-      } catch { /* fall back to src/index.js */ }
-      const mod = await import(new URL(entry.replace(/^\.\//, ''), PKG_URL).href);
-      const MnasNet = mod.MnasNet || mod.default?.MnasNet || mod.default;
-      if (!MnasNet || typeof MnasNet.load !== 'function') throw new Error(`SDK entry ${entry} does not export MnasNet`);
-      return { MnasNet, MnasNetError: mod.MnasNetError };
-    })();
-    sdkPromise.catch(() => { sdkPromise = null; });
-  }
-  return sdkPromise;
-}
 
 function errorOf(e) {
   return {
@@ -68,13 +41,14 @@ function plainInfo(info, name) {
     params: info.params,
     macs: info.macs,
     seBlocks: se,
+    embeddingSize: info.embeddingSize,
+    fingerprint: info.fingerprint,
     backend: info.backend,
     version: info.version,
   };
 }
 
 async function load({ model, name }) {
-  const { MnasNet } = await loadSdk();
   const t0 = performance.now();
   const next = model == null ? await MnasNet.load() : await MnasNet.load(model);
   const loadMs = performance.now() - t0;
@@ -90,19 +64,64 @@ async function load({ model, name }) {
   }
   if (net) net.dispose();
   net = next;
+  head = net.info.embeddingSize ? new TeachableHead(net) : null;
   numClasses = warm.logits ? warm.logits.length : (net.info.labels ? net.info.labels.length : 0);
   return { info: plainInfo(net.info, name), loadMs };
 }
 
-function classify({ image, topK }) {
+/** What the page shows of the head: classes in order with their example ids. */
+function headSummary() {
+  if (!head) return { available: false, classes: [], ready: false };
+  return { available: true, classes: head.classes.map((name) => ({ name, ids: head.exampleIds(name) })), ready: head.ready };
+}
+
+function needHead() {
+  if (!head) throw Object.assign(new Error("this model has no embedding (its output is not a Gemm/MatMul classifier), so it cannot be taught"), { code: 'E_ARGUMENT' });
+  return head;
+}
+
+/** Operations on the head: each returns {head: summary} plus its own result. */
+const HEAD_OPS = {
+  'add-class': ({ name }) => ({ name: needHead().addClass(name) }),
+  rename: ({ from, to }) => needHead().renameClass(from, to),
+  'remove-class': ({ name }) => needHead().removeClass(name),
+  'remove-example': ({ exampleId }) => ({ removed: needHead().removeExample(exampleId) }),
+  clear: () => needHead().clear(),
+  'add-image': ({ name, image }) => {
+    try {
+      return { exampleId: needHead().addExample(name, image) };
+    } finally {
+      if (image && typeof image.close === 'function') image.close();
+    }
+  },
+  export: () => ({ json: needHead().toJSON() }),
+  // Refuses (E_MODEL_MISMATCH) a head taught on another model.
+  import: ({ json }) => {
+    head = TeachableHead.fromJSON(json, net);
+  },
+  state: () => {},
+};
+
+function headOp(m) {
+  if (!net) throw Object.assign(new Error('no model loaded'), { code: 'NO_MODEL' });
+  const op = HEAD_OPS[m.op];
+  if (!op) throw new Error(`unknown head operation ${m.op}`);
+  return { ...(op(m) || {}), head: headSummary() };
+}
+
+function classify({ image, topK, addTo }) {
   if (!net) throw Object.assign(new Error('no model loaded'), { code: 'NO_MODEL' });
   const t0 = performance.now();
   let r;
   try {
-    r = net.classify(image, { topK: topK || 3, views: true });
+    r = net.classify(image, { topK: topK || 3, views: true, embedding: !!head });
   } finally {
     if (image && typeof image.close === 'function') image.close();
   }
+  // The embedding is a view: use it before anything else runs the model.
+  let added = null;
+  if (addTo != null && head) added = head.addExample(addTo, r.embedding);
+  const taught = head && head.ready ? head.predict(r.embedding) : null;
   const ex = r.excitations || [];
   let total = 0;
   for (const e of ex) total += e.values.length;
@@ -116,7 +135,10 @@ function classify({ image, topK }) {
   }
   const top = r.top.map((t) => ({ index: t.index, label: t.label, probability: t.probability }));
   return {
-    msg: { top, blocks, values: packed, timeMs: r.timeMs, workerMs: performance.now() - t0 },
+    msg: {
+      top, blocks, values: packed, timeMs: r.timeMs, workerMs: performance.now() - t0,
+      taught, added, head: added != null ? headSummary() : undefined,
+    },
     transfer: [packed.buffer],
   };
 }
@@ -127,10 +149,12 @@ self.onmessage = (ev) => {
   queue = queue.then(async () => {
     try {
       if (m.type === 'load') {
-        self.postMessage({ id: m.id, ok: true, ...(await load(m)) });
+        self.postMessage({ id: m.id, ok: true, ...(await load(m)), head: headSummary() });
       } else if (m.type === 'classify') {
         const { msg, transfer } = classify(m);
         self.postMessage({ id: m.id, ok: true, ...msg }, transfer);
+      } else if (m.type === 'head') {
+        self.postMessage({ id: m.id, ok: true, ...headOp(m) });
       } else {
         throw new Error(`unknown message type ${m.type}`);
       }
