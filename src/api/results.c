@@ -86,18 +86,9 @@ mnas_status mnas_get_layer(const mnas_model *m, int index, mnas_layer *out)
         return MNAS_E_ARG;
     const plan_step *s = &m->p.steps[index];
     const plan_tensor *i = &m->p.tensors[s->in], *o = &m->p.tensors[s->out];
-    out->name = s->name;
-    out->kind = step_kind_name(s);
-    out->category = step_category(s);
-    out->in_h = i->h;
-    out->in_w = i->w;
-    out->in_c = i->c;
-    out->out_h = o->h;
-    out->out_w = o->w;
-    out->out_c = o->c;
-    out->params = s->params;
-    out->macs = s->macs;
-    out->time_ms = s->time_ms;
+    *out = (mnas_layer){.name = s->name, .kind = step_kind_name(s), .category = step_category(s), .in_h = i->h,
+                        .in_w = i->w, .in_c = i->c, .out_h = o->h, .out_w = o->w, .out_c = o->c, .params = s->params,
+                        .macs = s->macs, .time_ms = s->time_ms};
     if (s->kind == STEP_CONV) {
         out->kh = s->u.conv.p.kh;
         out->stride = s->u.conv.p.stride_h;

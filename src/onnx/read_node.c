@@ -80,21 +80,17 @@ static mnas_status constant_value(reader *r, graph_attr *a, graph_value *t, int 
     v->count = n;
     if (n == 0)
         return MNAS_OK;
-    if (is_float) {
-        if (!(v->f = mnas_graph_alloc(r->g, n * sizeof *v->f)))
-            return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
-        if (is_list)
-            memcpy(v->f, a->floats, n * sizeof *v->f);
-        else
-            v->f[0] = a->f;
-    } else {
-        if (!(v->i = mnas_graph_alloc(r->g, n * sizeof *v->i)))
-            return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
-        if (is_list)
-            memcpy(v->i, a->ints, n * sizeof *v->i);
-        else
-            v->i[0] = a->i;
-    }
+    const size_t esz = is_float ? sizeof(float) : sizeof(int64_t);
+    void *data = mnas_graph_alloc(r->g, n * esz);
+    if (!data)
+        return mnas_fail(r->err, MNAS_E_NOMEM, "out of memory");
+    const void *src = is_float ? (is_list ? (const void *)a->floats : (const void *)&a->f)
+                               : (is_list ? (const void *)a->ints : (const void *)&a->i);
+    memcpy(data, src, n * esz);
+    if (is_float)
+        v->f = data;
+    else
+        v->i = data;
     return MNAS_OK;
 }
 
@@ -234,12 +230,8 @@ static mnas_status node_add(reader *r, const node_scan *ns, size_t start, int fi
     graph *g = r->g;
     *ni = g->n_nodes++;
     graph_node *n = &g->nodes[*ni];
-    n->name = ns->name;
-    n->op = ns->op;
-    n->domain = ns->domain;
-    n->n_in = ns->n_in;
-    n->n_out = ns->n_out;
-    n->n_attr = ns->n_attr;
+    *n = (graph_node){.name = ns->name, .op = ns->op, .domain = ns->domain, .n_in = ns->n_in, .n_out = ns->n_out,
+                      .n_attr = ns->n_attr};
     if ((ns->n_in && !(n->in = mnas_graph_calloc(g, (size_t)ns->n_in, sizeof *n->in))) ||
         (ns->n_out && !(n->out = mnas_graph_calloc(g, (size_t)ns->n_out, sizeof *n->out))) ||
         (ns->n_attr && !(n->attr = mnas_graph_calloc(g, (size_t)ns->n_attr, sizeof *n->attr))))

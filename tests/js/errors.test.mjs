@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { MnasNet, MnasNetError } from '../../js/src/index.js';
 import { kInternals } from '../../js/src/mnasnet.js';
-import { JS, VARIANTS, describeIf, wasmMissing } from './helpers.mjs';
+import { JS, VARIANTS, describeIf, wasmMissing, thrown } from './helpers.mjs';
 
 const skip = wasmMissing();
 const modelPath = resolve(JS, 'dist/mnasnet_a1_cifar10.onnx');
@@ -46,15 +46,6 @@ async function loadError(model, options) {
     return e;
   }
   throw new Error('load() did not reject');
-}
-
-function thrown(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('did not throw');
 }
 
 describeIf(describe, skip, 'errors', () => {

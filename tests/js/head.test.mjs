@@ -9,21 +9,12 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { MnasNet, MnasNetError, TeachableHead } from '../../js/src/index.js';
 import { kInternals } from '../../js/src/mnasnet.js';
-import { JS, ROOT, TESTDATA, cifarImage, describeIf, missing, wasmMissing } from './helpers.mjs';
+import { JS, ROOT, TESTDATA, cifarImage, describeIf, missing, wasmMissing, thrown } from './helpers.mjs';
 
 const skip = wasmMissing();
 const bin = resolve(TESTDATA, 'data/cifar10_test.bin');
 const bigModel = resolve(TESTDATA, 'models/mnasnet_a1.onnx');
 const LABELS = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-
-function thrown(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('did not throw');
-}
 
 // ---- a model without a classifier: x (1,3,4,4) -> GlobalAveragePool -> Flatten -> y (1,3)
 function varint(n) {

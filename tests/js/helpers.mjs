@@ -90,3 +90,13 @@ export function maxAbsDiff(a, ref) {
   for (let i = 0; i < ref.length; i++) d = Math.max(d, Math.abs(a[i] - ref[i]));
   return d;
 }
+
+/** The error fn throws; fails the test when it returns normally. */
+export function thrown(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('did not throw');
+}

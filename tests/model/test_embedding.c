@@ -15,7 +15,7 @@
 #include "onnx/read.h"
 #include "mnas.h"
 #include "cli/npy.h"
-#include "onnx_builder.h"
+#include "built_model.h"
 
 static const char *const models[] = {
     "mnasnet_a1", "mnasnet_b1_0.5", "mnasnet_a1_cifar10", "mobilenet_v3_small", "mobilenetv2_050", "tinynet_e",
@@ -245,20 +245,8 @@ static mnas_model *built(check_state *st, const char *head, const float *wt, con
         ob_node(b, "Flatten", "flatten", f_in, 1, f_out, 1, NULL);
     }
     ob_output(b, "y", NULL, -1);
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    mnas_status s = ob_finish(b, &bytes, &len);
-    CHECK(st, s == MNAS_OK, "%s: writer: %s", head, ob_error(b));
-    mnas_model *m = NULL;
-    mnas_create(&m);
-    s = s ? s : mnas_load(m, bytes, len, NULL);
-    CHECK(st, s == MNAS_OK, "%s: load: %s", head, mnas_error(m));
-    free(bytes);
+    mnas_model *m = check_load_built(st, b, head);
     ob_free(b);
-    if (s) {
-        mnas_free(m);
-        return NULL;
-    }
     return m;
 }
 
@@ -319,14 +307,8 @@ int main(void)
     check_state st = {0, 0, 0};
     check_built(&st);
     const char *dir = check_testdata();
-    char probe[1024];
-    snprintf(probe, sizeof probe, "%s/models/refs/manifest.json", dir);
-    FILE *f = fopen(probe, "rb");
-    if (!f) {
-        SKIP(&st, "reference data not found at %s (set MNAS_TESTDATA)", dir);
+    if (!check_have_refs(&st, dir))
         return check_summary(&st, "test_embedding");
-    }
-    fclose(f);
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
         check_shared_model(&st, dir, models[i]);
     return check_summary(&st, "test_embedding");

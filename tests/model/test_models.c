@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "built_model.h"
 #include "check.h"
 #include "mnas.h"
 #include "cli/npy.h"
@@ -205,14 +206,8 @@ int main(void)
 {
     check_state st = {0, 0, 0};
     const char *dir = check_testdata();
-    char probe[1024];
-    snprintf(probe, sizeof probe, "%s/models/refs/manifest.json", dir);
-    FILE *f = fopen(probe, "rb");
-    if (!f) {
-        SKIP(&st, "reference data not found at %s (set MNAS_TESTDATA)", dir);
+    if (!check_have_refs(&st, dir))
         return check_summary(&st, "test_models");
-    }
-    fclose(f);
     check_default_model(&st, dir);
     const char *level = getenv("MNAS_TEST_LEVEL");
     const int reduced = level && strcmp(level, "reduced") == 0;

@@ -343,24 +343,27 @@ static graph_attr *ob_attr(onnx_builder *b, int node, const char *name, int type
     return a;
 }
 
-mnas_status ob_attr_int(onnx_builder *b, int node, const char *name, int64_t v)
+/* An int or float attribute (the value of the other type is ignored). */
+static mnas_status ob_attr_scalar(onnx_builder *b, int node, const char *name, int type, int64_t i, float f)
 {
     if (!b)
         return MNAS_E_ARG;
-    graph_attr *a = ob_attr(b, node, name, ATTR_INT);
-    if (a)
-        a->i = v;
+    graph_attr *a = ob_attr(b, node, name, type);
+    if (a) {
+        a->i = type == ATTR_INT ? i : 0;
+        a->f = type == ATTR_FLOAT ? f : 0.0f;
+    }
     return b->st;
+}
+
+mnas_status ob_attr_int(onnx_builder *b, int node, const char *name, int64_t v)
+{
+    return ob_attr_scalar(b, node, name, ATTR_INT, v, 0.0f);
 }
 
 mnas_status ob_attr_float(onnx_builder *b, int node, const char *name, float v)
 {
-    if (!b)
-        return MNAS_E_ARG;
-    graph_attr *a = ob_attr(b, node, name, ATTR_FLOAT);
-    if (a)
-        a->f = v;
-    return b->st;
+    return ob_attr_scalar(b, node, name, ATTR_FLOAT, 0, v);
 }
 
 mnas_status ob_attr_string(onnx_builder *b, int node, const char *name, const char *v)

@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "mnas.h"
-#include "onnx_builder.h"
+#include "built_model.h"
 
 /* ---- a plain NCHW reference --------------------------------------------- */
 
@@ -89,20 +89,13 @@ static void fill(float *v, int n, unsigned seed, float scale)
 static void expect(check_state *st, const char *what, onnx_builder *b, const tensor *x, const double *want, int n,
                    double tol)
 {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    mnas_status s = ob_finish(b, &bytes, &len);
-    CHECK(st, s == MNAS_OK, "%s: writer: %s", what, ob_error(b));
-    mnas_model *m = NULL;
-    mnas_create(&m);
-    s = s ? s : mnas_load(m, bytes, len, NULL);
-    CHECK(st, s == MNAS_OK, "%s: load: %s", what, mnas_error(m));
-    if (!s) {
+    mnas_model *m = check_load_built(st, b, what);
+    if (m) {
         const size_t cnt = (size_t)x->c * x->h * x->w;
         float *in = malloc(cnt * sizeof(float));
         for (size_t i = 0; i < cnt; i++)
             in[i] = (float)x->v[i];
-        s = mnas_run_nchw(m, in, cnt);
+        const mnas_status s = mnas_run_nchw(m, in, cnt);
         CHECK(st, s == MNAS_OK, "%s: run: %s", what, mnas_error(m));
         int got = 0;
         const float *z = mnas_logits(m, &got);
@@ -115,7 +108,6 @@ static void expect(check_state *st, const char *what, onnx_builder *b, const ten
         free(in);
     }
     mnas_free(m);
-    free(bytes);
 }
 
 /* Conv(SAME_UPPER, s2) -> BatchNormalization -> Relu -> GlobalAveragePool -> Flatten -> MatMul + Add */

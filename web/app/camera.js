@@ -35,10 +35,7 @@ export class Camera {
     this.select = el.cameraSelect;
     this.notice = el.cameraNotice;
     this.retry = el.cameraRetry;
-    this.engine = engine;
-    this.state = state;
-    this.stage = stage;
-    this.hooks = hooks;
+    Object.assign(this, { engine, state, stage, hooks });
     this.stream = null;
     this.token = 0; // bumped on every start/stop: results of an older loop are dropped
     this.busy = false; // a frame is being captured or classified

@@ -11,10 +11,7 @@ export class Stills {
   constructor(el, engine, state, stage, hooks) {
     this.canvas = el.still;
     this.samples = el.samples;
-    this.engine = engine;
-    this.state = state;
-    this.stage = stage;
-    this.hooks = hooks;
+    Object.assign(this, { engine, state, stage, hooks });
     this.still = null; // { bitmap, name, kind }
     this.pending = false; // a classification was asked for while the worker was busy
     el.imageFile.addEventListener('change', () => {
