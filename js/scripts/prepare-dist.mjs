@@ -5,19 +5,15 @@
 // - js/dist/mnasnet.js: src/ bundled into the one module the package exports.
 // - js/dist/mnasnet_a1_cifar10.onnx, the default model: copied from
 //   models/mnasnet_a1_cifar10.onnx at the repo root (packed: fp16, labels,
-//   preprocessing metadata); when that is absent (a bare checkout), it is
-//   packed here (fp16 weights + labels + preprocessing metadata) from
-//   $MNAS_TESTDATA/models/mnasnet_a1_cifar10.onnx with the wasm's own mnas_pack.
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+//   preprocessing metadata).
+import { copyFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getModule, instantiate } from '../src/loader.js';
 
 const jsDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(jsDir, '..');
 const dist = resolve(jsDir, 'dist');
 const MODEL = 'mnasnet_a1_cifar10.onnx';
-const LABELS = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 const exists = (p) => stat(p).then(() => true, () => false);
 
 for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm']) {
@@ -52,35 +48,8 @@ if (await exists(shipped)) {
   await copyFile(shipped, resolve(dist, MODEL));
   console.error(`prepare-dist: copied ${shipped}`);
 } else {
-  const testdata = resolve(root, process.env.MNAS_TESTDATA || '../shared');
-  const src = resolve(testdata, 'models/mnasnet_a1_cifar10.onnx');
-  if (!(await exists(src))) {
-    console.error(`prepare-dist: neither ${shipped} nor ${src} exists; cannot provide the default model`);
-    process.exit(1);
-  }
-  const onnx = await readFile(src);
-  const { exports: x, mem } = await instantiate(await getModule('scalar'));
-  // mnas_pack_options (wasm32): labels_json*, mean*, std*, int source_size, int fp16.
-  const labels = new TextEncoder().encode(JSON.stringify(LABELS) + '\0');
-  const bytes = 20 + 12 + 12 + 8 + 256 + labels.length;
-  const base = x.malloc(bytes);
-  const input = x.malloc(onnx.length);
-  const [opt, mean, std, outs, err, lab] = [base, base + 20, base + 32, base + 44, base + 52, base + 308];
-  const v = mem();
-  v.u8.fill(0, base, base + bytes);
-  v.u8.set(labels, lab);
-  v.f32.set([0.485, 0.456, 0.406], mean >> 2);
-  v.f32.set([0.229, 0.224, 0.225], std >> 2);
-  v.u32.set([lab, mean, std, 32, 1], opt >> 2);
-  v.u8.set(onnx, input);
-  const st = x.mnas_pack(input, onnx.length, opt, outs, outs + 4, err, 256);
-  const w = mem();
-  if (st) {
-    const msg = new TextDecoder().decode(w.u8.subarray(err, w.u8.indexOf(0, err)));
-    console.error(`prepare-dist: mnas_pack failed (${st}): ${msg}`);
-    process.exit(1);
-  }
-  const [out, len] = [w.u32[outs >> 2], w.u32[(outs >> 2) + 1]];
-  await writeFile(resolve(dist, MODEL), w.u8.slice(out, out + len));
-  console.error(`prepare-dist: packed ${src} -> dist/${MODEL} (${len} bytes)`);
+  // The package ships the packed model of models/ (fp16 weights, labels and
+  // preprocessing metadata; models/README.md says how it was made).
+  console.error(`prepare-dist: ${shipped} is missing; restore it (git checkout models/) or make it as models/README.md says`);
+  process.exit(1);
 }

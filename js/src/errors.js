@@ -1,18 +1,18 @@
 // MnasNetError: the one error type the SDK throws on purpose.
+import { STATUS } from './abi.js';
 
-// C status (enum mnas_status in src/mnas.h) -> stable string code.
-const STATUS_CODES = [
-  null, // MNAS_OK
-  'E_ARGUMENT', // MNAS_E_ARG
-  'E_MODEL_FORMAT', // MNAS_E_FORMAT: not a well-formed ONNX file
-  'E_UNSUPPORTED_OP', // MNAS_E_UNSUPPORTED
-  'E_MODEL_FORMAT', // MNAS_E_MODEL: well-formed but inconsistent graph
-  'E_NOMEM',
-  'E_INPUT',
-  'E_LIMIT',
-  'E_IO',
-  'E_STATE',
-];
+// C status (enum mnas_status in src/mnas.h, values in abi.js) -> stable string code.
+const STATUS_CODES = {
+  [STATUS.E_ARG]: 'E_ARGUMENT',
+  [STATUS.E_FORMAT]: 'E_MODEL_FORMAT', // not a well-formed ONNX file
+  [STATUS.E_UNSUPPORTED]: 'E_UNSUPPORTED_OP',
+  [STATUS.E_MODEL]: 'E_MODEL_FORMAT', // well-formed but inconsistent graph
+  [STATUS.E_NOMEM]: 'E_NOMEM',
+  [STATUS.E_INPUT]: 'E_INPUT',
+  [STATUS.E_LIMIT]: 'E_LIMIT',
+  [STATUS.E_IO]: 'E_IO',
+  [STATUS.E_STATE]: 'E_STATE',
+};
 
 export class MnasNetError extends Error {
   /**

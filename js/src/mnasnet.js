@@ -1,21 +1,14 @@
 // The MnasNet class: one wasm instance per loaded model, so dispose() gives
 // back every byte and models never share (or corrupt) each other's heap.
+import { LAYER, LIMIT_NAMES, MAX_STRUCT_SIZE, OPTIONS, PIXEL_FORMAT, SE_BLOCK, STATS, compareAbi, readAbiTable } from './abi.js';
 import { MnasNetError, statusError } from './errors.js';
 import { defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl, readBytes } from './loader.js';
 
-// Byte offsets in the C structs of src/mnas.h (wasm32: 4-byte pointers, 8-byte int64 alignment).
-const OPT = { mean: 0, std: 12, sourceSize: 24, size: 32 }; // mnas_options
-const STATS = { params: 0, macs: 8, arena: 16, weights: 24, layers: 32, se: 36, mean: 40, std: 52, source: 64, size: 72 };
-const LAYER = { name: 0, kind: 4, category: 8, dims: 12, kh: 36, stride: 40, params: 48, macs: 56, size: 72 }; // mnas_layer
-const SE = { name: 0, channels: 4, height: 8, width: 12, values: 16, size: 20 }; // mnas_se_block
-
 // One scratch block per model for out-parameters and structs.
-const S_STRUCT = 0; // 72 bytes, the largest struct above
-const S_INTS = 80; // 4 ints of out-parameters
-const S_SIZE = 96;
+const S_STRUCT = 0; // any one struct of abi.js
+const S_INTS = Math.ceil(MAX_STRUCT_SIZE / 8) * 8; // 4 ints of out-parameters
+const S_SIZE = S_INTS + 16;
 
-const MAX_SOURCE_SIZE = 4096; // src/api.c
-const MAX_IMAGE_SIDE = 16384; // src/api.c; checked here so a rejected image allocates nothing
 const kind = (x) => Object.prototype.toString.call(x).slice(8, -1);
 
 // Only load() constructs: a MnasNet always has a loaded model (until dispose).
@@ -61,10 +54,27 @@ function readLoadOptions(options) {
     throw new MnasNetError('E_ARGUMENT', 'options.mean and options.std go together');
   }
   const sourceSize = options.sourceSize ?? 0;
-  if (!Number.isInteger(sourceSize) || sourceSize < 0 || sourceSize > MAX_SOURCE_SIZE) {
-    throw new MnasNetError('E_ARGUMENT', `options.sourceSize: expected an integer 0..${MAX_SOURCE_SIZE}`);
+  // The upper limit is the module's (MNAS_MAX_SOURCE_SIZE), checked once it is compiled.
+  if (!Number.isInteger(sourceSize) || sourceSize < 0) {
+    throw new MnasNetError('E_ARGUMENT', 'options.sourceSize: expected an integer >= 0');
   }
   return { wasm: options.wasm, mean, std, sourceSize };
+}
+
+// Per compiled module: its ABI table checked against abi.js once, and the
+// limits of src/mnas.h it was built with.
+const moduleLimits = new WeakMap();
+function limitsOf(module, exports, mem) {
+  let limits = moduleLimits.get(module);
+  if (limits) return limits;
+  const table = readAbiTable(exports, mem);
+  const again = 'use the .wasm files of the same mnasnet-wasm release as this SDK';
+  if (!table) throw new MnasNetError('E_STATE', `wasm: the module has no mnas_wasm_abi export (older than this SDK); ${again}`);
+  const diff = compareAbi(table);
+  if (diff.length) throw new MnasNetError('E_STATE', `wasm: the module's structs differ from this SDK's (${diff.join('; ')}); ${again}`);
+  limits = Object.freeze(Object.fromEntries(LIMIT_NAMES.map((name) => [name, table.get(name)])));
+  moduleLimits.set(module, limits);
+  return limits;
 }
 
 export class MnasNet {
@@ -80,6 +90,7 @@ export class MnasNet {
   #canvas = null; // for drawing browser image sources
   #baseline = 0; // heap in use before this model's allocations
   #inputSize; // {height, width, channels}
+  #limits; // MNAS_MAX_* of this module
   #labels = []; // class labels, each decoded from wasm memory when first needed
   #info; // built on first access: most callers never read the layer table or all labels
 
@@ -101,7 +112,15 @@ export class MnasNet {
     const [module, bytes] = await Promise.all([getModule(opt.wasm), readBytes(model, 'model')]);
     if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', 'model: no bytes (empty or detached buffer)');
     const { exports, mem } = await instantiate(module);
+    const limits = limitsOf(module, exports, mem);
+    if (opt.sourceSize > limits.MNAS_MAX_SOURCE_SIZE) {
+      throw new MnasNetError('E_LIMIT', `options.sourceSize: ${opt.sourceSize}; the limit is ${limits.MNAS_MAX_SOURCE_SIZE} (MNAS_MAX_SOURCE_SIZE)`);
+    }
+    if (bytes.byteLength > limits.MNAS_MAX_MODEL_BYTES) {
+      throw new MnasNetError('E_LIMIT', `model: ${bytes.byteLength} bytes; the limit is ${limits.MNAS_MAX_MODEL_BYTES} bytes (MNAS_MAX_MODEL_BYTES)`);
+    }
     const net = new MnasNet(CONSTRUCT);
+    net.#limits = limits;
     net.#init(exports, mem, bytes, opt);
     return net;
   }
@@ -120,12 +139,12 @@ export class MnasNet {
 
     // Options struct; zeroed fields mean "ImageNet mean/std, no pre-downscale".
     const o = this.#scratch + S_STRUCT;
-    mem().u8.fill(0, o, o + OPT.size);
+    mem().u8.fill(0, o, o + OPTIONS.size);
     if (opt.mean) {
-      mem().f32.set(opt.mean, (o + OPT.mean) >> 2);
-      mem().f32.set(opt.std, (o + OPT.std) >> 2);
+      mem().f32.set(opt.mean, (o + OPTIONS.mean) >> 2);
+      mem().f32.set(opt.std, (o + OPTIONS.std) >> 2);
     }
-    mem().i32[(o + OPT.sourceSize) >> 2] = opt.sourceSize;
+    mem().i32[(o + OPTIONS.source_size) >> 2] = opt.sourceSize;
 
     // The engine takes the copy over: it packs most weights in place inside
     // it (no second copy of them) and frees it with the model.
@@ -170,11 +189,11 @@ export class MnasNet {
       x.mnas_get_se(this.#model, i, s);
       const v = this.#mem();
       se.push({
-        name: cString(v.u8, v.u32[(s + SE.name) >> 2]),
-        channels: v.i32[(s + SE.channels) >> 2],
-        height: v.i32[(s + SE.height) >> 2],
-        width: v.i32[(s + SE.width) >> 2],
-        ptr: v.u32[(s + SE.values) >> 2],
+        name: cString(v.u8, v.u32[(s + SE_BLOCK.name) >> 2]),
+        channels: v.i32[(s + SE_BLOCK.channels) >> 2],
+        height: v.i32[(s + SE_BLOCK.height) >> 2],
+        width: v.i32[(s + SE_BLOCK.width) >> 2],
+        ptr: v.u32[(s + SE_BLOCK.values) >> 2],
       });
     }
     return se;
@@ -193,27 +212,27 @@ export class MnasNet {
     const stats = {
       params: n64(STATS.params),
       macs: n64(STATS.macs),
-      arenaBytes: n64(STATS.arena),
-      weightBytes: n64(STATS.weights),
+      arenaBytes: n64(STATS.arena_bytes),
+      weightBytes: n64(STATS.weight_bytes),
       layers: v.i32[(s + STATS.layers) >> 2],
       mean: Array.from(v.f32.subarray((s + STATS.mean) >> 2, ((s + STATS.mean) >> 2) + 3)),
       std: Array.from(v.f32.subarray((s + STATS.std) >> 2, ((s + STATS.std) >> 2) + 3)),
-      sourceSize: v.i32[(s + STATS.source) >> 2],
+      sourceSize: v.i32[(s + STATS.source_size) >> 2],
     };
 
     const layers = [];
     for (let i = 0; i < stats.layers; i++) {
       x.mnas_get_layer(m, i, s);
-      const d = v.i32.subarray((s + LAYER.dims) >> 2, ((s + LAYER.dims) >> 2) + 6);
+      const i32 = (off) => v.i32[(s + off) >> 2];
       layers.push(
         Object.freeze({
           name: cString(v.u8, v.u32[(s + LAYER.name) >> 2]),
           kind: cString(v.u8, v.u32[(s + LAYER.kind) >> 2]),
           category: cString(v.u8, v.u32[(s + LAYER.category) >> 2]),
-          input: Object.freeze({ height: d[0], width: d[1], channels: d[2] }),
-          output: Object.freeze({ height: d[3], width: d[4], channels: d[5] }),
-          kernel: v.i32[(s + LAYER.kh) >> 2],
-          stride: v.i32[(s + LAYER.stride) >> 2],
+          input: Object.freeze({ height: i32(LAYER.in_h), width: i32(LAYER.in_w), channels: i32(LAYER.in_c) }),
+          output: Object.freeze({ height: i32(LAYER.out_h), width: i32(LAYER.out_w), channels: i32(LAYER.out_c) }),
+          kernel: i32(LAYER.kh),
+          stride: i32(LAYER.stride),
           params: Number(v.dv.getBigInt64(s + LAYER.params, true)),
           macs: Number(v.dv.getBigInt64(s + LAYER.macs, true)),
         }),
@@ -272,7 +291,7 @@ export class MnasNet {
     }
     this.#mem().u8.set(data, this.#pixels);
     const t0 = performance.now();
-    const st = this.#x.mnas_run_image(this.#model, this.#pixels, width, height, 0, bpp === 4 ? 0 : 1);
+    const st = this.#x.mnas_run_image(this.#model, this.#pixels, width, height, 0, bpp === 4 ? PIXEL_FORMAT.RGBA : PIXEL_FORMAT.RGB);
     return this.#result(st, t0, opt);
   }
 
@@ -353,9 +372,10 @@ export class MnasNet {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new MnasNetError('E_INPUT', `classify: image size ${width}x${height}; each side must be a positive integer`);
     }
-    if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
-      // the same documented limit the C core enforces (MNAS_E_LIMIT)
-      throw new MnasNetError('E_LIMIT', `classify: image size ${width}x${height}; the limit is ${MAX_IMAGE_SIDE} pixels a side`);
+    const side = this.#limits.MNAS_MAX_IMAGE_SIDE;
+    if (width > side || height > side) {
+      // the engine's own limit, checked here so that a rejected image allocates nothing
+      throw new MnasNetError('E_LIMIT', `classify: image size ${width}x${height}; the limit is ${side} pixels a side (MNAS_MAX_IMAGE_SIDE)`);
     }
     if (isArrayBuffer(data)) data = new Uint8Array(data);
     const k = kind(data);
@@ -414,7 +434,7 @@ export class MnasNet {
 
   /** Test-only: the raw wasm exports, memory and heap baseline. */
   [kInternals]() {
-    return { exports: this.#x, memory: this.#x.memory, baseline: this.#baseline, model: this.#model };
+    return { exports: this.#x, memory: this.#x.memory, baseline: this.#baseline, model: this.#model, limits: this.#limits };
   }
 }
 
