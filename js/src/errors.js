@@ -35,3 +35,20 @@ export function statusError(status, message, context) {
   const text = message || `mnas status ${status}`;
   return new MnasNetError(code, context ? `${context}: ${text}` : text, status);
 }
+
+/** A value as an error message names it: `the string '32'`, `number 1.5`, `null`, `Float32Array`. */
+export function describeValue(v) {
+  if (v === null || v === undefined) return String(v);
+  switch (typeof v) {
+    case 'string':
+      return `the string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${typeof v} ${String(v)}`;
+    case 'function':
+      return 'a function';
+    default:
+      return Array.isArray(v) ? `an array of ${v.length}` : Object.prototype.toString.call(v).slice(8, -1);
+  }
+}

@@ -1,8 +1,11 @@
 // The MnasNet class: one wasm instance per loaded model, so dispose() gives
 // back every byte and models never share (or corrupt) each other's heap.
 import { LAYER, LIMIT_NAMES, MAX_STRUCT_SIZE, OPTIONS, PIXEL_FORMAT, SE_BLOCK, STATS, compareAbi, readAbiTable } from './abi.js';
-import { MnasNetError, statusError } from './errors.js';
-import { defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl, readBytes } from './loader.js';
+import { MnasNetError, describeValue, statusError } from './errors.js';
+import { IS_NODE, defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl, readBaseUrl, readBytes } from './loader.js';
+import { BUILTIN_HINT, builtin } from './platform.js';
+import { decodePng } from './png.js';
+import { fileSignature, modelProblem } from './sniff.js';
 
 // One scratch block per model for out-parameters and structs.
 const S_STRUCT = 0; // any one struct of abi.js
@@ -41,13 +44,13 @@ function checkTriple(v, name, positive) {
   const ok =
     (Array.isArray(v) || ArrayBuffer.isView(v)) && v.length === 3 &&
     Array.prototype.every.call(v, (x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
-  if (!ok) throw new MnasNetError('E_ARGUMENT', `options.${name}: expected 3 finite numbers${positive ? ' > 0' : ''}`);
+  if (!ok) throw new MnasNetError('E_ARGUMENT', `options.${name}: expected 3 finite numbers${positive ? ' > 0' : ''}, got ${describeValue(v)}`);
   return Array.from(v);
 }
 
 function readLoadOptions(options) {
   if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', 'options: expected an object');
+  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', `options: expected an object, got ${describeValue(options)}`);
   const mean = checkTriple(options.mean, 'mean', false);
   const std = checkTriple(options.std, 'std', true);
   if ((mean === undefined) !== (std === undefined)) {
@@ -56,9 +59,9 @@ function readLoadOptions(options) {
   const sourceSize = options.sourceSize ?? 0;
   // The upper limit is the module's (MNAS_MAX_SOURCE_SIZE), checked once it is compiled.
   if (!Number.isInteger(sourceSize) || sourceSize < 0) {
-    throw new MnasNetError('E_ARGUMENT', 'options.sourceSize: expected an integer >= 0');
+    throw new MnasNetError('E_ARGUMENT', `options.sourceSize: expected an integer >= 0, got ${describeValue(sourceSize)}`);
   }
-  return { wasm: options.wasm, mean, std, sourceSize };
+  return { wasm: options.wasm, baseUrl: readBaseUrl(options.baseUrl), mean, std, sourceSize };
 }
 
 // Per compiled module: its ABI table checked against abi.js once, and the
@@ -104,21 +107,25 @@ export class MnasNet {
    */
   static async load(model, options) {
     const opt = readLoadOptions(options);
-    if (model === undefined || model === null) model = defaultModelUrl();
+    if (model === undefined || model === null) model = defaultModelUrl(opt.baseUrl);
     else if (!isArrayBuffer(model) && !ArrayBuffer.isView(model) && typeof model !== 'string' && !isUrl(model)) {
-      throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${kind(model)}`);
+      throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${describeValue(model)}`);
     }
     // Fetch/read the model while the .wasm compiles.
-    const [module, bytes] = await Promise.all([getModule(opt.wasm), readBytes(model, 'model')]);
-    if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', 'model: no bytes (empty or detached buffer)');
+    const [module, bytes] = await Promise.all([getModule(opt.wasm, opt.baseUrl), readBytes(model, 'model')]);
+    const name = typeof model === 'string' ? model : isUrl(model) ? model.href : 'model';
+    if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', `${name}: no bytes (empty file or detached buffer)`);
     const { exports, mem } = await instantiate(module);
     const limits = limitsOf(module, exports, mem);
     if (opt.sourceSize > limits.MNAS_MAX_SOURCE_SIZE) {
       throw new MnasNetError('E_LIMIT', `options.sourceSize: ${opt.sourceSize}; the limit is ${limits.MNAS_MAX_SOURCE_SIZE} (MNAS_MAX_SOURCE_SIZE)`);
     }
     if (bytes.byteLength > limits.MNAS_MAX_MODEL_BYTES) {
-      throw new MnasNetError('E_LIMIT', `model: ${bytes.byteLength} bytes; the limit is ${limits.MNAS_MAX_MODEL_BYTES} bytes (MNAS_MAX_MODEL_BYTES)`);
+      throw new MnasNetError('E_LIMIT', `${name}: ${bytes.byteLength} bytes; the limit is ${limits.MNAS_MAX_MODEL_BYTES} bytes (MNAS_MAX_MODEL_BYTES)`);
     }
+    // Files that are plainly not a model, or cut short, named before the C reader sees them.
+    const problem = modelProblem(bytes);
+    if (problem) throw new MnasNetError('E_MODEL_FORMAT', `${name}: ${problem}`);
     const net = new MnasNet(CONSTRUCT);
     net.#limits = limits;
     net.#init(exports, mem, bytes, opt);
@@ -303,7 +310,7 @@ export class MnasNet {
     const count = h * w * c;
     const k = kind(tensor);
     if (!(k === 'Float32Array' || k === 'Float64Array' || Array.isArray(tensor))) {
-      throw new MnasNetError('E_INPUT', `run: expected a Float32Array, got ${k}`);
+      throw new MnasNetError('E_INPUT', `run: expected a Float32Array, got ${describeValue(tensor)}`);
     }
     if (tensor.length !== count) {
       throw new MnasNetError('E_INPUT', `run: tensor has ${tensor.length} values; the model takes ${c}x${h}x${w} = ${count}`);
@@ -362,12 +369,20 @@ export class MnasNet {
   // RGBA/RGB bytes of a source, validated before anything touches wasm memory.
   #pixelsOf(source) {
     if (source === null || typeof source !== 'object') {
-      throw new MnasNetError('E_ARGUMENT', `classify: expected an image source, got ${source === null ? 'null' : typeof source}`);
+      throw new MnasNetError('E_ARGUMENT', `classify: expected an image source, got ${describeValue(source)}`);
+    }
+    if (isArrayBuffer(source) || ArrayBuffer.isView(source)) return this.#decode(source);
+    const k0 = kind(source);
+    if (k0 === 'Blob' || k0 === 'File') {
+      throw new MnasNetError('E_INPUT', `classify: a ${k0} is an encoded image; decode it first: net.classify(await createImageBitmap(file))`);
     }
     let { data, width, height } = source;
     if (data === undefined) {
       const img = this.#draw(source);
       ({ data, width, height } = img);
+    }
+    for (const [name, v] of [['width', width], ['height', height]]) {
+      if (typeof v !== 'number') throw new MnasNetError('E_INPUT', `classify: ${name} must be a number, got ${describeValue(v)}`);
     }
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new MnasNetError('E_INPUT', `classify: image size ${width}x${height}; each side must be a positive integer`);
@@ -389,6 +404,33 @@ export class MnasNet {
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
   }
 
+  // Encoded image bytes: PNG decoded here in Node; everything else named, with what to do instead.
+  #decode(src) {
+    const bytes = isArrayBuffer(src) ? new Uint8Array(src) : new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+    const sig = fileSignature(bytes);
+    const image = sig && ['png', 'jpeg', 'gif', 'webp', 'bmp'].includes(sig.type);
+    if (!image) {
+      throw new MnasNetError(
+        'E_INPUT',
+        `classify: got ${bytes.length} bytes (${kind(src)}) that are not an image file${sig ? ` but ${sig.what}` : ''}; ` +
+          'pass {data, width, height} with RGBA or RGB pixels, or the bytes of a PNG file (Node)',
+      );
+    }
+    if (!IS_NODE) {
+      throw new MnasNetError('E_INPUT', `classify: these bytes are ${sig.what}; decode it first: net.classify(await createImageBitmap(new Blob([bytes])))`);
+    }
+    if (sig.type === 'png') {
+      const zlib = builtin('node:zlib');
+      if (!zlib) throw new MnasNetError('E_STATE', `classify: cannot decode a PNG: ${BUILTIN_HINT}`);
+      return decodePng(bytes, zlib.inflateSync, this.#limits.MNAS_MAX_IMAGE_SIDE);
+    }
+    const how =
+      sig.type === 'jpeg'
+        ? 'decode it with the npm package jpeg-js: net.classify(jpeg.decode(bytes, { useTArray: true }))'
+        : 'convert it to PNG, or decode it to pixels and pass {data, width, height}';
+    throw new MnasNetError('E_INPUT', `classify: these bytes are ${sig.what}; in Node the SDK decodes PNG only: ${how}`);
+  }
+
   // Browser sources: draw into a (reused) canvas and read RGBA back.
   #draw(source) {
     const width = source.videoWidth || source.naturalWidth || source.displayWidth || source.width;
@@ -398,7 +440,11 @@ export class MnasNet {
     }
     if (source.complete === false) throw new MnasNetError('E_INPUT', 'classify: the image has not finished loading');
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      throw new MnasNetError('E_INPUT', `classify: unsupported or empty image source (${kind(source)})`);
+      throw new MnasNetError(
+        'E_INPUT',
+        `classify: a ${kind(source)} without a size is not an image source; pass {data, width, height} with RGBA or RGB ` +
+          'pixels, ImageData, a canvas, video, image, ImageBitmap or VideoFrame, or the bytes of a PNG file (Node)',
+      );
     }
     let c = this.#canvas;
     if (!c) {
@@ -440,12 +486,14 @@ export class MnasNet {
 
 function readRunOptions(options, image) {
   if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', 'options: expected an object');
+  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', `options: expected an object, got ${describeValue(options)}`);
   const topK = options.topK ?? 5;
-  if (!Number.isInteger(topK) || topK < 0) throw new MnasNetError('E_ARGUMENT', 'options.topK: expected an integer >= 0');
+  if (!Number.isInteger(topK) || topK < 0) {
+    throw new MnasNetError('E_ARGUMENT', `options.topK: expected an integer >= 0, got ${describeValue(topK)}`);
+  }
   const layout = options.layout ?? 'NCHW';
   if (!image && layout !== 'NCHW' && layout !== 'NHWC') {
-    throw new MnasNetError('E_ARGUMENT', "options.layout: expected 'NCHW' or 'NHWC'");
+    throw new MnasNetError('E_ARGUMENT', `options.layout: expected 'NCHW' or 'NHWC', got ${describeValue(layout)}`);
   }
   return { topK, views: Boolean(options.views), layout };
 }
