@@ -1,5 +1,5 @@
 // The package where users are: a tiny app installed from the `npm pack`
-// tarball, built with esbuild (ES module and IIFE), webpack 5 and Rollup with
+// tarball, built with esbuild (ES module and IIFE), webpack 5, Vite 6 and Rollup with
 // the commands js/README.md gives, and loaded without a bundler through an
 // import map; each classifies CIFAR-10 test image 0 (an airplane) in a page
 // and in a worker in headless Chromium, with the build picked at run time.
@@ -20,7 +20,7 @@ import { JS, ROOT, TESTDATA, cifarImage, describeIf, encodePng, missing, wasmMis
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const bin = (pkg, file) => resolve(ROOT, 'node_modules', pkg, file);
 const skip = wasmMissing() || missing(CHROMIUM, resolve(TESTDATA, 'data/cifar10_test.bin'), bin('esbuild', 'bin/esbuild'),
-  bin('webpack-cli', 'bin/cli.js'), bin('rollup', 'dist/bin/rollup'), bin('playwright-core', 'package.json'));
+  bin('webpack-cli', 'bin/cli.js'), bin('rollup', 'dist/bin/rollup'), bin('vite', 'bin/vite.js'), bin('playwright-core', 'package.json'));
 
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 const run = (cmd, args, cwd) => {
@@ -95,6 +95,14 @@ const BUILDS = [
       // zero configuration: entry ./src/index.js; the worker and the packaged files are found by webpack itself
       run(process.execPath, [bin('webpack-cli', 'bin/cli.js'), '--mode', 'production', '--output-path', 'out-webpack'], app);
       writeFileSync(join(app, 'out-webpack/index.html'), page('main.js', false));
+    },
+  },
+  {
+    name: 'Vite 6 (no config)', dir: 'out-vite',
+    build: (app) => {
+      writeFileSync(join(app, 'index.html'), page('/src/index.js'));
+      // --base: this test serves the app from /out-vite/, not from the site's root
+      run(process.execPath, [bin('vite', 'bin/vite.js'), 'build', '--outDir', 'out-vite', '--emptyOutDir', '--base', '/out-vite/', '--logLevel', 'warn'], app);
     },
   },
   {
@@ -199,7 +207,7 @@ describeIf(describe, skip, 'bundlers and Chromium', () => {
       pg.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`); });
       const from = requests.length;
       await pg.goto(`${origin}/${b.dir}/index.html${b.query || ''}`);
-      await pg.waitForFunction(() => window.__results?.page && window.__results?.worker, null, { timeout: 60_000 }).catch(() => {});
+      await pg.waitForFunction(() => window.__results?.page && window.__results?.worker, null, { timeout: 30_000 }).catch(() => {});
       const results = await pg.evaluate(() => window.__results || {});
       await context.close();
       const wasm = [...new Set(requests.slice(from).filter((p) => p.endsWith('.wasm')).map((p) => p.split('/').pop()))];
@@ -212,7 +220,8 @@ describeIf(describe, skip, 'bundlers and Chromium', () => {
         worker: { label: 'airplane', backend: 'wasm-relaxed-simd' },
       });
       if (b.query) expect(requests.slice(from).filter((p) => p.endsWith('.wasm')).every((p) => p.startsWith('/cdn/mnasnet/'))).toBe(true);
-      if (b.dir !== 'out-webpack') expect(wasm).toEqual(['mnasnet-relaxed.wasm']); // webpack renames the files it emits
+      // webpack and Vite rename the files they emit
+      if (b.dir !== 'out-webpack' && b.dir !== 'out-vite') expect(wasm).toEqual(['mnasnet-relaxed.wasm']);
       // the browser bundles hold no `node:` import
       for (const f of readdirSync(join(app, b.dir)).filter((x) => x.endsWith('.js'))) {
         expect([f, /\b(import|require)\s*\(?\s*['"]node:/.test(readFileSync(join(app, b.dir, f), 'utf8'))]).toEqual([f, false]);
