@@ -24,14 +24,22 @@ export class MnasNetError extends Error {
 export type UrlLike = { readonly href: string };
 
 /**
- * Which .wasm to run: 'relaxed' (SIMD with relaxed SIMD's fused multiply-add),
- * 'simd' (WebAssembly SIMD), 'scalar', or the URL (or Node path) of a .wasm
- * file. Default: the first of relaxed, simd, scalar the runtime supports.
+ * Which .wasm to run: 'auto' (the default: the first of relaxed, simd, scalar
+ * the runtime supports), 'relaxed' (SIMD with relaxed SIMD's fused
+ * multiply-add), 'simd' (WebAssembly SIMD), 'scalar', or the URL (or Node
+ * path) of a .wasm file.
  */
-export type WasmChoice = 'relaxed' | 'simd' | 'scalar' | UrlLike | string;
+export type WasmChoice = 'auto' | 'relaxed' | 'simd' | 'scalar' | UrlLike | string;
 
 export interface LoadOptions {
   wasm?: WasmChoice;
+  /**
+   * The folder that holds mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm
+   * (and the default model) when they are not beside the SDK's module: a CDN,
+   * a copied dist/. A URL (relative URLs resolve against the page), in Node
+   * also a directory path. The build is still picked automatically.
+   */
+  baseUrl?: string | UrlLike;
   /** Per-channel RGB mean and std for image preprocessing (pixels / 255). Used when the model's metadata has none. Default: ImageNet. */
   mean?: [number, number, number] | ArrayLike<number>;
   std?: [number, number, number] | ArrayLike<number>;
@@ -51,13 +59,24 @@ export interface PixelData {
 
 /**
  * Anything the browser can draw: ImageBitmap, OffscreenCanvas, HTMLCanvasElement,
- * HTMLImageElement (width/height), HTMLVideoElement (videoWidth/videoHeight).
+ * HTMLImageElement (width/height), HTMLVideoElement (videoWidth/videoHeight),
+ * VideoFrame (displayWidth/displayHeight).
  * Typed structurally so that the declarations need no DOM lib.
  */
-export type DrawableSource = { readonly width: number; readonly height: number } | { readonly videoWidth: number; readonly videoHeight: number };
+export type DrawableSource =
+  | { readonly width: number; readonly height: number }
+  | { readonly videoWidth: number; readonly videoHeight: number }
+  | { readonly displayWidth: number; readonly displayHeight: number };
 
-/** PixelData (and ImageData, which is one) or a drawable browser source. */
-export type ImageSource = PixelData | DrawableSource;
+/**
+ * The bytes of an image file (a Node Buffer from readFileSync, for one). In
+ * Node a PNG is decoded by the SDK; other formats, and any file in a browser,
+ * throw E_INPUT saying how to decode them (createImageBitmap in browsers).
+ */
+export type EncodedImage = ArrayBuffer | ArrayBufferView;
+
+/** PixelData (and ImageData, which is one), a drawable browser source, or the bytes of a PNG file (Node). */
+export type ImageSource = PixelData | DrawableSource | EncodedImage;
 
 export interface RunOptions {
   /** Number of best classes in `top` (clamped to the class count). Default 5. */

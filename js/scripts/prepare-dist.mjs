@@ -2,22 +2,30 @@
 // Progress goes to stderr: `npm pack --json` prints its JSON on stdout after prepack.
 //
 // - js/dist/mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm: built there by `make wasm`; must exist.
-// - js/dist/mnasnet.js: src/ bundled into the one module the package exports.
+// - the SDK (src/) bundled three times, one module each, so that an import
+//   reads and compiles one file instead of eight (in Node each module costs
+//   about half a millisecond of a cold start):
+//     dist/mnasnet.js       ES module for browsers, workers and bundlers (the
+//                           package's default export): no `node:` import at all;
+//                           in Node 20.16+/22.3+ it still reads files through
+//                           process.getBuiltinModule
+//     dist/mnasnet.node.js  ES module for Node (export condition "node")
+//     dist/mnasnet.cjs      CommonJS for require() on every Node of `engines`,
+//                           with no need for require(esm); dist/mnasnet.d.cts types it
+//   The Node builds have src/platform-node.js in place of src/platform.js.
+//   In all three the packaged files are `new URL('./file', import.meta.url)`:
+//   beside the bundle (src/ says '../dist/file').
 // - js/dist/mnasnet_a1_cifar10.onnx, the default model: copied from
 //   models/mnasnet_a1_cifar10.onnx at the repo root (packed: fp16, labels,
-//   preprocessing metadata); when that is absent (a bare checkout), it is
-//   packed here (fp16 weights + labels + preprocessing metadata) from
-//   $MNAS_TESTDATA/models/mnasnet_a1_cifar10.onnx with the wasm's own mnas_pack.
+//   preprocessing metadata).
 import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getModule, instantiate } from '../src/loader.js';
 
 const jsDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(jsDir, '..');
 const dist = resolve(jsDir, 'dist');
 const MODEL = 'mnasnet_a1_cifar10.onnx';
-const LABELS = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 const exists = (p) => stat(p).then(() => true, () => false);
 
 for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm']) {
@@ -27,60 +35,66 @@ for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm'])
   }
 }
 
-// dist/mnasnet.js, the package entry: the modules of src/ as one ES module,
-// so an import reads and compiles one file instead of four (in Node each
-// module costs about half a millisecond of a cold start). src/ stays the
-// source the tests run; the package test runs the bundle.
 const esbuild = await import('esbuild').catch(() => null);
 if (!esbuild) {
   console.error('prepare-dist: esbuild is missing; run `npm ci` at the repository root');
   process.exit(1);
 }
+
+// src/loader.js names the packaged files '../dist/<file>'; a bundle sits in dist/.
+const ASSET_PATH = /new URL\('\.\.\/dist\/([\w.-]+)', import\.meta\.url\)/g;
+const ASSETS = 4; // the three .wasm builds and the default model
+const loaderPath = resolve(jsDir, 'src/loader.js');
+const assetsBesideBundle = {
+  name: 'assets-beside-bundle',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]loader\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const n = [...text.matchAll(ASSET_PATH)].length;
+      if (n !== ASSETS) throw new Error(`${loaderPath}: ${n} packaged-file URLs, expected ${ASSETS}`);
+      return { contents: text.replace(ASSET_PATH, "new URL('./$1', import.meta.url)"), loader: 'js' };
+    });
+  },
+};
+const nodePlatform = {
+  name: 'node-platform',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/platform\.js$/ }, () => ({ path: resolve(jsDir, 'src/platform-node.js') }));
+  },
+};
+
+const common = { entryPoints: [resolve(jsDir, 'src/index.js')], bundle: true, logLevel: 'error', legalComments: 'none' };
+await esbuild.build({ ...common, outfile: resolve(dist, 'mnasnet.js'), format: 'esm', platform: 'neutral', plugins: [assetsBesideBundle] });
 await esbuild.build({
-  entryPoints: [resolve(jsDir, 'src/index.js')],
-  outfile: resolve(dist, 'mnasnet.js'),
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  external: ['node:fs'], // loaded only in Node, at run time
-  logLevel: 'error',
+  ...common, outfile: resolve(dist, 'mnasnet.node.js'), format: 'esm', platform: 'node', target: 'node18',
+  plugins: [assetsBesideBundle, nodePlatform],
 });
-console.error('prepare-dist: bundled src/ -> dist/mnasnet.js');
+await esbuild.build({
+  ...common, outfile: resolve(dist, 'mnasnet.cjs'), format: 'cjs', platform: 'node', target: 'node18',
+  plugins: [assetsBesideBundle, nodePlatform],
+  // import.meta.url in CommonJS: this file's URL
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+// The declarations once more for require(): a .d.cts is read as CommonJS.
+await writeFile(resolve(dist, 'mnasnet.d.cts'), await readFile(resolve(jsDir, 'index.d.ts'), 'utf8'));
+
+// The browser build must not name a Node module: bundlers would try to resolve it.
+const browser = await readFile(resolve(dist, 'mnasnet.js'), 'utf8');
+const nodeImport = /\b(?:import|require)\s*\(?\s*['"]node:/.exec(browser);
+if (nodeImport) {
+  console.error(`prepare-dist: dist/mnasnet.js imports a Node module (${nodeImport[0]})`);
+  process.exit(1);
+}
+console.error('prepare-dist: bundled src/ -> dist/mnasnet.js, dist/mnasnet.node.js, dist/mnasnet.cjs (+ dist/mnasnet.d.cts)');
 
 const shipped = resolve(root, 'models', MODEL);
 if (await exists(shipped)) {
   await copyFile(shipped, resolve(dist, MODEL));
   console.error(`prepare-dist: copied ${shipped}`);
 } else {
-  const testdata = resolve(root, process.env.MNAS_TESTDATA || '../shared');
-  const src = resolve(testdata, 'models/mnasnet_a1_cifar10.onnx');
-  if (!(await exists(src))) {
-    console.error(`prepare-dist: neither ${shipped} nor ${src} exists; cannot provide the default model`);
-    process.exit(1);
-  }
-  const onnx = await readFile(src);
-  const { exports: x, mem } = await instantiate(await getModule('scalar'));
-  // mnas_pack_options (wasm32): labels_json*, mean*, std*, int source_size, int fp16.
-  const labels = new TextEncoder().encode(JSON.stringify(LABELS) + '\0');
-  const bytes = 20 + 12 + 12 + 8 + 256 + labels.length;
-  const base = x.malloc(bytes);
-  const input = x.malloc(onnx.length);
-  const [opt, mean, std, outs, err, lab] = [base, base + 20, base + 32, base + 44, base + 52, base + 308];
-  const v = mem();
-  v.u8.fill(0, base, base + bytes);
-  v.u8.set(labels, lab);
-  v.f32.set([0.485, 0.456, 0.406], mean >> 2);
-  v.f32.set([0.229, 0.224, 0.225], std >> 2);
-  v.u32.set([lab, mean, std, 32, 1], opt >> 2);
-  v.u8.set(onnx, input);
-  const st = x.mnas_pack(input, onnx.length, opt, outs, outs + 4, err, 256);
-  const w = mem();
-  if (st) {
-    const msg = new TextDecoder().decode(w.u8.subarray(err, w.u8.indexOf(0, err)));
-    console.error(`prepare-dist: mnas_pack failed (${st}): ${msg}`);
-    process.exit(1);
-  }
-  const [out, len] = [w.u32[outs >> 2], w.u32[(outs >> 2) + 1]];
-  await writeFile(resolve(dist, MODEL), w.u8.slice(out, out + len));
-  console.error(`prepare-dist: packed ${src} -> dist/${MODEL} (${len} bytes)`);
+  // The package ships the packed model of models/ (fp16 weights, labels and
+  // preprocessing metadata; models/README.md says how it was made).
+  console.error(`prepare-dist: ${shipped} is missing; restore it (git checkout models/) or make it as models/README.md says`);
+  process.exit(1);
 }

@@ -1,8 +1,11 @@
-// Loading: bytes from URLs/paths/buffers, compiling the .wasm (cached) and
-// instantiating it with the few imports a -sSTANDALONE_WASM module needs.
-import { MnasNetError } from './errors.js';
+// Loading: bytes from URLs/paths/buffers, finding the packaged files (the
+// .wasm builds and the default model) wherever a bundler or a CDN put them,
+// compiling the .wasm (cached) and instantiating it with the few imports a
+// -sSTANDALONE_WASM module needs.
+import { MnasNetError, describeValue } from './errors.js';
+import { BUILTIN_HINT, builtin } from './platform.js';
 
-const IS_NODE =
+export const IS_NODE =
   typeof process === 'object' && process !== null && typeof process.versions?.node === 'string' &&
   typeof window === 'undefined';
 
@@ -48,15 +51,90 @@ export function bestVariant() {
   return hasSimd() ? 'simd' : 'scalar';
 }
 
-// The URLs are spelled out literally so that bundlers see and emit the assets.
-export function wasmUrl(variant) {
-  if (variant === 'scalar') return new URL('../dist/mnasnet-scalar.wasm', import.meta.url);
-  if (variant === 'relaxed') return new URL('../dist/mnasnet-relaxed.wasm', import.meta.url);
-  return new URL('../dist/mnasnet.wasm', import.meta.url);
+/** The packaged files (dist/ of the package), by build. */
+export const WASM_FILES = Object.freeze({ relaxed: 'mnasnet-relaxed.wasm', simd: 'mnasnet.wasm', scalar: 'mnasnet-scalar.wasm' });
+export const DEFAULT_MODEL_FILE = 'mnasnet_a1_cifar10.onnx';
+
+// Where this script came from, for a build without import.meta.url (a
+// classic script, such as an esbuild --format=iife bundle): its <script src>,
+// or a classic worker's own URL. Read now: currentScript is gone later.
+const SCRIPT_URL =
+  (typeof document === 'object' && document?.currentScript?.src) ||
+  (typeof importScripts === 'function' && typeof location === 'object' ? location.href : '');
+
+// Each URL is spelled out as `new URL('literal', import.meta.url)`, the
+// pattern with which Vite, webpack 5 and Parcel find a file and emit it
+// with the bundle. The bundles in dist/ sit beside the files: prepare-dist
+// turns '../dist/' into './' there (an esbuild or Rollup bundle then looks
+// for the files beside itself).
+function packagedUrl(file) {
+  switch (file) {
+    case 'mnasnet-relaxed.wasm': return new URL('../dist/mnasnet-relaxed.wasm', import.meta.url);
+    case 'mnasnet-scalar.wasm': return new URL('../dist/mnasnet-scalar.wasm', import.meta.url);
+    case 'mnasnet_a1_cifar10.onnx': return new URL('../dist/mnasnet_a1_cifar10.onnx', import.meta.url);
+    default: return new URL('../dist/mnasnet.wasm', import.meta.url);
+  }
 }
 
-export function defaultModelUrl() {
-  return new URL('../dist/mnasnet_a1_cifar10.onnx', import.meta.url);
+/**
+ * URL of a packaged file: in baseUrl (a folder URL, see readBaseUrl) when
+ * given, else beside the SDK's module (or the bundle that holds it).
+ */
+export function assetUrl(file, baseUrl) {
+  if (baseUrl) return new URL(file, baseUrl);
+  try {
+    return packagedUrl(file);
+  } catch {
+    // import.meta.url is empty in a classic script
+  }
+  if (SCRIPT_URL) return new URL(file, SCRIPT_URL);
+  throw new MnasNetError(
+    'E_ARGUMENT',
+    `cannot tell where ${file} is (this build of the SDK has no import.meta.url); ` +
+      "pass { baseUrl: 'URL of the folder that holds the .wasm files' }",
+  );
+}
+
+const hasScheme = (href) => /^[a-z][a-z0-9+.-]+:/i.test(href); // 'C:\x' is a Windows path
+
+function needBuiltin(name) {
+  const m = builtin(name);
+  if (!m) throw new MnasNetError('E_STATE', BUILTIN_HINT || `${name} is not available`);
+  return m;
+}
+
+/**
+ * options.baseUrl as a URL ending in '/': the folder that holds the .wasm
+ * files (and the default model). A relative URL is resolved against the
+ * page; in Node a string without a scheme is a directory path.
+ */
+export function readBaseUrl(v) {
+  if (v === undefined || v === null) return undefined;
+  let href;
+  if (isUrl(v)) href = v.href;
+  else if (typeof v === 'string' && v) href = v;
+  else {
+    throw new MnasNetError(
+      'E_ARGUMENT',
+      `options.baseUrl: expected the URL (in Node also the path) of the folder that holds the .wasm files, got ${describeValue(v)}`,
+    );
+  }
+  if (IS_NODE && !hasScheme(href)) {
+    href = needBuiltin('node:url').pathToFileURL(needBuiltin('node:path').resolve(href)).href;
+  } else if (!hasScheme(href)) {
+    const base = typeof document === 'object' && document ? document.baseURI : typeof location === 'object' ? location.href : undefined;
+    try {
+      href = new URL(href, base).href;
+    } catch {
+      throw new MnasNetError('E_ARGUMENT', `options.baseUrl: '${href}' is not a URL`);
+    }
+  }
+  return new URL(href.endsWith('/') ? href : `${href}/`);
+}
+
+/** URL of the default model (the CIFAR-10 MnasNet-A1 of the package). */
+export function defaultModelUrl(baseUrl) {
+  return assetUrl(DEFAULT_MODEL_FILE, baseUrl);
 }
 
 const tag = (x) => Object.prototype.toString.call(x);
@@ -65,34 +143,25 @@ const tag = (x) => Object.prototype.toString.call(x);
 export const isUrl = (x) => tag(x) === '[object URL]' || (x !== null && typeof x === 'object' && typeof x.href === 'string');
 export const isArrayBuffer = (x) => tag(x) === '[object ArrayBuffer]' || tag(x) === '[object SharedArrayBuffer]';
 
-// node:fs, never imported statically so that browsers and bundles never see it.
-// process.getBuiltinModule (Node >= 20.16) saves the import() round trip.
-async function nodeFs() {
-  const get = process.getBuiltinModule;
-  return typeof get === 'function' ? get('node:fs') : import(/* webpackIgnore: true */ 'node:fs');
-}
-
 /**
  * Bytes of a model or .wasm given as buffer, URL, URL string or (Node) path.
- * sync: in Node, read a file synchronously where the runtime allows (the
- * small .wasm: saves a thread-pool round trip, ~1 ms of a cold start).
+ * sync: in Node, read a file synchronously (the small .wasm: saves a
+ * thread-pool round trip, ~1 ms of a cold start).
  */
 export async function readBytes(src, what, sync = false) {
   if (isArrayBuffer(src)) return new Uint8Array(src);
   if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
   const url = isUrl(src);
   if (!url && typeof src !== 'string') {
-    throw new MnasNetError('E_ARGUMENT', `${what}: expected a URL, a path or bytes, got ${tag(src)}`);
+    throw new MnasNetError('E_ARGUMENT', `${what}: expected a URL, a path or bytes, got ${describeValue(src)}`);
   }
   const href = url ? src.href : src;
-  // Two or more letters before ':' is a URL scheme; 'C:\x' is a Windows path.
-  const hasScheme = /^[a-z][a-z0-9+.-]+:/i.test(href);
+  const file = IS_NODE && (!hasScheme(href) || href.startsWith('file:'));
+  const fs = file && needBuiltin('node:fs');
   try {
-    if (IS_NODE && (!hasScheme || href.startsWith('file:'))) {
-      const file = hasScheme ? new URL(href) : href;
-      const buf = sync && typeof process.getBuiltinModule === 'function'
-        ? process.getBuiltinModule('node:fs').readFileSync(file)
-        : await (await nodeFs()).promises.readFile(file);
+    if (file) {
+      const path = hasScheme(href) ? new URL(href) : href;
+      const buf = sync ? fs.readFileSync(path) : await fs.promises.readFile(path);
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     }
     const res = await fetch(href);
@@ -129,10 +198,16 @@ async function compileFrom(src) {
   }
 }
 
-/** WebAssembly.Module for wasm: 'relaxed' | 'simd' | 'scalar' | undefined (auto) | URL | URL string | (Node) path. */
-export function getModule(wasm) {
+const BUILDS = "'auto', 'relaxed', 'simd' or 'scalar'";
+
+/**
+ * WebAssembly.Module for wasm: 'auto' | undefined (the fastest build this
+ * runtime compiles) | 'relaxed' | 'simd' | 'scalar' | URL | URL string |
+ * (Node) path. The builds are looked up in baseUrl when given.
+ */
+export function getModule(wasm, baseUrl) {
   let src;
-  if (wasm === undefined || wasm === null || wasm === 'auto') src = wasmUrl(bestVariant());
+  if (wasm === undefined || wasm === null || wasm === 'auto') src = assetUrl(WASM_FILES[bestVariant()], baseUrl);
   else if (wasm === 'relaxed' || wasm === 'simd' || wasm === 'scalar') {
     if (wasm === 'simd' && !hasSimd()) {
       return Promise.reject(new MnasNetError('E_ARGUMENT', 'this runtime has no WebAssembly SIMD; use wasm: "scalar"'));
@@ -142,13 +217,20 @@ export function getModule(wasm) {
         new MnasNetError('E_ARGUMENT', `this runtime has no WebAssembly relaxed SIMD; use wasm: "${hasSimd() ? 'simd' : 'scalar'}"`),
       );
     }
-    src = wasmUrl(wasm);
+    src = assetUrl(WASM_FILES[wasm], baseUrl);
   } else if (isUrl(wasm)) src = new URL(wasm.href);
-  else if (typeof wasm === 'string' && wasm) {
+  else if (typeof wasm === 'string' && /[./:\\]/.test(wasm)) {
+    // a URL or a path: it has a dot, a slash or a colon; a bare word is a misspelt build
     const base = typeof location === 'object' && location ? location.href : undefined;
-    src = IS_NODE && !/^[a-z][a-z0-9+.-]+:/i.test(wasm) ? wasm : new URL(wasm, base);
+    src = IS_NODE && !hasScheme(wasm) ? wasm : new URL(wasm, base);
+  } else if (typeof wasm === 'string') {
+    return Promise.reject(
+      new MnasNetError('E_ARGUMENT', `options.wasm: '${wasm}' is not a build; expected ${BUILDS}, or the URL of a .wasm file`),
+    );
   } else {
-    return Promise.reject(new MnasNetError('E_ARGUMENT', "options.wasm: expected 'relaxed', 'simd', 'scalar' or a URL"));
+    return Promise.reject(
+      new MnasNetError('E_ARGUMENT', `options.wasm: expected ${BUILDS} or the URL of a .wasm file, got ${describeValue(wasm)}`),
+    );
   }
   const key = typeof src === 'string' ? src : src.href;
   let p = compiled.get(key);

@@ -1,21 +1,17 @@
 // The MnasNet class: one wasm instance per loaded model, so dispose() gives
 // back every byte and models never share (or corrupt) each other's heap.
-import { MnasNetError, statusError } from './errors.js';
-import { defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl, readBytes } from './loader.js';
-
-// Byte offsets in the C structs of src/mnas.h (wasm32: 4-byte pointers, 8-byte int64 alignment).
-const OPT = { mean: 0, std: 12, sourceSize: 24, size: 32 }; // mnas_options
-const STATS = { params: 0, macs: 8, arena: 16, weights: 24, layers: 32, se: 36, mean: 40, std: 52, source: 64, size: 72 };
-const LAYER = { name: 0, kind: 4, category: 8, dims: 12, kh: 36, stride: 40, params: 48, macs: 56, size: 72 }; // mnas_layer
-const SE = { name: 0, channels: 4, height: 8, width: 12, values: 16, size: 20 }; // mnas_se_block
+import { LAYER, LIMIT_NAMES, MAX_STRUCT_SIZE, OPTIONS, PIXEL_FORMAT, SE_BLOCK, STATS, compareAbi, readAbiTable } from './abi.js';
+import { MnasNetError, describeValue, statusError } from './errors.js';
+import { IS_NODE, defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl, readBaseUrl, readBytes } from './loader.js';
+import { BUILTIN_HINT, builtin } from './platform.js';
+import { decodePng } from './png.js';
+import { fileSignature, modelProblem } from './sniff.js';
 
 // One scratch block per model for out-parameters and structs.
-const S_STRUCT = 0; // 72 bytes, the largest struct above
-const S_INTS = 80; // 4 ints of out-parameters
-const S_SIZE = 96;
+const S_STRUCT = 0; // any one struct of abi.js
+const S_INTS = Math.ceil(MAX_STRUCT_SIZE / 8) * 8; // 4 ints of out-parameters
+const S_SIZE = S_INTS + 16;
 
-const MAX_SOURCE_SIZE = 4096; // src/api.c
-const MAX_IMAGE_SIDE = 16384; // src/api.c; checked here so a rejected image allocates nothing
 const kind = (x) => Object.prototype.toString.call(x).slice(8, -1);
 
 // Only load() constructs: a MnasNet always has a loaded model (until dispose).
@@ -77,23 +73,40 @@ function checkTriple(v, name, positive) {
   const ok =
     (Array.isArray(v) || ArrayBuffer.isView(v)) && v.length === 3 &&
     Array.prototype.every.call(v, (x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
-  if (!ok) throw new MnasNetError('E_ARGUMENT', `options.${name}: expected 3 finite numbers${positive ? ' > 0' : ''}`);
+  if (!ok) throw new MnasNetError('E_ARGUMENT', `options.${name}: expected 3 finite numbers${positive ? ' > 0' : ''}, got ${describeValue(v)}`);
   return Array.from(v);
 }
 
 function readLoadOptions(options) {
   if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', 'options: expected an object');
+  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', `options: expected an object, got ${describeValue(options)}`);
   const mean = checkTriple(options.mean, 'mean', false);
   const std = checkTriple(options.std, 'std', true);
   if ((mean === undefined) !== (std === undefined)) {
     throw new MnasNetError('E_ARGUMENT', 'options.mean and options.std go together');
   }
   const sourceSize = options.sourceSize ?? 0;
-  if (!Number.isInteger(sourceSize) || sourceSize < 0 || sourceSize > MAX_SOURCE_SIZE) {
-    throw new MnasNetError('E_ARGUMENT', `options.sourceSize: expected an integer 0..${MAX_SOURCE_SIZE}`);
+  // The upper limit is the module's (MNAS_MAX_SOURCE_SIZE), checked once it is compiled.
+  if (!Number.isInteger(sourceSize) || sourceSize < 0) {
+    throw new MnasNetError('E_ARGUMENT', `options.sourceSize: expected an integer >= 0, got ${describeValue(sourceSize)}`);
   }
-  return { wasm: options.wasm, mean, std, sourceSize };
+  return { wasm: options.wasm, baseUrl: readBaseUrl(options.baseUrl), mean, std, sourceSize };
+}
+
+// Per compiled module: its ABI table checked against abi.js once, and the
+// limits of src/mnas.h it was built with.
+const moduleLimits = new WeakMap();
+function limitsOf(module, exports, mem) {
+  let limits = moduleLimits.get(module);
+  if (limits) return limits;
+  const table = readAbiTable(exports, mem);
+  const again = 'use the .wasm files of the same mnasnet-wasm release as this SDK';
+  if (!table) throw new MnasNetError('E_STATE', `wasm: the module has no mnas_wasm_abi export (older than this SDK); ${again}`);
+  const diff = compareAbi(table);
+  if (diff.length) throw new MnasNetError('E_STATE', `wasm: the module's structs differ from this SDK's (${diff.join('; ')}); ${again}`);
+  limits = Object.freeze(Object.fromEntries(LIMIT_NAMES.map((name) => [name, table.get(name)])));
+  moduleLimits.set(module, limits);
+  return limits;
 }
 
 export class MnasNet {
@@ -112,6 +125,7 @@ export class MnasNet {
   #canvas = null; // for drawing browser image sources
   #baseline = 0; // heap in use before this model's allocations
   #inputSize; // {height, width, channels}
+  #limits; // MNAS_MAX_* of this module
   #labels = []; // class labels, each decoded from wasm memory when first needed
   #info; // built on first access: most callers never read the layer table or all labels
 
@@ -125,18 +139,30 @@ export class MnasNet {
    */
   static async load(model, options) {
     const opt = readLoadOptions(options);
-    if (model === undefined || model === null) model = defaultModelUrl();
+    if (model === undefined || model === null) model = defaultModelUrl(opt.baseUrl);
     else if (!isArrayBuffer(model) && !ArrayBuffer.isView(model) && typeof model !== 'string' && !isUrl(model)) {
-      throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${kind(model)}`);
+      throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${describeValue(model)}`);
     }
     // Fetch/read (and fingerprint) the model while the .wasm compiles.
     const [module, [bytes, fingerprint]] = await Promise.all([
-      getModule(opt.wasm),
+      getModule(opt.wasm, opt.baseUrl),
       readBytes(model, 'model').then((b) => [b, modelFingerprint(b)]),
     ]);
-    if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', 'model: no bytes (empty or detached buffer)');
+    const name = typeof model === 'string' ? model : isUrl(model) ? model.href : 'model';
+    if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', `${name}: no bytes (empty file or detached buffer)`);
     const { exports, mem } = await instantiate(module);
+    const limits = limitsOf(module, exports, mem);
+    if (opt.sourceSize > limits.MNAS_MAX_SOURCE_SIZE) {
+      throw new MnasNetError('E_LIMIT', `options.sourceSize: ${opt.sourceSize}; the limit is ${limits.MNAS_MAX_SOURCE_SIZE} (MNAS_MAX_SOURCE_SIZE)`);
+    }
+    if (bytes.byteLength > limits.MNAS_MAX_MODEL_BYTES) {
+      throw new MnasNetError('E_LIMIT', `${name}: ${bytes.byteLength} bytes; the limit is ${limits.MNAS_MAX_MODEL_BYTES} bytes (MNAS_MAX_MODEL_BYTES)`);
+    }
+    // Files that are plainly not a model, or cut short, named before the C reader sees them.
+    const problem = modelProblem(bytes);
+    if (problem) throw new MnasNetError('E_MODEL_FORMAT', `${name}: ${problem}`);
     const net = new MnasNet(CONSTRUCT);
+    net.#limits = limits;
     net.#init(exports, mem, bytes, opt);
     net.#fingerprint = fingerprint;
     return net;
@@ -156,12 +182,12 @@ export class MnasNet {
 
     // Options struct; zeroed fields mean "ImageNet mean/std, no pre-downscale".
     const o = this.#scratch + S_STRUCT;
-    mem().u8.fill(0, o, o + OPT.size);
+    mem().u8.fill(0, o, o + OPTIONS.size);
     if (opt.mean) {
-      mem().f32.set(opt.mean, (o + OPT.mean) >> 2);
-      mem().f32.set(opt.std, (o + OPT.std) >> 2);
+      mem().f32.set(opt.mean, (o + OPTIONS.mean) >> 2);
+      mem().f32.set(opt.std, (o + OPTIONS.std) >> 2);
     }
-    mem().i32[(o + OPT.sourceSize) >> 2] = opt.sourceSize;
+    mem().i32[(o + OPTIONS.source_size) >> 2] = opt.sourceSize;
 
     // The engine takes the copy over: it packs most weights in place inside
     // it (no second copy of them) and frees it with the model.
@@ -208,11 +234,11 @@ export class MnasNet {
       x.mnas_get_se(this.#model, i, s);
       const v = this.#mem();
       se.push({
-        name: cString(v.u8, v.u32[(s + SE.name) >> 2]),
-        channels: v.i32[(s + SE.channels) >> 2],
-        height: v.i32[(s + SE.height) >> 2],
-        width: v.i32[(s + SE.width) >> 2],
-        ptr: v.u32[(s + SE.values) >> 2],
+        name: cString(v.u8, v.u32[(s + SE_BLOCK.name) >> 2]),
+        channels: v.i32[(s + SE_BLOCK.channels) >> 2],
+        height: v.i32[(s + SE_BLOCK.height) >> 2],
+        width: v.i32[(s + SE_BLOCK.width) >> 2],
+        ptr: v.u32[(s + SE_BLOCK.values) >> 2],
       });
     }
     return se;
@@ -231,27 +257,27 @@ export class MnasNet {
     const stats = {
       params: n64(STATS.params),
       macs: n64(STATS.macs),
-      arenaBytes: n64(STATS.arena),
-      weightBytes: n64(STATS.weights),
+      arenaBytes: n64(STATS.arena_bytes),
+      weightBytes: n64(STATS.weight_bytes),
       layers: v.i32[(s + STATS.layers) >> 2],
       mean: Array.from(v.f32.subarray((s + STATS.mean) >> 2, ((s + STATS.mean) >> 2) + 3)),
       std: Array.from(v.f32.subarray((s + STATS.std) >> 2, ((s + STATS.std) >> 2) + 3)),
-      sourceSize: v.i32[(s + STATS.source) >> 2],
+      sourceSize: v.i32[(s + STATS.source_size) >> 2],
     };
 
     const layers = [];
     for (let i = 0; i < stats.layers; i++) {
       x.mnas_get_layer(m, i, s);
-      const d = v.i32.subarray((s + LAYER.dims) >> 2, ((s + LAYER.dims) >> 2) + 6);
+      const i32 = (off) => v.i32[(s + off) >> 2];
       layers.push(
         Object.freeze({
           name: cString(v.u8, v.u32[(s + LAYER.name) >> 2]),
           kind: cString(v.u8, v.u32[(s + LAYER.kind) >> 2]),
           category: cString(v.u8, v.u32[(s + LAYER.category) >> 2]),
-          input: Object.freeze({ height: d[0], width: d[1], channels: d[2] }),
-          output: Object.freeze({ height: d[3], width: d[4], channels: d[5] }),
-          kernel: v.i32[(s + LAYER.kh) >> 2],
-          stride: v.i32[(s + LAYER.stride) >> 2],
+          input: Object.freeze({ height: i32(LAYER.in_h), width: i32(LAYER.in_w), channels: i32(LAYER.in_c) }),
+          output: Object.freeze({ height: i32(LAYER.out_h), width: i32(LAYER.out_w), channels: i32(LAYER.out_c) }),
+          kernel: i32(LAYER.kh),
+          stride: i32(LAYER.stride),
           params: Number(v.dv.getBigInt64(s + LAYER.params, true)),
           macs: Number(v.dv.getBigInt64(s + LAYER.macs, true)),
         }),
@@ -313,7 +339,7 @@ export class MnasNet {
     }
     this.#mem().u8.set(data, this.#pixels);
     const t0 = performance.now();
-    const st = this.#x.mnas_run_image(this.#model, this.#pixels, width, height, 0, bpp === 4 ? 0 : 1);
+    const st = this.#x.mnas_run_image(this.#model, this.#pixels, width, height, 0, bpp === 4 ? PIXEL_FORMAT.RGBA : PIXEL_FORMAT.RGB);
     return this.#result(st, t0, opt);
   }
 
@@ -326,7 +352,7 @@ export class MnasNet {
     const count = h * w * c;
     const k = kind(tensor);
     if (!(k === 'Float32Array' || k === 'Float64Array' || Array.isArray(tensor))) {
-      throw new MnasNetError('E_INPUT', `run: expected a Float32Array, got ${k}`);
+      throw new MnasNetError('E_INPUT', `run: expected a Float32Array, got ${describeValue(tensor)}`);
     }
     if (tensor.length !== count) {
       throw new MnasNetError('E_INPUT', `run: tensor has ${tensor.length} values; the model takes ${c}x${h}x${w} = ${count}`);
@@ -396,19 +422,28 @@ export class MnasNet {
   // RGBA/RGB bytes of a source, validated before anything touches wasm memory.
   #pixelsOf(source) {
     if (source === null || typeof source !== 'object') {
-      throw new MnasNetError('E_ARGUMENT', `classify: expected an image source, got ${source === null ? 'null' : typeof source}`);
+      throw new MnasNetError('E_ARGUMENT', `classify: expected an image source, got ${describeValue(source)}`);
+    }
+    if (isArrayBuffer(source) || ArrayBuffer.isView(source)) return this.#decode(source);
+    const k0 = kind(source);
+    if (k0 === 'Blob' || k0 === 'File') {
+      throw new MnasNetError('E_INPUT', `classify: a ${k0} is an encoded image; decode it first: net.classify(await createImageBitmap(file))`);
     }
     let { data, width, height } = source;
     if (data === undefined) {
       const img = this.#draw(source);
       ({ data, width, height } = img);
     }
+    for (const [name, v] of [['width', width], ['height', height]]) {
+      if (typeof v !== 'number') throw new MnasNetError('E_INPUT', `classify: ${name} must be a number, got ${describeValue(v)}`);
+    }
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new MnasNetError('E_INPUT', `classify: image size ${width}x${height}; each side must be a positive integer`);
     }
-    if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
-      // the same documented limit the C core enforces (MNAS_E_LIMIT)
-      throw new MnasNetError('E_LIMIT', `classify: image size ${width}x${height}; the limit is ${MAX_IMAGE_SIDE} pixels a side`);
+    const side = this.#limits.MNAS_MAX_IMAGE_SIDE;
+    if (width > side || height > side) {
+      // the engine's own limit, checked here so that a rejected image allocates nothing
+      throw new MnasNetError('E_LIMIT', `classify: image size ${width}x${height}; the limit is ${side} pixels a side (MNAS_MAX_IMAGE_SIDE)`);
     }
     if (isArrayBuffer(data)) data = new Uint8Array(data);
     const k = kind(data);
@@ -422,6 +457,33 @@ export class MnasNet {
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
   }
 
+  // Encoded image bytes: PNG decoded here in Node; everything else named, with what to do instead.
+  #decode(src) {
+    const bytes = isArrayBuffer(src) ? new Uint8Array(src) : new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+    const sig = fileSignature(bytes);
+    const image = sig && ['png', 'jpeg', 'gif', 'webp', 'bmp'].includes(sig.type);
+    if (!image) {
+      throw new MnasNetError(
+        'E_INPUT',
+        `classify: got ${bytes.length} bytes (${kind(src)}) that are not an image file${sig ? ` but ${sig.what}` : ''}; ` +
+          'pass {data, width, height} with RGBA or RGB pixels, or the bytes of a PNG file (Node)',
+      );
+    }
+    if (!IS_NODE) {
+      throw new MnasNetError('E_INPUT', `classify: these bytes are ${sig.what}; decode it first: net.classify(await createImageBitmap(new Blob([bytes])))`);
+    }
+    if (sig.type === 'png') {
+      const zlib = builtin('node:zlib');
+      if (!zlib) throw new MnasNetError('E_STATE', `classify: cannot decode a PNG: ${BUILTIN_HINT}`);
+      return decodePng(bytes, zlib.inflateSync, this.#limits.MNAS_MAX_IMAGE_SIDE);
+    }
+    const how =
+      sig.type === 'jpeg'
+        ? 'decode it with the npm package jpeg-js: net.classify(jpeg.decode(bytes, { useTArray: true }))'
+        : 'convert it to PNG, or decode it to pixels and pass {data, width, height}';
+    throw new MnasNetError('E_INPUT', `classify: these bytes are ${sig.what}; in Node the SDK decodes PNG only: ${how}`);
+  }
+
   // Browser sources: draw into a (reused) canvas and read RGBA back.
   #draw(source) {
     const width = source.videoWidth || source.naturalWidth || source.displayWidth || source.width;
@@ -431,7 +493,11 @@ export class MnasNet {
     }
     if (source.complete === false) throw new MnasNetError('E_INPUT', 'classify: the image has not finished loading');
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      throw new MnasNetError('E_INPUT', `classify: unsupported or empty image source (${kind(source)})`);
+      throw new MnasNetError(
+        'E_INPUT',
+        `classify: a ${kind(source)} without a size is not an image source; pass {data, width, height} with RGBA or RGB ` +
+          'pixels, ImageData, a canvas, video, image, ImageBitmap or VideoFrame, or the bytes of a PNG file (Node)',
+      );
     }
     let c = this.#canvas;
     if (!c) {
@@ -468,18 +534,20 @@ export class MnasNet {
 
   /** Test-only: the raw wasm exports, memory and heap baseline. */
   [kInternals]() {
-    return { exports: this.#x, memory: this.#x.memory, baseline: this.#baseline, model: this.#model };
+    return { exports: this.#x, memory: this.#x.memory, baseline: this.#baseline, model: this.#model, limits: this.#limits };
   }
 }
 
 function readRunOptions(options, image) {
   if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', 'options: expected an object');
+  if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', `options: expected an object, got ${describeValue(options)}`);
   const topK = options.topK ?? 5;
-  if (!Number.isInteger(topK) || topK < 0) throw new MnasNetError('E_ARGUMENT', 'options.topK: expected an integer >= 0');
+  if (!Number.isInteger(topK) || topK < 0) {
+    throw new MnasNetError('E_ARGUMENT', `options.topK: expected an integer >= 0, got ${describeValue(topK)}`);
+  }
   const layout = options.layout ?? 'NCHW';
   if (!image && layout !== 'NCHW' && layout !== 'NHWC') {
-    throw new MnasNetError('E_ARGUMENT', "options.layout: expected 'NCHW' or 'NHWC'");
+    throw new MnasNetError('E_ARGUMENT', `options.layout: expected 'NCHW' or 'NHWC', got ${describeValue(layout)}`);
   }
   return { topK, views: Boolean(options.views), embedding: Boolean(options.embedding), layout };
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { OPTIONS } from '../../js/src/abi.js';
 import { MnasNet, MnasNetError } from '../../js/src/index.js';
 import { kInternals } from '../../js/src/mnasnet.js';
 import { JS, VARIANTS, describeIf, wasmMissing, thrown } from './helpers.mjs';
@@ -124,9 +125,9 @@ describeIf(describe, skip, 'errors', () => {
           try {
             expect(x.mnas_create(scratch)).toBe(0);
             const model = new Uint32Array(memory.buffer)[scratch >> 2];
-            const opt = scratch + 16; // mnas_options: mean[3], std[3], source_size, reference_kernels
-            new Uint8Array(memory.buffer).fill(0, opt, opt + 32);
-            new Int32Array(memory.buffer)[(opt + 28) >> 2] = 1;
+            const opt = scratch + 16; // mnas_options
+            new Uint8Array(memory.buffer).fill(0, opt, opt + OPTIONS.size);
+            new Int32Array(memory.buffer)[(opt + OPTIONS.reference_kernels) >> 2] = 1;
             new Uint8Array(memory.buffer).set(bytes, copy);
             const st = x.mnas_load(model, copy, bytes.length, opt);
             const u8 = new Uint8Array(memory.buffer);

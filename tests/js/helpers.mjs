@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { deflateSync } from 'node:zlib';
 import { RELAXED_PROBE } from '../../js/src/loader.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -99,4 +100,91 @@ export function thrown(fn) {
     return e;
   }
   throw new Error('did not throw');
+}
+
+const CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+
+function crc32(bytes) {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+/** A PNG chunk: length, type, data, CRC. */
+export function pngChunk(type, data) {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), 8 + data.length);
+  return out;
+}
+
+/**
+ * A PNG file of `samples` (row-major, CHANNELS[colour] samples a pixel, each
+ * at `depth` bits; palette indices for colour 3). Rows use filter types 0-4
+ * in turn so that a decoder meets them all. opts: {interlace, palette (RGB bytes), extra: [chunk, ...]}.
+ */
+export function encodePng(width, height, colour, depth, samples, opts = {}) {
+  const ch = CHANNELS[colour];
+  const bits = ch * depth;
+  const bpp = Math.max(1, bits >> 3);
+  const passes = opts.interlace ? ADAM7 : [[0, 0, 1, 1]];
+  const parts = [];
+  let filterType = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const w = Math.ceil((width - x0) / dx);
+    const h = Math.ceil((height - y0) / dy);
+    if (w <= 0 || h <= 0) continue;
+    const stride = Math.ceil((w * bits) / 8);
+    let prev = new Uint8Array(stride);
+    for (let y = 0; y < h; y++) {
+      const row = new Uint8Array(stride);
+      for (let x = 0; x < w; x++) {
+        for (let c = 0; c < ch; c++) {
+          const v = samples[((y0 + y * dy) * width + x0 + x * dx) * ch + c];
+          const i = x * ch + c;
+          if (depth === 16) {
+            row[2 * i] = v >> 8;
+            row[2 * i + 1] = v & 255;
+          } else if (depth === 8) row[i] = v;
+          else row[(i * depth) >> 3] |= v << (8 - depth - ((i * depth) & 7));
+        }
+      }
+      const f = filterType++ % 5;
+      const out = new Uint8Array(stride + 1);
+      out[0] = f;
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? row[i - bpp] : 0;
+        const b = prev[i];
+        const c = i >= bpp ? prev[i - bpp] : 0;
+        const p = a + b - c;
+        const pred = [0, a, b, (a + b) >> 1,
+          Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c][f];
+        out[i + 1] = (row[i] - pred) & 255;
+      }
+      parts.push(out);
+      prev = row;
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = depth;
+  ihdr[9] = colour;
+  ihdr[12] = opts.interlace ? 1 : 0;
+  const idat = deflateSync(Buffer.concat(parts));
+  return new Uint8Array(Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    ...(opts.palette ? [pngChunk('PLTE', Buffer.from(opts.palette))] : []),
+    ...(opts.extra || []),
+    // two IDAT chunks when there is enough data: decoders must join them
+    ...(idat.length > 8 ? [pngChunk('IDAT', idat.subarray(0, 8)), pngChunk('IDAT', idat.subarray(8))] : [pngChunk('IDAT', idat)]),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]));
 }

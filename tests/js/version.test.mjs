@@ -19,6 +19,14 @@ test('package.json: name, ESM, exports, types, files, no runtime dependencies', 
   expect(pkg.type).toBe('module');
   expect(pkg.exports['.'].types).toBe('./index.d.ts');
   expect(pkg.types).toBe('./index.d.ts');
+  // Node: an ES module and a CommonJS build (require() without require(esm)), each typed
+  expect(pkg.exports['.'].node).toEqual({
+    import: { types: './index.d.ts', default: './dist/mnasnet.node.js' },
+    require: { types: './dist/mnasnet.d.cts', default: './dist/mnasnet.cjs' },
+  });
+  expect(pkg.main).toBe('./dist/mnasnet.cjs');
+  expect(pkg.engines.node).toBe('>=18');
+  for (const f of Object.values(pkg.exports['.'].node).map((c) => c.default)) expect(pkg.files).toContain(f.slice(2));
   expect(pkg.files).toEqual(expect.arrayContaining(['dist/mnasnet.wasm', 'dist/mnasnet-relaxed.wasm', 'dist/mnasnet-scalar.wasm']));
   expect(pkg.dependencies).toBeUndefined();
   expect(pkg.peerDependencies).toBeUndefined();
@@ -32,18 +40,24 @@ test('package.json: name, ESM, exports, types, files, no runtime dependencies', 
   }
 });
 
-(wasmMissing() ? test.skip : test)('the package entry is the bundle of src/, current and with the same exports', async () => {
-  const entry = resolve(JS, pkg.exports['.'].default);
-  expect(pkg.main).toBe(pkg.exports['.'].default);
+(wasmMissing() ? test.skip : test)('the package entries are bundles of src/, current and with the same exports', async () => {
+  const { statSync, readdirSync, readFileSync: read } = await import('node:fs');
+  const { createRequire } = await import('node:module');
   const src = await import('../../js/src/index.js');
-  const bundle = await import(entry);
-  expect(Object.keys(bundle).sort()).toEqual(Object.keys(src).sort());
-  expect(bundle.VERSION).toBe(VERSION);
-  // built from the sources as they are now (make wasm re-bundles)
-  const { statSync, readdirSync } = await import('node:fs');
   const newest = Math.max(...readdirSync(resolve(JS, 'src')).map((f) => statSync(resolve(JS, 'src', f)).mtimeMs));
-  expect(statSync(entry).mtimeMs).toBeGreaterThanOrEqual(newest);
-  const net = await bundle.MnasNet.load();
-  expect(net.info.backend).toBe(BACKEND[VARIANTS[0]]); // auto: the fastest build this Node compiles
-  net.dispose();
+  const entries = { default: pkg.exports['.'].default, node: pkg.exports['.'].node.import.default, cjs: pkg.main };
+  for (const [name, file] of Object.entries(entries)) {
+    const entry = resolve(JS, file);
+    // built from the sources as they are now (make wasm re-bundles)
+    expect([name, statSync(entry).mtimeMs >= newest]).toEqual([name, true]);
+    const bundle = name === 'cjs' ? createRequire(import.meta.url)(entry) : await import(entry);
+    expect(Object.keys(bundle).sort()).toEqual(Object.keys(src).sort());
+    expect(bundle.VERSION).toBe(VERSION);
+    const net = await bundle.MnasNet.load();
+    expect([name, net.info.backend]).toEqual([name, BACKEND[VARIANTS[0]]]); // auto: the fastest build this Node compiles
+    net.dispose();
+  }
+  // the browser build names no Node module; the Node builds find the files beside themselves
+  expect(read(resolve(JS, entries.default), 'utf8')).not.toMatch(/\b(import|require)\s*\(?\s*['"]node:/);
+  for (const file of Object.values(entries)) expect(read(resolve(JS, file), 'utf8')).not.toMatch(/\.\.\/dist\//);
 });

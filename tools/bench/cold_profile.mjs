@@ -41,14 +41,15 @@ async function child(modelPath, entry) {
   const importMs = now() - t0;
   // The loader the bundle is built from: its import is not timed.
   const { getModule, instantiate } = await import(pathToFileURL(path.join(REPO_ROOT, 'js/src/loader.js')).href);
+  const { OPTIONS } = await import(pathToFileURL(path.join(REPO_ROOT, 'js/src/abi.js')).href);
   const t1 = now();
   const module = await getModule();
   const t2 = now();
   const { exports: x, mem } = await instantiate(module);
   const t3 = now();
   x.free(x.malloc(1));
-  const scratch = x.malloc(64);
-  mem().u8.fill(0, scratch, scratch + 64); // +0: model handle, +32: zeroed mnas_options
+  const scratch = x.malloc(32 + OPTIONS.size);
+  mem().u8.fill(0, scratch, scratch + 32 + OPTIONS.size); // +0: model handle, +32: zeroed mnas_options
   if (x.mnas_create(scratch)) throw new Error('mnas_create failed');
   const model = mem().u32[scratch >> 2];
   const p = x.malloc(bytes.byteLength);

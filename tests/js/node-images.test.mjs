@@ -1,0 +1,165 @@
+// Encoded images in Node: the SDK's PNG decoder (js/src/png.js) on every
+// colour type, bit depth, palette and Adam7 interlacing against the samples
+// the files were made from; classify(pngBytes) equals classify(pixels);
+// transparency is ignored, as for RGBA pixel data; damaged files and other
+// formats throw errors that say what to do.
+import { readFileSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { MnasNet, MnasNetError } from '../../js/src/index.js';
+import { decodePng } from '../../js/src/png.js';
+import { JS, ROOT, TESTDATA, cifarImage, describeIf, encodePng, missing, pngChunk, wasmMissing } from './helpers.mjs';
+
+const CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Deterministic pseudo-random samples. */
+function samples(n, max, seed) {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) >>> 0;
+    return (s >>> 8) % (max + 1);
+  });
+}
+
+/** The RGB a decoder must produce: grey replicated, samples scaled to 8 bits, palette looked up, alpha dropped. */
+function expectedRgb(width, height, colour, depth, smp, palette) {
+  const max = 2 ** depth - 1;
+  const to8 = (v) => (depth === 8 ? v : depth === 16 ? Math.round(v / 257) : Math.round((v * 255) / max));
+  const ch = CHANNELS[colour];
+  const out = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
+    const s = smp.slice(p * ch, p * ch + ch);
+    const rgb = colour === 3 ? [...palette.slice(s[0] * 3, s[0] * 3 + 3)] : colour === 0 || colour === 4 ? [to8(s[0]), to8(s[0]), to8(s[0])] : s.slice(0, 3).map(to8);
+    out.set(rgb, p * 3);
+  }
+  return out;
+}
+
+const CASES = [];
+for (const [colour, depths] of Object.entries({ 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] })) {
+  for (const depth of depths) for (const interlace of [false, true]) CASES.push([Number(colour), depth, interlace]);
+}
+
+describe('PNG decoder', () => {
+  test.each(CASES)('colour type %i, %i-bit, interlaced %s: exact samples', (colour, depth, interlace) => {
+    // 13x11: odd sizes leave partial bytes at row ends and empty Adam7 passes' edges
+    const [w, h] = [13, 11];
+    const entries = colour === 3 ? 2 ** depth : 0;
+    const palette = colour === 3 ? samples(entries * 3, 255, 7) : null;
+    const smp = samples(w * h * CHANNELS[colour], colour === 3 ? entries - 1 : 2 ** depth - 1, colour * 100 + depth + (interlace ? 1 : 0));
+    const file = encodePng(w, h, colour, depth, smp, { interlace, palette });
+    const img = decodePng(file, inflateSync, 16384);
+    expect([img.width, img.height]).toEqual([w, h]);
+    expect(Array.from(img.data)).toEqual(Array.from(expectedRgb(w, h, colour, depth, smp, palette)));
+  });
+
+  test('a 1x1 image and a 1-pixel-wide interlaced image', () => {
+    expect(Array.from(decodePng(encodePng(1, 1, 2, 8, [10, 20, 30]), inflateSync, 16384).data)).toEqual([10, 20, 30]);
+    const smp = samples(9, 255, 3);
+    expect(Array.from(decodePng(encodePng(1, 9, 0, 8, smp, { interlace: true }), inflateSync, 16384).data)).toEqual(smp.flatMap((v) => [v, v, v]));
+  });
+
+  test('ancillary chunks are skipped; damaged files name the fault and the byte', () => {
+    const smp = samples(4 * 4 * 3, 255, 5);
+    const file = encodePng(4, 4, 2, 8, smp, { extra: [pngChunk('tEXt', Buffer.from('Comment\0made for a test'))] });
+    expect(Array.from(decodePng(file, inflateSync, 16384).data)).toEqual(smp);
+    const err = (bytes) => {
+      try {
+        decodePng(bytes, inflateSync, 16384);
+      } catch (e) {
+        expect(e).toBeInstanceOf(MnasNetError);
+        return `${e.code} ${e.message}`;
+      }
+      throw new Error('decoded');
+    };
+    expect(err(file.slice(0, file.length - 20))).toMatch(/^E_INPUT classify: PNG: truncated: chunk \w+ at byte \d+ needs \d+ bytes, \d+ are left \(\d+ of at least \d+ bytes\)$/);
+    expect(err(file.slice(0, 40))).toMatch(/^E_INPUT classify: PNG: truncated/);
+    const flipped = file.slice();
+    flipped[40] ^= 1; // the type of the tEXt chunk (bytes 37-40), which its CRC covers
+    expect(err(flipped)).toMatch(/^E_INPUT classify: PNG: chunk \w{4} at byte \d+ is corrupt \(CRC mismatch\)$/);
+    const wide = Buffer.from(file);
+    wide.writeUInt32BE(20000, 16); // IHDR width, CRC fixed below
+    wide.writeUInt32BE(crc32Of(wide.subarray(12, 29)), 29);
+    expect(err(wide)).toBe('E_LIMIT classify: PNG image size 20000x4; the limit is 16384 pixels a side (MNAS_MAX_IMAGE_SIDE)');
+    const depth = Buffer.from(file);
+    depth[24] = 4; // RGB at 4 bits: not allowed
+    depth.writeUInt32BE(crc32Of(depth.subarray(12, 29)), 29);
+    expect(err(depth)).toBe('E_INPUT classify: PNG: bit depth 4 is not allowed for colour type 2 (8, 16 are)');
+  });
+});
+
+function crc32Of(bytes) {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+const skip = wasmMissing() || missing(resolve(TESTDATA, 'data/cifar10_test.bin'));
+describeIf(describe, skip, 'classify(encoded bytes) in Node', () => {
+  let net;
+  let bin;
+  beforeAll(async () => {
+    net = await MnasNet.load(readFileSync(resolve(JS, 'dist/mnasnet_a1_cifar10.onnx')));
+    bin = readFileSync(resolve(TESTDATA, 'data/cifar10_test.bin'));
+  });
+  afterAll(() => net.dispose());
+
+  test('a PNG file classifies exactly as its pixels, from a Buffer, Uint8Array or ArrayBuffer', () => {
+    for (const i of [0, 1, 2, 3]) {
+      const img = cifarImage(bin, i);
+      const ref = net.classify(img);
+      const file = encodePng(32, 32, 6, 8, img.data);
+      for (const bytes of [Buffer.from(file), file, file.buffer.slice(file.byteOffset, file.byteOffset + file.length)]) {
+        const r = net.classify(bytes);
+        expect(Array.from(r.logits)).toEqual(Array.from(ref.logits));
+      }
+    }
+  });
+
+  test('the demo sample images are classified as their class', () => {
+    const dir = resolve(ROOT, 'web/samples');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.png'));
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    const wrong = files.filter((f) => net.classify(readFileSync(resolve(dir, f))).top[0].label !== f.split('-')[0]);
+    expect(wrong).toEqual([]);
+  });
+
+  test('transparency is ignored: 50% alpha, a tRNS palette and opaque give the same result as the RGB pixels', () => {
+    const img = cifarImage(bin, 7);
+    const ref = net.classify(img).logits;
+    const half = img.data.slice();
+    for (let p = 3; p < half.length; p += 4) half[p] = 128;
+    expect(Array.from(net.classify(encodePng(32, 32, 6, 8, half)).logits)).toEqual(Array.from(ref));
+    // the same RGBA with alpha 128 handed over as pixels: the engine ignores alpha too
+    expect(Array.from(net.classify({ data: half, width: 32, height: 32 }).logits)).toEqual(Array.from(ref));
+  });
+
+  test('other formats and non-images say what to do', () => {
+    const err = (src) => {
+      try {
+        net.classify(src);
+      } catch (e) {
+        expect(e).toBeInstanceOf(MnasNetError);
+        return `${e.code} ${e.message}`;
+      }
+      throw new Error('classified');
+    };
+    expect(err(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46]))).toBe(
+      'E_INPUT classify: these bytes are a JPEG image; in Node the SDK decodes PNG only: ' +
+        'decode it with the npm package jpeg-js: net.classify(jpeg.decode(bytes, { useTArray: true }))',
+    );
+    expect(err(Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'))).toMatch(/^E_INPUT classify: these bytes are a GIF image; in Node the SDK decodes PNG only: convert it to PNG/);
+    expect(err(new Uint8Array(100))).toBe(
+      'E_INPUT classify: got 100 bytes (Uint8Array) that are not an image file; pass {data, width, height} with RGBA or RGB pixels, or the bytes of a PNG file (Node)',
+    );
+    expect(err(readFileSync(resolve(JS, 'dist/mnasnet.wasm')))).toMatch(/^E_INPUT classify: got \d+ bytes \(Uint8Array\) that are not an image file but a WebAssembly module;/);
+    expect(err(new Blob([encodePng(1, 1, 2, 8, [1, 2, 3])]))).toBe(
+      'E_INPUT classify: a Blob is an encoded image; decode it first: net.classify(await createImageBitmap(file))',
+    );
+    expect(err({ data: new Uint8Array(32 * 32 * 4), width: '32', height: 32 })).toBe("E_INPUT classify: width must be a number, got the string '32'");
+    expect(err({ data: new Uint8Array(32 * 32 * 4), width: 32, height: null })).toBe('E_INPUT classify: height must be a number, got null');
+  });
+});
