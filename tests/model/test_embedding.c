@@ -98,10 +98,14 @@ static void apply_classifier(const classifier *c, const float *w, const float *b
 static double rel_error(const double *a, const float *b, int n)
 {
     double mx = 1.0, err = 0.0;
-    for (int i = 0; i < n; i++)
-        mx = fmax(mx, fabs(b[i]));
-    for (int i = 0; i < n; i++)
-        err = fmax(err, fabs(a[i] - b[i]));
+    /* Plain comparisons rather than an fmax reduction: aarch64 gcc 12 crashes vectorizing the latter. */
+    for (int i = 0; i < n; i++) {
+        const double m = fabs(b[i]), d = fabs(a[i] - b[i]);
+        if (m > mx)
+            mx = m;
+        if (d > err)
+            err = d;
+    }
     return err / mx;
 }
 
