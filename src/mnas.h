@@ -105,6 +105,10 @@ typedef struct {
     int se_blocks;
     float mean[3], std[3];   /* preprocessing in effect */
     int source_size;         /* 0: no pre-downscale */
+    int output_is_probabilities; /* 1: the model ends in a Softmax, so mnas_logits gives probabilities
+                                  * (mnas_topk reports them as they are); 0: logits */
+    int input_channels_last; /* 1: the model declares its input (1, H, W, C) (a Transpose to NCHW
+                              * follows it, folded away): mnas_run takes that layout as it is */
 } mnas_stats;
 MNAS_API mnas_status mnas_get_stats(const mnas_model *m, mnas_stats *out);
 
@@ -133,9 +137,12 @@ MNAS_API mnas_status mnas_run_nchw(mnas_model *m, const float *nchw, size_t coun
 MNAS_API mnas_status mnas_run_image(mnas_model *m, const uint8_t *pixels, int width, int height,
                                     int stride, mnas_pixel_format fmt);
 
-/* Results of the last run. */
+/* Results of the last run: the model's output, logits (or probabilities
+ * when the model ends in a Softmax: mnas_stats.output_is_probabilities). */
 MNAS_API const float *mnas_logits(const mnas_model *m, int *count);
-/* Top-k classes by softmax probability, best first; k is clamped to the class count. */
+/* Top-k classes by probability, best first; k is clamped to the class
+ * count. The probabilities are the softmax of the logits, or the model's
+ * own output when it ends in a Softmax (never a softmax applied twice). */
 MNAS_API mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *written);
 
 /* The embedding of the last run: the feature vector the classifier (the

@@ -13,6 +13,8 @@
 typedef enum {
     GRAPH_DT_UNDEFINED = 0,
     GRAPH_DT_FLOAT = 1,   /* ONNX TensorProto.FLOAT */
+    GRAPH_DT_UINT8 = 2,
+    GRAPH_DT_INT8 = 3,
     GRAPH_DT_INT32 = 6,
     GRAPH_DT_INT64 = 7,
     GRAPH_DT_FLOAT16 = 10,

@@ -56,6 +56,7 @@ static void run_step(const plan *p, const plan_step *s)
     case STEP_ADD: k->add_run(in, plan_data(p, s->u.ew.in2), n, s->u.ew.act, out); break;
     case STEP_MUL: k->mul_run(in, plan_data(p, s->u.ew.in2), n, out); break;
     case STEP_SCALE_CH: k->scale_ch_run(in, ot->h * ot->w, ot->c, plan_data(p, s->u.ew.in2), out); break;
+    case STEP_SOFTMAX: k->softmax_run(in, n, out); break;
     default: break;
     }
 }
