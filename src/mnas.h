@@ -163,14 +163,17 @@ typedef struct {
 MNAS_API mnas_status mnas_get_se(const mnas_model *m, int index, mnas_se_block *out);
 
 /* Rewrite an ONNX model with mnas.* metadata and optionally fp16 weights
- * (Cast nodes restore fp32). *out is allocated with malloc; free it with
+ * (Cast nodes restore fp32) or int8 weights (DequantizeLinear nodes
+ * restore them). *out is allocated with malloc; free it with
  * mnas_buffer_free. Errors are written into err (may be NULL). */
 typedef struct {
     const char *labels_json; /* JSON array of strings, or NULL */
     const float *mean;       /* 3 floats or NULL */
     const float *std;        /* 3 floats or NULL */
     int source_size;         /* 0: leave unset */
-    int fp16;
+    int fp16;                /* float initializers (with int8: the others) as fp16 */
+    int int8;                /* Conv, Gemm and MatMul weights as int8, symmetric per output channel
+                              * (scale = max |w| / 127, zero point 0); needs opset >= 13 */
 } mnas_pack_options;
 MNAS_API mnas_status mnas_pack(const void *onnx, size_t len, const mnas_pack_options *opt,
                                uint8_t **out, size_t *out_len, char *err, size_t err_cap);

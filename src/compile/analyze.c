@@ -71,8 +71,11 @@ float mnas_const_scalar(const graph_value *cv, int *ok)
         *ok = 0;
         return 0.0f;
     }
-    if (cv->f)
-        return cv->f[0];
+    if (graph_value_is_float(cv)) {
+        float f;
+        mnas_graph_value_floats(cv, 0, 1, &f);
+        return f;
+    }
     if (cv->i)
         return (float)cv->i[0];
     *ok = 0;
