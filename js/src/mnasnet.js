@@ -5,12 +5,15 @@ import { defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl, readByte
 
 // Byte offsets in the C structs of src/mnas.h (wasm32: 4-byte pointers, 8-byte int64 alignment).
 const OPT = { mean: 0, std: 12, sourceSize: 24, size: 32 }; // mnas_options
-const STATS = { params: 0, macs: 8, arena: 16, weights: 24, layers: 32, se: 36, mean: 40, std: 52, source: 64, size: 72 };
+const STATS = {
+  params: 0, macs: 8, arena: 16, weights: 24, layers: 32, se: 36, mean: 40, std: 52, source: 64,
+  probabilities: 68, channelsLast: 72, size: 80,
+};
 const LAYER = { name: 0, kind: 4, category: 8, dims: 12, kh: 36, stride: 40, params: 48, macs: 56, size: 72 }; // mnas_layer
 const SE = { name: 0, channels: 4, height: 8, width: 12, values: 16, size: 20 }; // mnas_se_block
 
 // One scratch block per model for out-parameters and structs.
-const S_STRUCT = 0; // 72 bytes, the largest struct above
+const S_STRUCT = 0; // 80 bytes, the largest struct above (mnas_stats)
 const S_INTS = 80; // 4 ints of out-parameters
 const S_SIZE = 96;
 
@@ -112,6 +115,7 @@ export class MnasNet {
   #canvas = null; // for drawing browser image sources
   #baseline = 0; // heap in use before this model's allocations
   #inputSize; // {height, width, channels}
+  #inputLayout = 'NCHW'; // as the model declares its input: 'NHWC' for a channels-last (Keras) model
   #labels = []; // class labels, each decoded from wasm memory when first needed
   #info; // built on first access: most callers never read the layer table or all labels
 
@@ -178,6 +182,8 @@ export class MnasNet {
     x.mnas_input_shape(this.#model, ints, ints + 4, ints + 8);
     const i32 = mem().i32;
     this.#inputSize = Object.freeze({ height: i32[ints >> 2], width: i32[(ints >> 2) + 1], channels: i32[(ints >> 2) + 2] });
+    x.mnas_get_stats(this.#model, o);
+    this.#inputLayout = mem().i32[(o + STATS.channelsLast) >> 2] ? 'NHWC' : 'NCHW';
     this.#labels = new Array(x.mnas_num_classes(this.#model));
     this.#se = this.#seBlocks();
     this.#embedding = x.mnas_embedding(this.#model, ints);
@@ -237,6 +243,7 @@ export class MnasNet {
       mean: Array.from(v.f32.subarray((s + STATS.mean) >> 2, ((s + STATS.mean) >> 2) + 3)),
       std: Array.from(v.f32.subarray((s + STATS.std) >> 2, ((s + STATS.std) >> 2) + 3)),
       sourceSize: v.i32[(s + STATS.source) >> 2],
+      probabilities: v.i32[(s + STATS.probabilities) >> 2] !== 0,
     };
 
     const layers = [];
@@ -261,6 +268,8 @@ export class MnasNet {
     const backend = cString(v.u8, x.mnas_backend()); // "wasm-relaxed-simd", "wasm-simd128" or "scalar"
     return Object.freeze({
       inputSize: this.#inputSize,
+      inputLayout: this.#inputLayout,
+      output: stats.probabilities ? 'probabilities' : 'logits',
       labels: Object.freeze(labels),
       layers: Object.freeze(layers),
       params: stats.params,
@@ -317,10 +326,14 @@ export class MnasNet {
     return this.#result(st, t0, opt);
   }
 
-  /** Run on a normalized float tensor (1×3×H×W NCHW by default, or NHWC). */
+  /**
+   * Run on a normalized float tensor, by default in the layout the model
+   * declares (info.inputLayout: NCHW, or NHWC for a channels-last model);
+   * options.layout picks the other.
+   */
   run(tensor, options) {
     this.#live();
-    const opt = readRunOptions(options, false);
+    const opt = readRunOptions(options, false, this.#inputLayout);
     if (opt.embedding) this.#needEmbedding();
     const { height: h, width: w, channels: c } = this.#inputSize;
     const count = h * w * c;
@@ -472,12 +485,12 @@ export class MnasNet {
   }
 }
 
-function readRunOptions(options, image) {
+function readRunOptions(options, image, defaultLayout = 'NCHW') {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', 'options: expected an object');
   const topK = options.topK ?? 5;
   if (!Number.isInteger(topK) || topK < 0) throw new MnasNetError('E_ARGUMENT', 'options.topK: expected an integer >= 0');
-  const layout = options.layout ?? 'NCHW';
+  const layout = options.layout ?? defaultLayout;
   if (!image && layout !== 'NCHW' && layout !== 'NHWC') {
     throw new MnasNetError('E_ARGUMENT', "options.layout: expected 'NCHW' or 'NHWC'");
   }

@@ -818,9 +818,38 @@ static void test_refused(void)
     free(b);
 }
 
+/* The network with int8 weights (`mnas pack --int8`), for the comparison
+ * with ONNX Runtime: it must load and stay near the float network. */
+static void test_int8_fixture(void)
+{
+    weights w;
+    make_weights(&w);
+    size_t len = 0, plen = 0;
+    uint8_t *bytes = build(&BASE, &w, &len), *packed = NULL;
+    mnas_pack_options po;
+    memset(&po, 0, sizeof po);
+    po.int8 = 1;
+    char err[256];
+    const mnas_status st = mnas_pack(bytes, len, &po, &packed, &plen, err, sizeof err);
+    CHECK(&S, st == MNAS_OK, "pack --int8: %s", err);
+    if (!st) {
+        fixture("int8_weights", packed, plen);
+        float x[CI * 12 * 12];
+        image(12, 0, x);
+        const result r8 = run_bytes(packed, plen, 0, x, 12), rf = run_bytes(bytes, len, 0, x, 12);
+        const double d = rel_diff(r8.logits, rf.logits, NCLS);
+        CHECK(&S, r8.st == MNAS_OK && rf.st == MNAS_OK && d < 0.05 && r8.se == 1, "int8 network: %s, off by %.3g",
+              r8.err, d);
+        printf("%-34s %zu -> %zu bytes, logits off the float network by %.1e\n", "int8_weights", len, plen, d);
+    }
+    mnas_buffer_free(packed);
+    free(bytes);
+}
+
 int main(void)
 {
     test_folds();
+    test_int8_fixture();
     test_softmax();
     test_se_1x1();
     test_refused();
