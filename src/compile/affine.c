@@ -18,8 +18,8 @@ static int is_affine_op(const graph_node *n)
 /* The constant's value for each of the c channels of x, or an error when
  * its shape broadcasts against x other than per channel (ONNX broadcasting:
  * dims aligned from the right). */
-static mnas_status per_channel(lowering *L, const graph_node *n, const graph_value *cv, int x, int rank, int cax,
-                               float *k, int c)
+static mnas_status per_channel(lowering *L, const graph_node *n, const graph_value *cv, int rank, int cax, float *k,
+                               int c)
 {
     if (cv->count == 1) {
         float v;
@@ -34,9 +34,8 @@ static mnas_status per_channel(lowering *L, const graph_node *n, const graph_val
         ok = cv->dims[j] == 1 || (a == cax && cv->dims[j] == c);
     }
     if (!ok)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED,
-                         "constant '%s' (%zu values, rank %d) is neither a scalar nor one value per channel of "
-                         "'%s' (%d channels on axis %d)", cv->name, cv->count, cv->ndim, mnas_value_name(L, x), c, cax);
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "constant '%s' is neither a scalar nor one value per channel",
+                         cv->name);
     mnas_graph_value_floats(cv, 0, (size_t)c, k);
     return MNAS_OK;
 }
@@ -54,7 +53,7 @@ mnas_status mnas_affine_of_node(lowering *L, const graph_node *n, int x, int ran
     float *k = malloc((size_t)c * sizeof *k);
     if (!k)
         return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory folding '%s'", n->name);
-    mnas_status st = per_channel(L, n, cv, x, rank, cax, k, c);
+    mnas_status st = per_channel(L, n, cv, rank, cax, k, c);
     const int sub = mnas_is_op(n, "Sub"), div = mnas_is_op(n, "Div");
     if (!st && div && kpos == 0)
         st = NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "a constant divided by a tensor");

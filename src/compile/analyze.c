@@ -13,6 +13,16 @@ const char *mnas_node_name(const graph_node *n)
 }
 
 
+mnas_status mnas_node_fail(const lowering *L, const graph_node *n, mnas_status st, const char *fmt, ...)
+{
+    char msg[sizeof L->err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    mnas_vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return mnas_fail(L->err, st, "node '%s' (%s): %s", mnas_node_name(n), n->op, msg);
+}
+
 int64_t mnas_attr_int(const graph_node *n, const char *name, int64_t dflt)
 {
     const graph_attr *a = mnas_graph_node_attr(n, name);
@@ -293,9 +303,8 @@ mnas_status mnas_check_declared(lowering *L)
         if (!ok) {
             const plan_tensor *t = &L->p->tensors[v->tensor];
             return mnas_fail(L->err, MNAS_E_MODEL,
-                             "tensor '%s': declared shape (rank %d, C=%lld) disagrees with the ops' (rank %d: C=%d, "
-                             "H=%d, W=%d)", gv->name, gv->ndim, gv->ndim > 1 ? (long long)gv->dims[1] : -1LL, v->rank,
-                             t->c, t->h, t->w);
+                             "tensor '%s': declared shape (rank %d, C=%lld) disagrees with the ops' (1,%d,%d,%d)",
+                             gv->name, gv->ndim, gv->ndim > 1 ? (long long)gv->dims[1] : -1LL, t->c, t->h, t->w);
         }
     }
     return MNAS_OK;

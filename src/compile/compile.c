@@ -32,6 +32,11 @@ static mnas_status lower(const graph *g, plan *p, mnas_err *err)
     const int ov = g->outputs[0];
     if (L.v[ov].kind == V_ACT && L.v[ov].affine && (st = mnas_materialize_affine(&L, ov)))
         goto out;
+    for (int i = 0; i < p->n_steps; i++)
+        if (p->steps[i].kind == STEP_SOFTMAX && (L.v[ov].kind != V_ACT || p->steps[i].out != L.v[ov].tensor)) {
+            st = mnas_fail(err, MNAS_E_UNSUPPORTED, "node '%s' (Softmax): %s", p->steps[i].name, MNAS_MSG_SOFTMAX);
+            goto out;
+        }
     if (L.v[ov].kind != V_ACT || L.v[ov].tensor == p->input)
         st = mnas_fail(err, MNAS_E_MODEL, "output '%s' is not computed from the input", g->values[ov].name);
     else if (p->tensors[L.v[ov].tensor].h != 1 || p->tensors[L.v[ov].tensor].w != 1)

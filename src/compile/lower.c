@@ -125,44 +125,30 @@ static int takes_pending(const graph_node *n)
     return 0;
 }
 
-/* Quantized arithmetic that exporters write, and what to use instead. */
-static const char *quantized_hint(const graph_node *n)
+/* Quantized arithmetic (QuantizeLinear/DequantizeLinear on activations,
+ * QLinear*, *Integer ops) that exporters write: refused with what to do. */
+static int quantized_op(const graph_node *n)
 {
-    if (mnas_is_op(n, "QuantizeLinear") || mnas_is_op(n, "DequantizeLinear"))
-        return "quantized activations (QuantizeLinear/DequantizeLinear on tensors computed at run time, as "
-               "static QDQ quantization writes) are not supported: keep activations float and quantize the "
-               "weights only (DequantizeLinear on initializers, e.g. `mnas pack --int8`), or use the float model";
-    static const char *const ops[] = {"DynamicQuantizeLinear", "ConvInteger", "MatMulInteger", "QLinearConv",
-                                      "QLinearMatMul", "QLinearAdd", "QLinearMul", "QLinearGlobalAveragePool"};
+    static const char *const ops[] = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "ConvInteger",
+                                      "MatMulInteger", "QLinear"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (strcmp(n->op, ops[i]) == 0)
-            return "integer arithmetic (quantize_dynamic or the QOperator format) is not supported: use int8 "
-                   "weights with float activations (DequantizeLinear on initializers, e.g. `mnas pack --int8`), or "
-                   "the float model";
-    return NULL;
+        if (strncmp(n->op, ops[i], strlen(ops[i]) + (i < 5)) == 0)
+            return 1;
+    return 0;
 }
 
-/* What every reader of a tensor needs before its own lowering: the
- * channels-last input behind its Transpose, and a pending per-channel map
- * applied unless this op takes it on. */
+/* What every reader of a tensor needs before its own lowering: a pending
+ * per-channel map applied, unless this op takes it on. (A channels-last
+ * map is refused by the ops that read maps; activations keep its layout.) */
 static mnas_status prepare_inputs(lowering *L, const graph_node *n)
 {
     if (takes_pending(n))
         return MNAS_OK;
     for (int k = 0; k < n->n_in; k++) {
         const int vi = n->in[k];
-        if (vi < 0 || L->v[vi].kind != V_ACT)
-            continue;
-        const plan_tensor *t = &L->p->tensors[L->v[vi].tensor];
-        if (L->v[vi].rank == 4 && L->v[vi].cax != 1 && (t->h > 1 || t->w > 1))
-            return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED,
-                             "input '%s' is channels-last (1,%d,%d,%d); only a Transpose(perm=[0,3,1,2]) to NCHW "
-                             "may read it", mnas_value_name(L, vi), t->h, t->w, t->c);
-        if (L->v[vi].affine) {
-            mnas_status st = mnas_materialize_affine(L, vi);
-            if (st)
-                return st;
-        }
+        mnas_status st = vi >= 0 && L->v[vi].kind == V_ACT && L->v[vi].affine ? mnas_materialize_affine(L, vi) : MNAS_OK;
+        if (st)
+            return st;
     }
     return MNAS_OK;
 }
@@ -181,9 +167,9 @@ static mnas_status lower_node(lowering *L, int ni)
         }
     if (mnas_is_op(n, "BatchNormalization"))
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "BatchNormalization that does not follow a Conv");
-    const char *hint = quantized_hint(n);
-    if (hint)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", hint);
+    if (quantized_op(n))
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s",
+                         "quantized activations are not supported: quantize only the weights (e.g. `mnas pack --int8`)");
     return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "unsupported op");
 }
 

@@ -174,9 +174,7 @@ mnas_status mnas_lower_conv(lowering *L, int ni)
     if (x < 0 || L->v[x].rank != 4)
         return NODE_FAIL(L, n, MNAS_E_MODEL, "input '%s' must be a 4-D activation", mnas_input_name(L, n, 0));
     if (L->v[x].cax != 1)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED,
-                         "input '%s' is channels-last; a Transpose(perm=[0,3,1,2]) must make it NCHW first",
-                         mnas_input_name(L, n, 0));
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, MNAS_MSG_NHWC, mnas_input_name(L, n, 0));
     if (!W || !graph_value_is_float(W) || W->ndim != 4)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "weights must be a 4-D float initializer");
     if (n->n_in > 2 && n->in[2] >= 0 && (!B || !graph_value_is_float(B)))
@@ -286,54 +284,9 @@ mnas_status mnas_lower_conv(lowering *L, int ni)
     return mnas_emit_step(L, n, &s, out, out_h, out_w, co, 4);
 }
 
-/* The pads of a Pad node as (top, left, bottom, right) of an NCHW map:
- * from the 'pads' attribute (opset < 11) or input, over all four axes or
- * those its 'axes' input names (opset 18). */
-static mnas_status pad_amounts(lowering *L, const graph_node *n, int out[4])
-{
-    int64_t begin[4] = {0, 0, 0, 0}, end[4] = {0, 0, 0, 0};
-    const int64_t *pads = NULL;
-    int n_pads = 0;
-    const graph_attr *a = mnas_graph_node_attr(n, "pads");
-    if (a && a->type == ATTR_INTS) {
-        pads = a->ints;
-        n_pads = a->n;
-    } else {
-        const graph_value *pv = mnas_const_input(L, n, 1);
-        if (!pv || !pv->i)
-            return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "input 'pads' must be an int64 initializer");
-        pads = pv->i;
-        n_pads = (int)pv->count;
-    }
-    int64_t axes[4] = {0, 1, 2, 3};
-    int n_axes = 4;
-    if (n->n_in > 3 && n->in[3] >= 0) {
-        const graph_value *av = mnas_const_input(L, n, 3);
-        if (!av || !av->i || av->count > 4)
-            return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "input 'axes' must be an int64 initializer of at most 4 axes");
-        n_axes = (int)av->count;
-        for (int i = 0; i < n_axes; i++)
-            axes[i] = av->i[i] < 0 ? av->i[i] + 4 : av->i[i];
-    }
-    if (n_pads != 2 * n_axes)
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "%d pads for %d axes", n_pads, n_axes);
-    for (int i = 0; i < n_axes; i++) {
-        if (axes[i] < 0 || axes[i] > 3)
-            return NODE_FAIL(L, n, MNAS_E_MODEL, "axis %lld out of range for a 4-D input", (long long)axes[i]);
-        begin[axes[i]] = pads[i];
-        end[axes[i]] = pads[n_axes + i];
-    }
-    if (begin[0] || end[0] || begin[1] || end[1])
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "padding of the batch or channel axis");
-    const int64_t hw[4] = {begin[2], begin[3], end[2], end[3]};
-    for (int i = 0; i < 4; i++) {
-        if (hw[i] < 0 || hw[i] > 64)
-            return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "pad %lld outside 0..64 (negative pads crop)", (long long)hw[i]);
-        out[i] = (int)hw[i];
-    }
-    return MNAS_OK;
-}
-
+/* Pad: zeros around an NCHW map, kept on the value (vinfo.pad) for the
+ * Conv it must feed. Pads come from the 'pads' attribute (opset < 11) or
+ * input, for all four axes (the opset-18 'axes' input is not taken). */
 mnas_status mnas_lower_pad(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
@@ -341,31 +294,28 @@ mnas_status mnas_lower_pad(lowering *L, int ni)
     if (x < 0 || L->v[x].rank != 4 || L->v[x].cax != 1)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be a 4-D NCHW activation", mnas_input_name(L, n, 0));
     const graph_attr *ma = mnas_graph_node_attr(n, "mode");
-    const char *mode = ma && ma->type == ATTR_STRING && ma->s ? ma->s : "constant";
-    if (strcmp(mode, "constant") != 0)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED,
-                         "mode '%s': only constant zero padding (folded into the Conv after it) is supported", mode);
     float value = mnas_attr_float(n, "value", 0.0f);
-    if (n->n_in > 2 && n->in[2] >= 0) {
-        const graph_value *cv = mnas_const_input(L, n, 2);
-        int ok = 1;
-        value = mnas_const_scalar(cv, &ok);
-        if (!ok)
-            return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "input 'constant_value' must be a constant scalar");
-    }
-    if (value != 0.0f)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s",
-                         "a non-zero constant value: only zero padding (folded into the Conv after it) is supported");
-    int pads[4];
-    mnas_status st = pad_amounts(L, n, pads);
-    if (st)
-        return st;
+    int ok = 1;
+    if (n->n_in > 2 && n->in[2] >= 0)
+        value = mnas_const_scalar(mnas_const_input(L, n, 2), &ok);
+    const graph_attr *a = mnas_graph_node_attr(n, "pads");
+    const graph_value *pv = mnas_const_input(L, n, 1);
+    const int64_t *pads = a && a->type == ATTR_INTS ? a->ints : pv ? pv->i : NULL;
+    const int n_pads = a && a->type == ATTR_INTS ? a->n : pv ? (int)pv->count : 0;
+    /* [n, c, top, left] begins, then [n, c, bottom, right] ends: 0..64 on H and W only */
+    ok &= !(ma && (ma->type != ATTR_STRING || strcmp(ma->s, "constant") != 0)) && value == 0.0f &&
+          !(n->n_in > 3 && n->in[3] >= 0) && pads && n_pads == 8 && !pads[0] && !pads[1] && !pads[4] && !pads[5];
+    for (int i = 0; ok && i < 4; i++)
+        ok = pads[i < 2 ? 2 + i : 4 + i] >= 0 && pads[i < 2 ? 2 + i : 4 + i] <= 64;
+    if (!ok)
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "mode '%s': only constant zero padding of H and W (0..64) is supported",
+                         ma && ma->type == ATTR_STRING ? ma->s : "constant");
     const int next = mnas_sole_consumer(L, n->out[0]);
     if (next < 0 || !mnas_is_op(&L->g->nodes[next], "Conv") || L->g->nodes[next].in[0] != n->out[0])
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "output '%s' must feed one Conv, whose padding it becomes",
                          mnas_value_name(L, n->out[0]));
     mnas_alias_value(L, n->out[0], x, 4, 1);
     for (int i = 0; i < 4; i++)
-        L->v[n->out[0]].pad[i] += pads[i];
+        L->v[n->out[0]].pad[i] += (int)pads[i < 2 ? 2 + i : 4 + i];
     return MNAS_OK;
 }

@@ -40,7 +40,7 @@ mnas_status mnas_lower_binary(lowering *L, int ni)
     }
     if (n->n_in != 2 || a < 0 || b < 0)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s",
-                         "inputs must be two tensors, or a tensor and a float constant of one value or one per channel");
+                         "inputs must be tensors, or a tensor and a float constant per channel");
     if (mnas_is_op(n, "Sub") || mnas_is_op(n, "Div"))
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "Sub and Div of two tensors");
     for (int k = 0; k < 2; k++) {
@@ -50,7 +50,7 @@ mnas_status mnas_lower_binary(lowering *L, int ni)
     }
     const plan_tensor *at = &L->p->tensors[L->v[a].tensor], *bt = &L->p->tensors[L->v[b].tensor];
     if ((L->v[a].cax != 1 && (at->h > 1 || at->w > 1)) || (L->v[b].cax != 1 && (bt->h > 1 || bt->w > 1)))
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "a channels-last map with another tensor");
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, MNAS_MSG_NHWC, mnas_value_name(L, L->v[a].cax != 1 ? a : b));
     plan_step s;
     const int same = at->h == bt->h && at->w == bt->w && at->c == bt->c;
     if (mnas_is_op(n, "Add")) {

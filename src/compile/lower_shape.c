@@ -7,6 +7,9 @@
 
 #include "compile/lowering.h"
 
+/* One message for every shape, axis or perm these ops cannot give the pooled vector. */
+#define BAD_SHAPE "a shape, axes or perm the pooled vector cannot take"
+
 /* The int64 list of attribute `name` (before opset 13) or input k (after),
  * or none (*n = -1). */
 static mnas_status int_list(lowering *L, const graph_node *n, const char *name, int k, const int64_t **v, int *cnt)
@@ -30,8 +33,6 @@ static mnas_status int_list(lowering *L, const graph_node *n, const char *name, 
  * that holds the channels (any, when c is 1). */
 static mnas_status vector_layout(lowering *L, const graph_node *n, const int64_t *dims, int rank, int c, int *cax)
 {
-    if (rank < 1 || rank > 4)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "a result of rank %d (the pooled vector takes rank 1 to 4)", rank);
     int64_t total = 1;
     *cax = rank == 1 ? 0 : 1;
     int found = 0;
@@ -42,8 +43,8 @@ static mnas_status vector_layout(lowering *L, const graph_node *n, const int64_t
             found = dims[d] == c;
         }
     }
-    if (total != c || (c > 1 && !found))
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "a shape that splits the channels of the pooled vector");
+    if (rank < 1 || rank > 4 || total != c || (c > 1 && !found))
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", BAD_SHAPE);
     return MNAS_OK;
 }
 
@@ -54,7 +55,7 @@ static mnas_status axis_set(lowering *L, const graph_node *n, const int64_t *ax,
     for (int i = 0; i < cnt; i++) {
         const int64_t a = ax[i] < 0 ? ax[i] + r : ax[i];
         if (a < 0 || a >= r || (*set >> a & 1))
-            return NODE_FAIL(L, n, MNAS_E_MODEL, "axis %lld out of range or repeated for rank %d", (long long)ax[i], r);
+            return NODE_FAIL(L, n, MNAS_E_MODEL, "%s", BAD_SHAPE);
         *set |= 1u << a;
     }
     return MNAS_OK;
@@ -85,7 +86,7 @@ mnas_status mnas_lower_reshape(lowering *L, int ni)
         if (!sv || !sv->i)
             return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "input 'shape' must be an int64 initializer");
         if (sv->count < 1 || sv->count > 4)
-            return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "reshape to rank %zu", sv->count);
+            return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", BAD_SHAPE);
         rank = (int)sv->count;
         int infer = -1;
         int64_t known = 1;
@@ -97,24 +98,17 @@ mnas_status mnas_lower_reshape(lowering *L, int ni)
                 infer = i;
                 continue;
             }
-            if (d < 1 || d > MNAS_MAX_DIM)
-                return NODE_FAIL(L, n, MNAS_E_MODEL, "shape value %lld", (long long)sv->i[i]);
-            out[i] = d;
             known *= d; /* stays small: checked against c at once */
-            if (known > c)
-                return NODE_FAIL(L, n, MNAS_E_MODEL, "cannot reshape %d elements to the given shape", c);
+            if (d < 1 || d > MNAS_MAX_DIM || known > c)
+                return NODE_FAIL(L, n, MNAS_E_MODEL, "%s", BAD_SHAPE);
+            out[i] = d;
         }
-        if (infer >= 0) {
-            if (c % known)
-                return NODE_FAIL(L, n, MNAS_E_MODEL, "cannot reshape %d elements to the given shape", c);
-            out[infer] = c / known;
-        }
+        if (infer >= 0)
+            out[infer] = c / known; /* a wrong product fails in vector_layout */
     } else if (mnas_is_op(n, "Flatten")) {
         int64_t axis = mnas_attr_int(n, "axis", 1);
         if (axis < 0)
             axis += r;
-        if (axis < 0 || axis > r)
-            return NODE_FAIL(L, n, MNAS_E_MODEL, "attribute 'axis' %lld for rank %d", (long long)mnas_attr_int(n, "axis", 1), r);
         rank = 2;
         out[0] = out[1] = 1;
         out[L->v[x].cax < axis ? 0 : 1] = c;
@@ -124,9 +118,7 @@ mnas_status mnas_lower_reshape(lowering *L, int ni)
             return st;
         if (unsq) {
             rank = r + (cnt < 0 ? 0 : cnt);
-            if (cnt < 1 || rank > 4)
-                return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "unsqueeze of rank %d to rank %d", r, rank);
-            if ((st = axis_set(L, n, v, cnt, rank, &set)))
+            if (cnt < 1 || rank > 4 || (st = axis_set(L, n, v, cnt, rank, &set)))
                 return st;
             for (int d = 0, j = 0; d < rank; d++)
                 out[d] = set >> d & 1 ? 1 : in[j++];
@@ -140,7 +132,7 @@ mnas_status mnas_lower_reshape(lowering *L, int ni)
                 if (!(set >> d & 1))
                     out[rank++] = in[d];
                 else if (in[d] != 1)
-                    return NODE_FAIL(L, n, MNAS_E_MODEL, "squeezing axis %d of size %lld", d, (long long)in[d]);
+                    return NODE_FAIL(L, n, MNAS_E_MODEL, "%s", BAD_SHAPE);
             }
         }
     }
@@ -162,24 +154,19 @@ mnas_status mnas_lower_transpose(lowering *L, int ni)
     const int r = L->v[x].rank, cax = L->v[x].cax;
     int64_t perm[4];
     const graph_attr *a = mnas_graph_node_attr(n, "perm");
-    if (a && (a->type != ATTR_INTS || a->n != r))
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "attribute 'perm' has %d values for rank %d", a->n, r);
     unsigned seen = 0;
     for (int d = 0; d < r; d++) {
-        perm[d] = a ? a->ints[d] : r - 1 - d;
-        if (perm[d] < 0 || perm[d] >= r || (seen >> perm[d] & 1))
-            return NODE_FAIL(L, n, MNAS_E_MODEL, "%s", "attribute 'perm' is not a permutation");
+        perm[d] = a && a->type == ATTR_INTS && a->n == r ? a->ints[d] : r - 1 - d;
+        if ((a && (a->type != ATTR_INTS || a->n != r)) || perm[d] < 0 || perm[d] >= r || (seen >> perm[d] & 1))
+            return NODE_FAIL(L, n, MNAS_E_MODEL, "%s", BAD_SHAPE);
         seen |= 1u << perm[d];
     }
     const plan_tensor *xt = &L->p->tensors[L->v[x].tensor];
     int to = 0;
     if (xt->h > 1 || xt->w > 1) {
         if (r != 4 || cax != 3 || perm[0] != 0 || perm[1] != 3 || perm[2] != 1 || perm[3] != 2)
-            return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED,
-                             "perm [%lld, %lld, %lld, %lld] of a %dx%d map: only [0, 3, 1, 2] of a channels-last "
-                             "graph input is supported (it becomes the input layout)",
-                             (long long)perm[0], (long long)(r > 1 ? perm[1] : -1), (long long)(r > 2 ? perm[2] : -1),
-                             (long long)(r > 3 ? perm[3] : -1), xt->h, xt->w);
+            return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s",
+                             "on a map only perm [0,3,1,2] of a channels-last graph input is supported");
         to = 1;
     } else {
         for (int d = 0; d < r; d++)

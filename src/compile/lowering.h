@@ -52,8 +52,15 @@ typedef struct {
     size_t n_affine, cap_affine;
 } lowering;
 
-#define NODE_FAIL(L, n, st, fmt, ...)                                              \
-    mnas_fail((L)->err, (st), "node '%s' (%s): " fmt, mnas_node_name(n), (n)->op, __VA_ARGS__)
+/* One message for every op that meets a channels-last map it cannot read. */
+#define MNAS_MSG_NHWC "channels-last input '%s' must go through Transpose(perm=[0,3,1,2]) first"
+#define MNAS_MSG_SOFTMAX "a Softmax is supported only as the last op, over the classes"
+
+/* "node 'name' (Op): message" as L's error; returns st. One function
+ * rather than the prefix in every format string: the .wasm carries well
+ * over a hundred of these messages. */
+MNAS_PRINTF(4, 5) mnas_status mnas_node_fail(const lowering *L, const graph_node *n, mnas_status st, const char *fmt, ...);
+#define NODE_FAIL(L, n, st, fmt, ...) mnas_node_fail((L), (n), (st), fmt, __VA_ARGS__)
 
 /* ---- graph queries (analyze.c) ---- */
 const char *mnas_node_name(const graph_node *n);

@@ -82,38 +82,10 @@ void mnas_graph_halves_to_floats(const uint8_t *restrict p, size_t n, float *res
     }
 }
 
-/* Elements [start, start + n) of a dequantized constant: (q - zero) * scale
- * in float, as ONNX Runtime computes DequantizeLinear. */
-static void dequantize(const graph_quant *q, size_t start, size_t n, float *dst)
-{
-    size_t k = start;
-    while (k < start + n) {
-        const size_t ch = q->channels > 1 ? k / q->inner % (size_t)q->channels : 0;
-        /* the run of elements that share channel ch */
-        size_t end = q->channels > 1 ? (k / q->inner + 1) * q->inner : start + n;
-        if (end > start + n)
-            end = start + n;
-        const float s = q->scale[ch];
-        const int32_t z = q->zero ? q->zero[ch] : 0;
-        for (; k < end; k++) {
-            int32_t x;
-            if (q->i)
-                x = (int32_t)q->i[k];
-            else if (q->dtype == GRAPH_DT_INT8)
-                x = (int8_t)q->raw[k];
-            else if (q->dtype == GRAPH_DT_UINT8)
-                x = q->raw[k];
-            else
-                x = (int32_t)mnas_le32(q->raw + 4 * k);
-            dst[k - start] = (float)(x - z) * s;
-        }
-    }
-}
-
 void mnas_graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst)
 {
     if (v->quant) {
-        dequantize(v->quant, start, n, dst);
+        mnas_graph_dequantize(v->quant, start, n, dst);
     } else if (v->f) {
         memcpy(dst, v->f + start, n * sizeof *dst);
     } else if (v->dtype == GRAPH_DT_FLOAT16) {

@@ -33,7 +33,7 @@ typedef struct {
     const float *scale;       /* channels floats */
     const int32_t *zero;      /* channels zero points, or NULL for 0 */
     int channels, axis;
-    size_t inner;             /* elements per step along the axis */
+    size_t inner;             /* elements per step along the axis (per tensor: all of them) */
     int q, q_scale, q_zero;   /* value indices of x, x_scale, x_zero_point (-1: none), to write them back */
 } graph_quant;
 
@@ -136,6 +136,8 @@ static inline int graph_value_is_float(const graph_value *v)
 }
 /* Elements [start, start + n) of a float constant as fp32. */
 void mnas_graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst);
+/* Elements [start, start + n) of a dequantized constant (graph/quant.c). */
+void mnas_graph_dequantize(const graph_quant *q, size_t start, size_t n, float *dst);
 /* n little-endian IEEE halves (any alignment) to floats. */
 void mnas_graph_halves_to_floats(const uint8_t *p, size_t n, float *out);
 

@@ -104,8 +104,6 @@ typedef struct mnas_kernels {
     /* Planar to interleaved: dst[p][ch] = src[ch][p] for hw pixels of c
      * channels (an NCHW input tensor to the engine's NHWC). */
     void (*nchw_to_nhwc)(const float *src, size_t hw, int c, float *dst);
-    /* out = softmax(in) over n floats: once per run, on the class scores. */
-    void (*softmax_run)(const float *in, size_t n, float *out);
 } mnas_kernels;
 
 extern const mnas_kernels mnas_kernels_ref;
@@ -127,8 +125,6 @@ int mnas_pw_pack_dense(const mnas_kernels *k, const float *w, const float *scale
 
 /* Scalar activation, shared by every implementation's tail handling. */
 float mnas_act_apply(mnas_act act, float x);
-/* The one softmax (ref.c), in every table: it runs on a few classes once
- * per inference, where vectors would buy nothing. */
-void mnas_softmax(const float *in, size_t n, float *out);
+
 
 #endif

@@ -228,22 +228,6 @@ static void ref_nchw_to_nhwc(const float *src, size_t hw, int c, float *dst)
             dst[p * (size_t)c + (size_t)ch] = src[(size_t)ch * hw + p];
 }
 
-/* exp of the scores less their maximum (no overflow), summed in double. */
-void mnas_softmax(const float *in, size_t n, float *out)
-{
-    float mx = n ? in[0] : 0.0f;
-    for (size_t i = 1; i < n; i++)
-        mx = in[i] > mx ? in[i] : mx;
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        out[i] = expf(in[i] - mx);
-        sum += out[i];
-    }
-    const float inv = (float)(1.0 / sum);
-    for (size_t i = 0; i < n; i++)
-        out[i] *= inv;
-}
-
 const mnas_kernels mnas_kernels_ref = {
     .name = "scalar",
     .pw_packed_floats = ref_pw_packed_floats,
@@ -264,5 +248,4 @@ const mnas_kernels mnas_kernels_ref = {
     .add_run = ref_add_run,
     .mul_run = ref_mul_run,
     .nchw_to_nhwc = ref_nchw_to_nhwc,
-    .softmax_run = mnas_softmax,
 };

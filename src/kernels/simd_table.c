@@ -21,7 +21,6 @@ const mnas_kernels mnas_kernels_simd = {
     .add_run = mnas_simd_add_run,
     .mul_run = mnas_simd_mul_run,
     .nchw_to_nhwc = mnas_simd_nchw_to_nhwc,
-    .softmax_run = mnas_softmax,
 };
 
 const mnas_kernels *mnas_kernels_best(void)

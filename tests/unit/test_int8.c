@@ -257,10 +257,10 @@ static void test_refused(void)
     refused("quantized activations", b, len, MNAS_E_UNSUPPORTED, "'x.quantize' (QuantizeLinear)", "mnas pack --int8");
     free(b);
     b = build(q, 3, &len);
-    refused("blocked DequantizeLinear", b, len, MNAS_E_UNSUPPORTED, "'w1.dq' (DequantizeLinear)", "block_size 4");
+    refused("blocked DequantizeLinear", b, len, MNAS_E_UNSUPPORTED, "'w1.dq' (DequantizeLinear)", "per tensor or per axis");
     free(b);
     b = build(q, 4, &len);
-    refused("63 scales for 64 channels", b, len, MNAS_E_MODEL, "'w1.dq' (DequantizeLinear)", "63 scales");
+    refused("63 scales for 64 channels", b, len, MNAS_E_MODEL, "'w1.dq' (DequantizeLinear)", "do not fit 'w1.q'");
     free(b);
     free(q);
 }

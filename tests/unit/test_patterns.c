@@ -757,6 +757,24 @@ static void test_refused(void)
     uint8_t *b = build(&p, &w, &len);
     refused("softmax in the middle", b, len, MNAS_E_UNSUPPORTED, "'early_softmax' (Softmax)", "last op");
     free(b);
+    /* on the pooled vector, with the classifier still to come */
+    onnx_builder *sb = NULL;
+    ob_new(13, &sb);
+    const int64_t vd[4] = {1, 4, 3, 3}, md[2] = {4, 2};
+    float mw[8];
+    fill(mw, 8, 5, 1.0f);
+    ob_input(sb, "x", vd, 4);
+    ob_init_f32(sb, "m", md, 2, mw, 0);
+    node(sb, "GlobalAveragePool", "gap", "x", NULL, NULL, "g");
+    node(sb, "Flatten", "flat", "g", NULL, NULL, "f");
+    node(sb, "Softmax", "vector_softmax", "f", NULL, NULL, "s");
+    node(sb, "MatMul", "fc", "s", "m", NULL, "y");
+    ob_output(sb, "y", NULL, -1);
+    uint8_t *sbytes = NULL;
+    ob_finish(sb, &sbytes, &len);
+    refused("softmax before the classifier", sbytes, len, MNAS_E_UNSUPPORTED, "'vector_softmax' (Softmax)", "last op");
+    ob_free(sb);
+    free(sbytes);
 
     /* a Pad of 1.0 instead of 0, reflect padding, a Pad before something else */
     onnx_builder *ob = NULL;
@@ -775,7 +793,7 @@ static void test_refused(void)
     ob_output(ob, "y", NULL, -1);
     uint8_t *bytes = NULL;
     ob_finish(ob, &bytes, &len);
-    refused("pad of 1.0", bytes, len, MNAS_E_UNSUPPORTED, "'pad_one' (Pad)", "only zero padding");
+    refused("pad of 1.0", bytes, len, MNAS_E_UNSUPPORTED, "'pad_one' (Pad)", "mode 'constant': only constant zero padding");
     ob_free(ob);
     free(bytes);
 
@@ -790,7 +808,7 @@ static void test_refused(void)
     node(ob, "Flatten", "flat", "g", NULL, NULL, "y");
     ob_output(ob, "y", NULL, -1);
     ob_finish(ob, &bytes, &len);
-    refused("reflect pad", bytes, len, MNAS_E_UNSUPPORTED, "'pad_reflect' (Pad)", "mode 'reflect'");
+    refused("reflect pad", bytes, len, MNAS_E_UNSUPPORTED, "'pad_reflect' (Pad)", "mode 'reflect': only");
     ob_free(ob);
     free(bytes);
 
@@ -813,7 +831,7 @@ static void test_refused(void)
     /* the perm list is packed varints 0,3,1,2 after field 8 (ints) */
     const uint8_t from[6] = {0x42, 0x04, 0, 3, 1, 2}, to[6] = {0x42, 0x04, 0, 2, 3, 1};
     uint8_t *q = patch(b, len, from, to, 6);
-    refused("transpose [0,2,3,1]", q, len, MNAS_E_UNSUPPORTED, "'to_nchw' (Transpose)", "only [0, 3, 1, 2]");
+    refused("transpose [0,2,3,1]", q, len, MNAS_E_UNSUPPORTED, "'to_nchw' (Transpose)", "only perm [0,3,1,2]");
     free(q);
     free(b);
 }
