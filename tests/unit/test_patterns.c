@@ -35,7 +35,8 @@ typedef struct {
     int stem_valid;    /* stem without padding */
     int stem_act;      /* 0 Relu; 1 HardSwish; 2 x * (relu6(x + 3) * (1/6)); 3 (x * relu6(x + 3)) / 6 */
     int dw_pad;        /* 0: pads attribute; 1: Pad node (opset input) + VALID conv; 2: Pad with 'pads' attribute (opset 10) */
-    int gate;          /* 0 Sigmoid; 1 HardSigmoid(1/6, 1/2); 2 Add(3) Clip(0,6) Mul(1/6); 3 ... Div(6) */
+    int gate;          /* 0 Sigmoid; 1 HardSigmoid(1/6, 1/2); 2 Add(3) Clip(0,6) Mul(1/6); 3 ... Div(6);
+                        * 4 Keras 2's Mul(0.2) Add(0.5) Clip(0,1); 5 HardSigmoid(0.2, 0.5) */
     int pool_se;       /* SE squeeze: 0 ReduceMean keepdims; 1 GlobalAveragePool; 2 none (1x1 map: the FC reads x) */
     int affine;        /* after the 1x1 conv: 0 none (twin folds); 1 Mul then Add per channel; 2 Sub then Div; 3 Mul by a scalar after the Relu */
     int head;          /* 0 GAP Flatten Gemm; 1 ReduceMean(keepdims 0) MatMul Add; 2 GAP Squeeze(axes) MatMul Add;
@@ -162,9 +163,15 @@ static void gate(onnx_builder *b, int style, const char *x, const char *y)
     switch (style) {
     case 0: node(b, "Sigmoid", "se.gate", x, NULL, NULL, y); break;
     case 1:
+    case 5:
         h = node(b, "HardSigmoid", "se.gate", x, NULL, NULL, y);
-        ob_attr_float(b, h, "alpha", 1.0f / 6.0f);
+        ob_attr_float(b, h, "alpha", style == 1 ? 1.0f / 6.0f : 0.2f);
         ob_attr_float(b, h, "beta", 0.5f);
+        break;
+    case 4: /* folded into the expand conv: scale, bias, then Clip(0, 1) as the gate */
+        node(b, "Mul", "se.gate.mul", x, "point_two", NULL, "se.g1");
+        node(b, "Add", "se.gate.add", "se.g1", "half", NULL, "se.g2");
+        node(b, "Clip", "se.gate", "se.g2", "zero", "one", y);
         break;
     default:
         node(b, "Add", "se.gate.add3", x, "three", NULL, "se.g1");
@@ -191,6 +198,11 @@ static uint8_t *build(const net *o, const weights *w, size_t *len)
     scalar(b, "zero", 0.0f);
     scalar(b, "six", 6.0f);
     scalar(b, "one_sixth", 1.0f / 6.0f);
+    if (o->gate == 4) {
+        scalar(b, "point_two", 0.2f);
+        scalar(b, "half", 0.5f);
+        scalar(b, "one", 1.0f);
+    }
     const char *x = "image";
     if (o->rescale) {
         /* on the NHWC input the per-channel constants are (3,), as TensorFlow writes them */
@@ -602,6 +614,11 @@ static void test_folds(void)
         t.gate = 1;
         compare(s == 2 ? "hard_sigmoid_gate_mul" : "hard_sigmoid_gate_div", &p, &t, 0);
     }
+
+    p = t = BASE;
+    p.gate = 4;
+    t.gate = 5;
+    compare("hard_sigmoid_gate_keras2", &p, &t, 0);
 
     for (int h = 1; h <= 4; h++) {
         static const char *const names[] = {"", "head_reducemean_matmul", "head_squeeze_axes", "head_reshape_rank1",
