@@ -126,5 +126,4 @@ int mnas_pw_pack_dense(const mnas_kernels *k, const float *w, const float *scale
 /* Scalar activation, shared by every implementation's tail handling. */
 float mnas_act_apply(mnas_act act, float x);
 
-
 #endif

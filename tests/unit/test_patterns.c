@@ -184,7 +184,7 @@ static void gate(onnx_builder *b, int style, const char *x, const char *y)
     }
 }
 
-/* The model net describes; *side_out is the SE map's side. NULL on a builder failure. */
+/* The model net describes, with weights w; NULL on a builder failure. */
 static uint8_t *build(const net *o, const weights *w, size_t *len)
 {
     onnx_builder *b = NULL;
@@ -401,8 +401,7 @@ static uint8_t *build(const net *o, const weights *w, size_t *len)
         out = "probs";
     }
     /* declared output shapes, as exporters write them: checked at load */
-    const int64_t od1[1] = {NCLS}, od2[2] = {1, NCLS}, od4[4] = {1, 1, 1, NCLS};
-    (void)od4;
+    const int64_t od1[1] = {NCLS}, od2[2] = {1, NCLS};
     ob_output(b, out, o->head == 3 ? od1 : od2, o->head == 3 ? 1 : 2);
     uint8_t *bytes = NULL;
     mnas_status st = ob_finish(b, &bytes, len);
