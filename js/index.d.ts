@@ -88,7 +88,7 @@ export interface RunOptions {
 }
 
 export interface TensorOptions extends RunOptions {
-  /** Layout of the float tensor (batch 1). Default 'NCHW'. */
+  /** Layout of the float tensor (batch 1). Default: info.inputLayout, the model's own. */
   layout?: 'NCHW' | 'NHWC';
 }
 
@@ -109,7 +109,9 @@ export interface Excitation {
 }
 
 export interface Result {
+  /** Best classes by probability: the softmax of the logits, or the model's own probabilities (info.output). */
   top: Prediction[];
+  /** The model's output: logits, or probabilities when info.output is 'probabilities'. */
   logits: Float32Array;
   excitations: Excitation[];
   /** The classifier's input (info.embeddingSize floats, e.g. 1280 for MnasNet-A1), when asked for with `embedding: true`. */
@@ -147,6 +149,14 @@ export interface SeBlockInfo {
 
 export interface ModelInfo {
   inputSize: Shape;
+  /**
+   * The input layout the model declares: 'NHWC' for a channels-last model (a Keras/TensorFlow export whose
+   * input (1, H, W, 3) is followed by Transpose(perm = [0, 3, 1, 2]), folded away), else 'NCHW'.
+   * run() takes tensors in this layout unless options.layout says otherwise; classify() is the same for both.
+   */
+  inputLayout: 'NCHW' | 'NHWC';
+  /** What `logits` hold: 'probabilities' when the model ends in a Softmax (then `top` reports them as they are), else 'logits'. */
+  output: 'logits' | 'probabilities';
   /** One per class; the class index as a string when the model has no labels. */
   labels: readonly string[];
   layers: readonly LayerInfo[];
@@ -173,7 +183,7 @@ export class MnasNet {
   readonly info: ModelInfo;
   /** Classify an image (synchronous). Preprocessing (centre crop, resize, normalization) runs in the engine. */
   classify(source: ImageSource, options?: RunOptions): Result;
-  /** Run on an already normalized float tensor of inputSize (batch 1). */
+  /** Run on an already normalized float tensor of inputSize (batch 1), in info.inputLayout unless options.layout says otherwise. */
   run(tensor: Float32Array | Float64Array | number[], options?: TensorOptions): Result;
   /** Free the model and its wasm instance. Later calls throw E_DISPOSED. */
   dispose(): void;

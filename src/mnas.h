@@ -105,6 +105,10 @@ typedef struct {
     int se_blocks;
     float mean[3], std[3];   /* preprocessing in effect */
     int source_size;         /* 0: no pre-downscale */
+    int output_is_probabilities; /* 1: the model ends in a Softmax, so mnas_logits gives probabilities
+                                  * (mnas_topk reports them as they are); 0: logits */
+    int input_channels_last; /* 1: the model declares its input (1, H, W, C) (a Transpose to NCHW
+                              * follows it, folded away): mnas_run takes that layout as it is */
 } mnas_stats;
 MNAS_API mnas_status mnas_get_stats(const mnas_model *m, mnas_stats *out);
 
@@ -133,9 +137,12 @@ MNAS_API mnas_status mnas_run_nchw(mnas_model *m, const float *nchw, size_t coun
 MNAS_API mnas_status mnas_run_image(mnas_model *m, const uint8_t *pixels, int width, int height,
                                     int stride, mnas_pixel_format fmt);
 
-/* Results of the last run. */
+/* Results of the last run: the model's output, logits (or probabilities
+ * when the model ends in a Softmax: mnas_stats.output_is_probabilities). */
 MNAS_API const float *mnas_logits(const mnas_model *m, int *count);
-/* Top-k classes by softmax probability, best first; k is clamped to the class count. */
+/* Top-k classes by probability, best first; k is clamped to the class
+ * count. The probabilities are the softmax of the logits, or the model's
+ * own output when it ends in a Softmax (never a softmax applied twice). */
 MNAS_API mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *written);
 
 /* The embedding of the last run: the feature vector the classifier (the
@@ -156,14 +163,17 @@ typedef struct {
 MNAS_API mnas_status mnas_get_se(const mnas_model *m, int index, mnas_se_block *out);
 
 /* Rewrite an ONNX model with mnas.* metadata and optionally fp16 weights
- * (Cast nodes restore fp32). *out is allocated with malloc; free it with
+ * (Cast nodes restore fp32) or int8 weights (DequantizeLinear nodes
+ * restore them). *out is allocated with malloc; free it with
  * mnas_buffer_free. Errors are written into err (may be NULL). */
 typedef struct {
     const char *labels_json; /* JSON array of strings, or NULL */
     const float *mean;       /* 3 floats or NULL */
     const float *std;        /* 3 floats or NULL */
     int source_size;         /* 0: leave unset */
-    int fp16;
+    int fp16;                /* float initializers (with int8: the others) as fp16 */
+    int int8;                /* Conv, Gemm and MatMul weights as int8, symmetric per output channel
+                              * (scale = max |w| / 127, zero point 0); needs opset >= 13 */
 } mnas_pack_options;
 MNAS_API mnas_status mnas_pack(const void *onnx, size_t len, const mnas_pack_options *opt,
                                uint8_t **out, size_t *out_len, char *err, size_t err_cap);

@@ -126,6 +126,7 @@ export class MnasNet {
   #baseline = 0; // heap in use before this model's allocations
   #inputSize; // {height, width, channels}
   #limits; // MNAS_MAX_* of this module
+  #inputLayout = 'NCHW'; // as the model declares its input: 'NHWC' for a channels-last (Keras) model
   #labels = []; // class labels, each decoded from wasm memory when first needed
   #info; // built on first access: most callers never read the layer table or all labels
 
@@ -204,6 +205,8 @@ export class MnasNet {
     x.mnas_input_shape(this.#model, ints, ints + 4, ints + 8);
     const i32 = mem().i32;
     this.#inputSize = Object.freeze({ height: i32[ints >> 2], width: i32[(ints >> 2) + 1], channels: i32[(ints >> 2) + 2] });
+    x.mnas_get_stats(this.#model, o);
+    this.#inputLayout = mem().i32[(o + STATS.input_channels_last) >> 2] ? 'NHWC' : 'NCHW';
     this.#labels = new Array(x.mnas_num_classes(this.#model));
     this.#se = this.#seBlocks();
     this.#embedding = x.mnas_embedding(this.#model, ints);
@@ -263,6 +266,7 @@ export class MnasNet {
       mean: Array.from(v.f32.subarray((s + STATS.mean) >> 2, ((s + STATS.mean) >> 2) + 3)),
       std: Array.from(v.f32.subarray((s + STATS.std) >> 2, ((s + STATS.std) >> 2) + 3)),
       sourceSize: v.i32[(s + STATS.source_size) >> 2],
+      probabilities: v.i32[(s + STATS.output_is_probabilities) >> 2] !== 0,
     };
 
     const layers = [];
@@ -287,6 +291,8 @@ export class MnasNet {
     const backend = cString(v.u8, x.mnas_backend()); // "wasm-relaxed-simd", "wasm-simd128" or "scalar"
     return Object.freeze({
       inputSize: this.#inputSize,
+      inputLayout: this.#inputLayout,
+      output: stats.probabilities ? 'probabilities' : 'logits',
       labels: Object.freeze(labels),
       layers: Object.freeze(layers),
       params: stats.params,
@@ -343,10 +349,14 @@ export class MnasNet {
     return this.#result(st, t0, opt);
   }
 
-  /** Run on a normalized float tensor (1×3×H×W NCHW by default, or NHWC). */
+  /**
+   * Run on a normalized float tensor, by default in the layout the model
+   * declares (info.inputLayout: NCHW, or NHWC for a channels-last model);
+   * options.layout picks the other.
+   */
   run(tensor, options) {
     this.#live();
-    const opt = readRunOptions(options, false);
+    const opt = readRunOptions(options, false, this.#inputLayout);
     if (opt.embedding) this.#needEmbedding();
     const { height: h, width: w, channels: c } = this.#inputSize;
     const count = h * w * c;
@@ -538,14 +548,14 @@ export class MnasNet {
   }
 }
 
-function readRunOptions(options, image) {
+function readRunOptions(options, image, defaultLayout = 'NCHW') {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', `options: expected an object, got ${describeValue(options)}`);
   const topK = options.topK ?? 5;
   if (!Number.isInteger(topK) || topK < 0) {
     throw new MnasNetError('E_ARGUMENT', `options.topK: expected an integer >= 0, got ${describeValue(topK)}`);
   }
-  const layout = options.layout ?? 'NCHW';
+  const layout = options.layout ?? defaultLayout;
   if (!image && layout !== 'NCHW' && layout !== 'NHWC') {
     throw new MnasNetError('E_ARGUMENT', `options.layout: expected 'NCHW' or 'NHWC', got ${describeValue(layout)}`);
   }

@@ -1,5 +1,6 @@
 /* mnas pack: attach labels and preprocessing to a model and optionally
- * store its weights as fp16, so the file carries what the SDK needs. */
+ * store its weights as fp16 or int8, so the file carries what the SDK
+ * needs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,12 +90,14 @@ int cmd_pack(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *labels = NULL;
     float mean[3], std[3];
-    int have_mean = 0, have_std = 0, fp16 = 0;
+    int have_mean = 0, have_std = 0, fp16 = 0, int8 = 0;
     long source = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--fp16") == 0) {
             fp16 = 1;
+        } else if (strcmp(a, "--int8") == 0) {
+            int8 = 1;
         } else if (i + 1 < argc && strcmp(a, "--labels") == 0) {
             labels = argv[++i];
         } else if (i + 1 < argc && (strcmp(a, "--mean") == 0 || strcmp(a, "--std") == 0)) {
@@ -117,7 +120,7 @@ int cmd_pack(int argc, char **argv)
     }
     if (!in || !out)
         return cli_error("usage: mnas pack IN.onnx OUT.onnx [--labels FILE] [--mean a,b,c --std a,b,c] "
-                         "[--source-size N] [--fp16]"),
+                         "[--source-size N] [--fp16] [--int8]"),
                2;
     if (have_mean != have_std)
         return cli_error("--mean and --std go together"), 2;
@@ -131,7 +134,7 @@ int cmd_pack(int argc, char **argv)
         return cli_error("%s: cannot read labels", labels);
     }
     mnas_pack_options po = {.labels_json = lj, .mean = have_mean ? mean : NULL, .std = have_std ? std : NULL,
-                            .source_size = (int)source, .fp16 = fp16};
+                            .source_size = (int)source, .fp16 = fp16, .int8 = int8};
     uint8_t *packed = NULL;
     size_t plen = 0;
     char err[512] = "";
@@ -158,6 +161,7 @@ int cmd_pack(int argc, char **argv)
     mnas_buffer_free(packed);
     if (!ok || !closed)
         return cli_error("%s: write failed", out);
-    printf("wrote %s (%zu bytes%s)\n", out, plen, fp16 ? ", fp16 weights" : "");
+    printf("wrote %s (%zu bytes%s%s)\n", out, plen, int8 ? ", int8 weights" : "",
+           fp16 ? (int8 ? ", other floats fp16" : ", fp16 weights") : "");
     return 0;
 }

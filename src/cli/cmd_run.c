@@ -1,6 +1,6 @@
-/* mnas run: classify an image or a batch of NCHW rows from a .npy file,
- * print the top classes and save logits and SE gates for comparison with
- * PyTorch's. */
+/* mnas run: classify an image or a batch of rows from a .npy file (NCHW,
+ * or NHWC for a model that declares a channels-last input), print the top
+ * classes and save logits and SE gates for comparison with PyTorch's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,14 +165,21 @@ int cmd_run(int argc, char **argv)
     memset(&img, 0, sizeof img);
     int h, w, ch;
     mnas_input_shape(m, &h, &w, &ch);
+    mnas_stats stats;
+    mnas_get_stats(m, &stats);
+    const int nhwc = stats.input_channels_last;
     const size_t per_row = (size_t)h * w * ch;
     if (ends_with(input, ".npy")) {
         if (npy_read(input, &t, err, sizeof err)) {
             rc = cli_error("%s", err);
             goto out;
         }
-        if (t.is_u8 || t.ndim != 4 || t.dims[1] != ch || t.dims[2] != h || t.dims[3] != w || t.dims[0] < 1) {
-            rc = cli_error("%s: expected a float32 array of shape (N, %d, %d, %d)", input, ch, h, w);
+        /* rows in the layout the model declares */
+        const int64_t want[3] = {nhwc ? h : ch, nhwc ? w : h, nhwc ? ch : w};
+        if (t.is_u8 || t.ndim != 4 || t.dims[1] != want[0] || t.dims[2] != want[1] || t.dims[3] != want[2] ||
+            t.dims[0] < 1) {
+            rc = cli_error("%s: expected a float32 array of shape (N, %d, %d, %d) (%s, as the model's input)", input,
+                           (int)want[0], (int)want[1], (int)want[2], nhwc ? "NHWC" : "NCHW");
             goto out;
         }
         rows = (int)t.dims[0];
@@ -187,7 +194,7 @@ int cmd_run(int argc, char **argv)
         printf(", \"results\": [");
     }
     for (int r = 0; r < rows; r++) {
-        const mnas_status st = t.f ? mnas_run_nchw(m, t.f + (size_t)r * per_row, per_row)
+        const mnas_status st = t.f ? (nhwc ? mnas_run : mnas_run_nchw)(m, t.f + (size_t)r * per_row, per_row)
                                    : mnas_run_image(m, img.rgb, img.width, img.height, 0, MNAS_RGB);
         if (st) {
             rc = cli_error("%s: %s", input, mnas_error(m));

@@ -23,7 +23,8 @@ typedef enum {
     STEP_ACT,       /* standalone activation */
     STEP_ADD,       /* elementwise add (+act) */
     STEP_MUL,       /* elementwise multiply */
-    STEP_SCALE_CH   /* x[h][w][c] * g[c] */
+    STEP_SCALE_CH,  /* x[h][w][c] * g[c] */
+    STEP_SOFTMAX    /* the output's softmax over its classes */
 } step_kind;
 
 #define PLAN_NAME_MAX 80
@@ -117,6 +118,8 @@ typedef struct {
     int n_se, cap_se;
     plan_se *se;
     int input, output;   /* tensor ids */
+    int output_probabilities; /* the output is a Softmax's: probabilities, not logits */
+    int input_channels_last;  /* the model declares its input (1, H, W, C) */
     int embedding;       /* the classifier's input (persistent), or -1 */
     int in_h, in_w, in_c;
     int classes;

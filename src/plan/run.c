@@ -2,6 +2,7 @@
 /* Running a plan: one pass over the steps, each a kernel call on arena
  * offsets fixed at load, so a run allocates nothing and takes no
  * decisions beyond the step's kind. */
+#include <math.h>
 #include <time.h>
 
 #include "plan/plan.h"
@@ -22,6 +23,24 @@ static void run_fc(const plan *p, const plan_fc *fc, const float *in, const floa
         p->k->pw_run(in, fc->pixels, fc->ci, w, b, fc->co, fc->act, res, out);
     else
         p->k->gemv_run(in, fc->ci, w, b, fc->co, fc->act, res, out);
+}
+
+/* The output's softmax: exp of the scores less their maximum, summed in
+ * double. Once per run over a few classes, so plain scalar code (not a
+ * kernel of every backend). */
+static void softmax(const float *in, size_t n, float *out)
+{
+    float mx = in[0];
+    for (size_t i = 1; i < n; i++)
+        mx = in[i] > mx ? in[i] : mx;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = expf(in[i] - mx);
+        sum += out[i];
+    }
+    const float inv = (float)(1.0 / sum);
+    for (size_t i = 0; i < n; i++)
+        out[i] *= inv;
 }
 
 static const float *optional(const plan *p, int tensor)
@@ -56,6 +75,7 @@ static void run_step(const plan *p, const plan_step *s)
     case STEP_ADD: k->add_run(in, plan_data(p, s->u.ew.in2), n, s->u.ew.act, out); break;
     case STEP_MUL: k->mul_run(in, plan_data(p, s->u.ew.in2), n, out); break;
     case STEP_SCALE_CH: k->scale_ch_run(in, ot->h * ot->w, ot->c, plan_data(p, s->u.ew.in2), out); break;
+    case STEP_SOFTMAX: softmax(in, n, out); break;
     default: break;
     }
 }

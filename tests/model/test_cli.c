@@ -1,8 +1,10 @@
 /* The `mnas` CLI end to end, as a user runs it: --version/--help, info
  * --json, run on a .npy batch with --save-logits/--save-se checked against
  * the PyTorch reference files, run on a PNG sample image, eval-cifar on the
- * fixture, pack with labels and fp16, and clear errors with a non-zero exit
- * for bad input. Skips when the CLI cannot be executed (cross builds). */
+ * fixture, pack with labels and fp16 or int8, a channels-last model (info
+ * and .npy rows in its layout) and one ending in a Softmax, and clear
+ * errors with a non-zero exit for bad input. Skips when the CLI cannot be
+ * executed (cross builds). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,14 +54,15 @@ static double max_rel(const float *a, const float *b, size_t n)
 }
 
 /* `run` on the fp32 model's reference inputs in ../shared, the saved files
- * compared with PyTorch's (fp16 weights: same bound as test_models'
- * default-model check), and `eval-cifar` on the split's first 100 images. */
+ * compared with PyTorch's, and `eval-cifar` of the default model on the
+ * split's first 100 images. */
 static void check_shared_inputs(check_state *st, const char *cli, const char *model, const char *tmp)
 {
     const char *data = check_testdata();
-    char refs[1024], path[2048], err[512];
+    char refs[1024], path[2048], err[512], m32[1024];
     static char out[1 << 16];
     snprintf(refs, sizeof refs, "%s/models/refs/mnasnet_a1_cifar10", data);
+    snprintf(m32, sizeof m32, "%s/models/mnasnet_a1_cifar10.onnx", data);
     snprintf(path, sizeof path, "%s/input.npy", refs);
     FILE *probe = fopen(path, "rb");
     if (!probe) {
@@ -67,8 +70,9 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
         return;
     }
     fclose(probe);
-    int rc = run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --se --save-logits '%s/logits.npy' --save-se '%s'",
-                 cli, model, refs, tmp, tmp);
+    int rc = run(out, sizeof out,
+                 "'%s' run '%s' '%s/input.npy' --se --save-logits '%s/logits.npy' --save-se '%s' --source-size 32", cli,
+                 m32, refs, tmp, tmp);
     CHECK(st, rc == 0 && strstr(out, "row 7") && strstr(out, "SE blocks.2.0.se"), "run .npy: %s", out);
     npy_array got, ref;
     snprintf(path, sizeof path, "%s/logits.npy", tmp);
@@ -91,6 +95,42 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
     rc = run(out, sizeof out, "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --save-pred '%s/pred.npy'",
              cli, model, data, tmp);
     CHECK(st, rc == 0 && strstr(out, "accuracy ") && strstr(out, "/ 100)"), "eval-cifar: %s", out);
+
+    /* pack --int8 of the fp32 model: the default model's recipe (models/README.md) */
+    rc = run(out, sizeof out, "'%s' pack '%s' '%s/int8.onnx' --int8", cli, m32, tmp);
+    CHECK(st, rc == 0 && strstr(out, "int8 weights"), "pack --int8: %s", out);
+    rc = run(out, sizeof out, "'%s' run '%s/int8.onnx' '%s/input.npy' --source-size 32", cli, tmp, refs);
+    CHECK(st, rc == 0 && strstr(out, "row 7"), "run int8: %s", out);
+}
+
+/* A channels-last model (Keras through tf2onnx) and one ending in a
+ * Softmax, from the pattern fixtures: info says so, run takes .npy rows in
+ * the model's own layout. */
+static void check_layouts(check_state *st, const char *cli, const char *src, const char *tmp)
+{
+    static char out[1 << 16];
+    char model[1024], path[2048], err[512];
+    snprintf(model, sizeof model, "%s/tests/fixtures/patterns/keras_all.onnx", src);
+    int rc = run(out, sizeof out, "'%s' info '%s' --json", cli, model);
+    CHECK(st, rc == 0 && strstr(out, "\"input\": [1, 12, 12, 3]") && strstr(out, "\"input_layout\": \"NHWC\"") &&
+                  strstr(out, "\"output\": \"logits\""),
+          "info of a channels-last model: %.300s", out);
+    float x[2 * 12 * 12 * 3];
+    for (int i = 0; i < 2 * 12 * 12 * 3; i++)
+        x[i] = (float)(i % 255);
+    const int64_t nhwc[4] = {2, 12, 12, 3}, nchw[4] = {2, 3, 12, 12};
+    snprintf(path, sizeof path, "%s/nhwc.npy", tmp);
+    CHECK(st, npy_write_f32(path, x, 4, nhwc, err, sizeof err) == 0, "%s", err);
+    rc = run(out, sizeof out, "'%s' run '%s' '%s' --top 2", cli, model, path);
+    CHECK(st, rc == 0 && strstr(out, "row 1") && strstr(out, " 2. "), "run NHWC rows: %s", out);
+    snprintf(path, sizeof path, "%s/nchw.npy", tmp);
+    CHECK(st, npy_write_f32(path, x, 4, nchw, err, sizeof err) == 0, "%s", err);
+    rc = run(out, sizeof out, "'%s' run '%s' '%s'", cli, model, path);
+    CHECK(st, rc == 1 && strstr(out, "(N, 12, 12, 3) (NHWC"), "NCHW rows for an NHWC model: %s", out);
+    snprintf(model, sizeof model, "%s/tests/fixtures/patterns/softmax.onnx", src);
+    rc = run(out, sizeof out, "'%s' info '%s'", cli, model);
+    CHECK(st, rc == 0 && strstr(out, "probabilities (the model ends in a Softmax)") && strstr(out, "softmax"),
+          "info of a Softmax model: %.300s", out);
 }
 
 int main(void)
@@ -124,6 +164,7 @@ int main(void)
 
     /* run .npy and eval-cifar on data from ../shared */
     check_shared_inputs(&st, cli, model, tmp);
+    check_layouts(&st, cli, src, tmp);
 
     char path[2048];
     int rc;
