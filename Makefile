@@ -4,7 +4,8 @@
 #   make test               every build and test suite: native, scalar, ASan+UBSan, TSan,
 #                           fuzz (60 s a target), valgrind, aarch64 (qemu), wasm, npm test
 #   make build              native optimized build in build/
-#   make wasm               mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm -> js/dist/
+#   make wasm               mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm,
+#                           mnasnet-threads.wasm, mnasnet-threads-relaxed.wasm -> js/dist/
 #   make bench              node tools/bench/run.mjs
 #   make fuzz               tools/fuzz/run.sh
 #   make install [PREFIX=/usr/local]
@@ -182,4 +183,5 @@ install: build
 
 clean:
 	rm -rf build build-scalar build-asan build-tsan build-arm build-wasm build-fuzz build-valgrind
-	rm -f js/dist/mnasnet.wasm js/dist/mnasnet-relaxed.wasm js/dist/mnasnet-scalar.wasm
+	rm -f js/dist/mnasnet.wasm js/dist/mnasnet-relaxed.wasm js/dist/mnasnet-scalar.wasm js/dist/mnasnet-threads.wasm \
+	    js/dist/mnasnet-threads-relaxed.wasm

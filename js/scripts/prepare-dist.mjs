@@ -1,7 +1,8 @@
 // node js/scripts/prepare-dist.mjs — fills js/dist/ for `npm pack` (runs as `prepack`).
 // Progress goes to stderr: `npm pack --json` prints its JSON on stdout after prepack.
 //
-// - js/dist/mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm: built there by `make wasm`; must exist.
+// - js/dist/mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm and the threaded
+//   mnasnet-threads.wasm, mnasnet-threads-relaxed.wasm: built there by `make wasm`; must exist.
 // - js/dist/mnasnet.js: src/ bundled into the one module the package exports.
 // - js/dist/mnasnet_a1_cifar10.onnx, the default model: copied from
 //   models/mnasnet_a1_cifar10.onnx at the repo root (packed: fp16, labels,
@@ -20,7 +21,7 @@ const MODEL = 'mnasnet_a1_cifar10.onnx';
 const LABELS = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 const exists = (p) => stat(p).then(() => true, () => false);
 
-for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm']) {
+for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm', 'mnasnet-threads.wasm', 'mnasnet-threads-relaxed.wasm']) {
   if (!(await exists(resolve(dist, f)))) {
     console.error(`prepare-dist: ${resolve(dist, f)} is missing; run \`make wasm\` first`);
     process.exit(1);
@@ -42,7 +43,7 @@ await esbuild.build({
   bundle: true,
   format: 'esm',
   platform: 'neutral',
-  external: ['node:fs'], // loaded only in Node, at run time
+  external: ['node:fs', 'node:os', 'node:worker_threads'], // loaded only in Node, at run time
   logLevel: 'error',
 });
 console.error('prepare-dist: bundled src/ -> dist/mnasnet.js');

@@ -50,6 +50,8 @@ export function bestVariant() {
 
 // The URLs are spelled out literally so that bundlers see and emit the assets.
 export function wasmUrl(variant) {
+  if (variant === 'threads') return new URL('../dist/mnasnet-threads.wasm', import.meta.url);
+  if (variant === 'threads-relaxed') return new URL('../dist/mnasnet-threads-relaxed.wasm', import.meta.url);
   if (variant === 'scalar') return new URL('../dist/mnasnet-scalar.wasm', import.meta.url);
   if (variant === 'relaxed') return new URL('../dist/mnasnet-relaxed.wasm', import.meta.url);
   return new URL('../dist/mnasnet.wasm', import.meta.url);
@@ -165,8 +167,9 @@ const ENOSYS = 52;
 /**
  * Instantiate a compiled module. Returns {exports, mem()} where mem() gives
  * typed-array views of the current linear memory (refreshed after growth).
+ * memory: the shared memory a threaded build imports (threads.js).
  */
-export async function instantiate(module) {
+export async function instantiate(module, memory) {
   let exports;
   let views;
   const mem = () => {
@@ -201,6 +204,7 @@ export async function instantiate(module) {
     environ_get: () => 0,
   };
   const imports = { env: { emscripten_notify_memory_growth: () => (views = undefined) }, wasi_snapshot_preview1: {} };
+  if (memory) imports.env.memory = memory;
   // stdio and anything else WASI the module may name: unsupported (the engine
   // reports errors through mnas_error, not stdio).
   for (const imp of WebAssembly.Module.imports(module)) {
@@ -209,7 +213,7 @@ export async function instantiate(module) {
   }
   // Synchronous in Node, as compiling above.
   const instance = IS_NODE ? new WebAssembly.Instance(module, imports) : await WebAssembly.instantiate(module, imports);
-  exports = instance.exports;
+  exports = memory ? { ...instance.exports, memory } : instance.exports;
   if (exports._initialize) exports._initialize();
   return { exports, mem };
 }

@@ -2,9 +2,10 @@
 // back every byte and models never share (or corrupt) each other's heap.
 import { MnasNetError, statusError } from './errors.js';
 import { defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl, readBytes } from './loader.js';
+import { Team, planThreads, readThreadsOption, threadsFor } from './threads.js';
 
 // Byte offsets in the C structs of src/mnas.h (wasm32: 4-byte pointers, 8-byte int64 alignment).
-const OPT = { mean: 0, std: 12, sourceSize: 24, size: 32 }; // mnas_options
+const OPT = { mean: 0, std: 12, sourceSize: 24, threads: 32, size: 36 }; // mnas_options
 const STATS = { params: 0, macs: 8, arena: 16, weights: 24, layers: 32, se: 36, mean: 40, std: 52, source: 64, size: 72 };
 const LAYER = { name: 0, kind: 4, category: 8, dims: 12, kh: 36, stride: 40, params: 48, macs: 56, size: 72 }; // mnas_layer
 const SE = { name: 0, channels: 4, height: 8, width: 12, values: 16, size: 20 }; // mnas_se_block
@@ -36,7 +37,8 @@ function cString(u8, ptr) {
     if (c > 0x7f || q - ptr === 32) {
       let end = u8.indexOf(0, q);
       if (end < 0) end = u8.length;
-      return (decoder ??= new TextDecoder()).decode(u8.subarray(ptr, end));
+      // a copy: TextDecoder refuses views of a threaded build's shared memory
+      return (decoder ??= new TextDecoder()).decode(u8.slice(ptr, end));
     }
     s += String.fromCharCode(c);
   }
@@ -64,7 +66,7 @@ function readLoadOptions(options) {
   if (!Number.isInteger(sourceSize) || sourceSize < 0 || sourceSize > MAX_SOURCE_SIZE) {
     throw new MnasNetError('E_ARGUMENT', `options.sourceSize: expected an integer 0..${MAX_SOURCE_SIZE}`);
   }
-  return { wasm: options.wasm, mean, std, sourceSize };
+  return { wasm: options.wasm, mean, std, sourceSize, threads: readThreadsOption(options.threads) };
 }
 
 export class MnasNet {
@@ -82,6 +84,9 @@ export class MnasNet {
   #inputSize; // {height, width, channels}
   #labels = []; // class labels, each decoded from wasm memory when first needed
   #info; // built on first access: most callers never read the layer table or all labels
+  #team = null; // the workers of a threaded build (threads.js)
+  #poolThreads = 1; // threads of the model's pool
+  #threadsReason = null; // why fewer threads than asked (or than automatic gives)
 
   constructor(token) {
     if (token !== CONSTRUCT) throw new MnasNetError('E_ARGUMENT', 'use `await MnasNet.load(model, options)`');
@@ -98,12 +103,40 @@ export class MnasNet {
       throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${kind(model)}`);
     }
     // Fetch/read the model while the .wasm compiles.
-    const [module, bytes] = await Promise.all([getModule(opt.wasm), readBytes(model, 'model')]);
+    const plan = await planThreads(opt.threads, opt.wasm);
+    const [module, bytes] = await Promise.all([getModule(plan.wasm), readBytes(model, 'model')]);
     if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', 'model: no bytes (empty or detached buffer)');
-    const { exports, mem } = await instantiate(module);
+    const threads = threadsFor(plan, module);
+    const { exports, mem } = await instantiate(module, threads.memory);
+    // The workers instantiate the module while this thread loads the model.
+    const team = threads.threads > 1 ? Team.spawn(module, threads.memory, threads.threads - 1) : null;
     const net = new MnasNet(CONSTRUCT);
-    net.#init(exports, mem, bytes, opt);
+    try {
+      net.#init(exports, mem, bytes, opt);
+    } catch (e) {
+      team?.end(() => {});
+      throw e;
+    }
+    await net.#startThreads(team, threads);
     return net;
+  }
+
+  async #startThreads(team, threads) {
+    this.#threadsReason = threads.reason;
+    if (team) {
+      const { ready, reason } = await team.ready();
+      this.#team = team;
+      try {
+        this.#poolThreads = team.start(this.#x, this.#model, (n) => this.#malloc(n));
+      } catch (e) {
+        this.dispose();
+        throw e;
+      }
+      if (ready < threads.threads - 1) this.#threadsReason = `${ready + 1} of ${threads.threads} threads started: ${reason}`;
+    }
+    if (threads.warn && this.#poolThreads < threads.asked) {
+      console.warn(`mnasnet-wasm: ${threads.asked} threads asked for, running on ${this.#poolThreads}: ${this.#threadsReason}`);
+    }
   }
 
   #init(x, mem, bytes, opt) {
@@ -126,6 +159,7 @@ export class MnasNet {
       mem().f32.set(opt.std, (o + OPT.std) >> 2);
     }
     mem().i32[(o + OPT.sourceSize) >> 2] = opt.sourceSize;
+    mem().i32[(o + OPT.threads) >> 2] = 1; // a threaded build's pool comes with its workers (#startThreads)
 
     // The engine takes the copy over: it packs most weights in place inside
     // it (no second copy of them) and frees it with the model.
@@ -232,6 +266,8 @@ export class MnasNet {
       seBlocks: Object.freeze(this.#se.map(({ name, channels, height, width }) => Object.freeze({ name, channels, height, width }))),
       preprocessing: Object.freeze({ mean: stats.mean, std: stats.std, sourceSize: stats.sourceSize }),
       backend,
+      threads: this.#poolThreads,
+      threadsReason: this.#threadsReason,
       version: cString(v.u8, x.mnas_version()),
     });
   }
@@ -244,6 +280,24 @@ export class MnasNet {
 
   #live() {
     if (!this.#model) throw new MnasNetError('E_DISPOSED', 'this MnasNet has been disposed');
+  }
+
+  /** Threads the next run uses (1 .. info.threads). */
+  get threads() {
+    this.#live();
+    return this.#poolThreads > 1 ? this.#x.mnas_threads(this.#model) : 1;
+  }
+
+  /** Run on n threads from the next call on, 1 .. info.threads (the others sleep). */
+  setThreads(n) {
+    this.#live();
+    if (!Number.isInteger(n) || n < 1 || n > this.#poolThreads) {
+      throw new MnasNetError('E_ARGUMENT', `setThreads: expected an integer 1..${this.#poolThreads} (info.threads)`);
+    }
+    if (this.#poolThreads > 1) {
+      const st = this.#x.mnas_set_threads(this.#model, n);
+      if (st) throw statusError(st, this.#error());
+    }
   }
 
   /**
@@ -400,11 +454,14 @@ export class MnasNet {
     return ctx.getImageData(0, 0, width, height);
   }
 
-  /** Free the model and its wasm instance; later calls throw E_DISPOSED. Idempotent. */
+  /** Free the model, its workers and its wasm instance; later calls throw E_DISPOSED. Idempotent. */
   dispose() {
     if (!this.#scratch) return;
     const x = this.#x;
+    // mnas_free stops the pool and waits until every worker has left it
     if (this.#model) x.mnas_free(this.#model);
+    this.#team?.end((p) => x.free(p));
+    this.#team = null;
     for (const p of [this.#topk, this.#pixels, this.#planar, this.#scratch]) if (p) x.free(p);
     this.#model = this.#topk = this.#pixels = this.#pixelCap = this.#planar = this.#scratch = 0;
     this.#canvas = null;

@@ -3,6 +3,7 @@
  * the pool's workers. */
 #include "api/model.h"
 
+#if MNAS_THREADS
 static int automatic(void)
 {
     if (!mnas_pool_spawns_threads())
@@ -10,6 +11,7 @@ static int automatic(void)
     const int n = mnas_pool_processors();
     return n < MNAS_AUTO_THREADS ? n : MNAS_AUTO_THREADS;
 }
+#endif
 
 void mnas_model_free_pool(mnas_model *m)
 {
@@ -20,16 +22,17 @@ void mnas_model_free_pool(mnas_model *m)
 
 mnas_status mnas_model_set_threads(mnas_model *m, int threads)
 {
-    if (threads < 0)
-        return mnas_fail(&m->err, MNAS_E_ARG, "threads: %d; expected 0 (automatic) or 1..%d", threads,
-                         MNAS_MAX_THREADS);
-    if (threads > MNAS_MAX_THREADS)
-        return mnas_fail(&m->err, MNAS_E_LIMIT, "threads: %d; the limit is %d", threads, MNAS_MAX_THREADS);
+    if (threads < 0 || threads > MNAS_MAX_THREADS)
+        return mnas_fail(&m->err, threads < 0 ? MNAS_E_ARG : MNAS_E_LIMIT,
+                         "threads: %d; expected 0 (automatic) to %d", threads, MNAS_MAX_THREADS);
+#if !MNAS_THREADS
+    /* a build without threads runs on one, whatever is asked */
+    m->threads = 1;
+    return MNAS_OK;
+#else
     const int n = threads ? threads : automatic();
-    if (n <= mnas_pool_size(m->pool) || !MNAS_THREADS) {
-        /* a build without threads runs on one, whatever is asked */
-        const int have = mnas_pool_size(m->pool);
-        m->threads = n < have ? n : have;
+    if (n <= mnas_pool_size(m->pool)) {
+        m->threads = n;
         return MNAS_OK;
     }
     if (m->pool && !mnas_pool_spawns_threads())
@@ -42,6 +45,7 @@ mnas_status mnas_model_set_threads(mnas_model *m, int threads)
         return st;
     m->threads = n;
     return MNAS_OK;
+#endif
 }
 
 int mnas_threads(const mnas_model *m)

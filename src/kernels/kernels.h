@@ -58,6 +58,15 @@ typedef struct mnas_row_reader {
  * min(co, MNAS_PACK_ROWS) * ci floats. */
 #define MNAS_PACK_ROWS 32
 
+/* Builds with threads also run kernels on parts of their output; the
+ * single-thread WebAssembly modules (no atomics) leave the parts out of
+ * the table, so the whole calls inline them and the modules stay small. */
+#if !defined(__wasm__) || defined(__wasm_atomics__)
+#define MNAS_KERNEL_PARTS 1
+#else
+#define MNAS_KERNEL_PARTS 0
+#endif
+
 typedef struct mnas_kernels {
     const char *name;
 
@@ -105,6 +114,7 @@ typedef struct mnas_kernels {
      * channels (an NCHW input tensor to the engine's NHWC). */
     void (*nchw_to_nhwc)(const float *src, size_t hw, int c, float *dst);
 
+#if MNAS_KERNEL_PARTS
     /* Parts of one call, for splitting a step across threads (plan/run.c).
      * Each computes the outputs of its part exactly as the whole call does,
      * bit for bit, so a result never depends on how a step was split:
@@ -122,6 +132,7 @@ typedef struct mnas_kernels {
     void (*conv_run_rows)(const conv_params *p, const float *in, const float *packed, const float *residual,
                           float *out, int y0, int y1);
     void (*gap_run_part)(const float *in, int pixels, int c, float *out, int c0, int c1);
+#endif
 } mnas_kernels;
 
 extern const mnas_kernels mnas_kernels_ref;

@@ -272,6 +272,7 @@ const mnas_kernels mnas_kernels_ref = {
     .add_run = ref_add_run,
     .mul_run = ref_mul_run,
     .nchw_to_nhwc = ref_nchw_to_nhwc,
+#if MNAS_KERNEL_PARTS
     .pw_rows_align = 1,
     .pw_cols_align = 1,
     .gemv_rows_align = 1,
@@ -279,4 +280,5 @@ const mnas_kernels mnas_kernels_ref = {
     .dw_run_rows = ref_dw_run_rows,
     .conv_run_rows = ref_conv_run_rows,
     .gap_run_part = ref_gap_run_part,
+#endif
 };

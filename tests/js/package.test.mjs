@@ -3,15 +3,16 @@
 // its TypeScript declarations type-check a typical use.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JS, ROOT, TESTDATA, cifarImage, describeIf, wasmMissing } from './helpers.mjs';
 
 const skip = wasmMissing();
 const ALLOWED = [
   'package.json', 'README.md', 'index.d.ts',
-  'src/index.js', 'src/mnasnet.js', 'src/loader.js', 'src/errors.js',
-  'dist/mnasnet.js', 'dist/mnasnet.wasm', 'dist/mnasnet-relaxed.wasm', 'dist/mnasnet-scalar.wasm', 'dist/mnasnet_a1_cifar10.onnx',
+  'src/index.js', 'src/mnasnet.js', 'src/loader.js', 'src/errors.js', 'src/threads.js',
+  'dist/mnasnet.js', 'dist/mnasnet.wasm', 'dist/mnasnet-relaxed.wasm', 'dist/mnasnet-scalar.wasm',
+  'dist/mnasnet-threads.wasm', 'dist/mnasnet-threads-relaxed.wasm', 'dist/mnasnet_a1_cifar10.onnx',
 ];
 const MAX_TARBALL = 6 * 1024 * 1024;
 
@@ -56,7 +57,7 @@ describeIf(describe, skip, 'npm package', () => {
       const r = net.classify({ data: readFileSync('image.bin'), width: 32, height: 32 }, { topK: 3 });
       const t2 = performance.now();
       console.log(JSON.stringify({ top: r.top, backend: net.info.backend, se: r.excitations.length,
-                                   coldMs: t1 - t0, firstMs: t2 - t1 }));
+                                   threads: net.info.threads, coldMs: t1 - t0, firstMs: t2 - t1 }));
       net.dispose();
     `);
     const out = JSON.parse(execFileSync(process.execPath, ['classify.mjs'], { cwd: app, env, encoding: 'utf8' }));
@@ -65,6 +66,8 @@ describeIf(describe, skip, 'npm package', () => {
     if (existsSync(fixture)) expect(out.top[0].label).toBe('airplane');
     expect(out.backend).toBe('wasm-simd128');
     expect(out.se).toBe(8);
+    // the bundle finds its threaded build and starts its workers from an installed package
+    expect(out.threads).toBe(Math.min(4, availableParallelism()));
     console.log(`installed package: cold start ${out.coldMs.toFixed(1)} ms (import + compile + load default model), first classify ${out.firstMs.toFixed(1)} ms`);
   });
 
@@ -80,13 +83,15 @@ describeIf(describe, skip, 'npm package', () => {
     writeFileSync(join(dir, 'use.ts'), `
       import { MnasNet, MnasNetError, VERSION, type Result } from 'mnasnet-wasm';
       export async function main(bytes: Uint8Array): Promise<string> {
-        const net = await MnasNet.load(bytes, { wasm: 'scalar', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], sourceSize: 32 });
+        const net = await MnasNet.load(bytes, { wasm: 'scalar', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], sourceSize: 32, threads: 'auto' });
+        net.setThreads(Math.min(2, net.info.threads));
+        const reason: string | null = net.info.threadsReason;
         const r: Result = net.classify({ data: new Uint8ClampedArray(16), width: 2, height: 2 }, { topK: 1, views: true });
         const t = net.run(new Float32Array(3 * net.info.inputSize.height * net.info.inputSize.width), { layout: 'NHWC' });
         const gate: Float32Array = t.excitations[0].values;
         try { await MnasNet.load('model.onnx'); } catch (e) { if (e instanceof MnasNetError && e.code === 'E_IO') return e.message; }
         net.dispose();
-        return \`\${VERSION} \${net.info.backend} \${r.top[0].label} \${gate.length} \${r.timeMs}\`;
+        return \`\${VERSION} \${net.info.backend} \${r.top[0].label} \${gate.length} \${r.timeMs} \${net.threads} \${reason}\`;
       }
     `);
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({

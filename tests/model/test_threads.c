@@ -174,7 +174,7 @@ int main(void)
     mnas_options opt;
     memset(&opt, 0, sizeof opt);
     opt.threads = MNAS_MAX_THREADS + 1;
-    CHECK(&st, mnas_load_file(m, path, &opt) == MNAS_E_LIMIT && strstr(mnas_error(m), "64"),
+    CHECK(&st, mnas_load_file(m, path, &opt) == MNAS_E_LIMIT && strstr(mnas_error(m), "to 64"),
           "threads over the limit: %s", mnas_error(m));
     opt.threads = -1;
     CHECK(&st, mnas_load_file(m, path, &opt) == MNAS_E_ARG, "negative threads: %s", mnas_error(m));

@@ -47,8 +47,8 @@ async function child(modelPath, entry) {
   const { exports: x, mem } = await instantiate(module);
   const t3 = now();
   x.free(x.malloc(1));
-  const scratch = x.malloc(64);
-  mem().u8.fill(0, scratch, scratch + 64); // +0: model handle, +32: zeroed mnas_options
+  const scratch = x.malloc(96);
+  mem().u8.fill(0, scratch, scratch + 96); // +0: model handle, +32: zeroed mnas_options (36 bytes)
   if (x.mnas_create(scratch)) throw new Error('mnas_create failed');
   const model = mem().u32[scratch >> 2];
   const p = x.malloc(bytes.byteLength);

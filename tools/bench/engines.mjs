@@ -91,6 +91,7 @@ const mnasWasm = {
       throw new Unavailable(`${ctx.mnasEntry} does not export MnasNet.load`);
     }
     let last = null;
+    const threads = ctx.threads ?? 1;
     return {
       version: mod.version ?? mod.VERSION ?? MnasNet.version ?? null,
       // The build the SDK picked for this runtime (relaxed SIMD, SIMD or
@@ -100,9 +101,16 @@ const mnasWasm = {
         get backend() {
           return last?.info.backend ?? null;
         },
+        threads,
       },
       async load(bytes) {
-        const net = await MnasNet.load(bytes);
+        const net = await MnasNet.load(bytes, { threads });
+        const got = net.info?.threads ?? 1;
+        if (got !== threads) {
+          const why = net.info.threadsReason;
+          net.dispose();
+          throw new Unavailable(`mnasnet-wasm runs ${got} thread(s) here, not ${threads}: ${why}`);
+        }
         last = net;
         return {
           async run(x) {
