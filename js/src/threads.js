@@ -43,14 +43,12 @@ export function readThreadsOption(v) {
 
 /** null when this context can run the threaded build, else why not. */
 export function threadsUnavailable() {
-  if (typeof SharedArrayBuffer !== 'function') {
-    return 'SharedArrayBuffer is unavailable here (browsers offer it to cross-origin-isolated pages only)';
+  if (!IS_NODE && globalThis.crossOriginIsolated !== true) {
+    return 'the page is not cross-origin isolated: serve it with Cross-Origin-Opener-Policy: same-origin and ' +
+      'Cross-Origin-Embedder-Policy: require-corp (or credentialless)';
   }
+  if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable here';
   if (!IS_NODE) {
-    if (globalThis.crossOriginIsolated !== true) {
-      return 'the page is not cross-origin isolated: serve it with Cross-Origin-Opener-Policy: same-origin and ' +
-        'Cross-Origin-Embedder-Policy: require-corp (or credentialless)';
-    }
     if (typeof Worker !== 'function') return 'Worker is not available in this context';
     if (typeof Blob !== 'function' || typeof URL.createObjectURL !== 'function') return 'Blob URLs are not available here';
   }

@@ -46,6 +46,11 @@ export class Engine {
     return this._call({ type: 'load', model, name }, model instanceof ArrayBuffer ? [model] : []);
   }
 
+  /** Threads for the next frames: 1 .. info.threads. Resolves to { threads }. */
+  setThreads(threads) {
+    return this._call({ type: 'threads', threads });
+  }
+
   /** image: ImageBitmap (transferred and closed by the worker). */
   classify(image, topK = 3) {
     return this._call({ type: 'classify', image, topK }, image instanceof ImageBitmap ? [image] : []);

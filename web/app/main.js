@@ -4,6 +4,7 @@
 import { Engine } from './engine.js';
 import { ExcitationPanel, DetailView, DIFF_RANGE, mean } from './excitations.js';
 import { SEQUENTIAL, DIVERGING, drawLegend } from './colormap.js';
+import { ThreadsControl } from './threads.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -45,12 +46,15 @@ const demo = {
   diff: false,
   stretch: false, // colours span each block's own range instead of [0, 1]
   detailOpen: null,
+  threads: null, // { available, using, reason }: the model's threads and how many frames run on
 };
 window.__demo = demo;
 
 const engine = new Engine();
 const panel = new ExcitationPanel(el.strips, el.tip, (i) => openDetail(i));
 const detail = new DetailView(el.detail, el.detail.querySelector('.tip'));
+const threads = new ThreadsControl($('mi-threads'), engine, (t) => { demo.threads = t; resetRate(); },
+  (e) => showError('Could not change the thread count', e));
 
 let info = null; // model info from the worker
 let lastValues = null; // packed gate values of the shown frame
@@ -135,6 +139,7 @@ async function loadModel(model, name) {
     panel.setBlocks(info.seBlocks || []);
     if (detail.open) el.detail.close();
     showModelInfo(info, res.loadMs);
+    threads.show(info.threads, info.threadsReason);
     demo.modelInfo = {
       name: info.name,
       inputSize: info.inputSize,

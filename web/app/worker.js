@@ -3,6 +3,7 @@
 //
 // Messages in:  { id, type: 'load', model: ArrayBuffer | string(URL) | null, name }
 //               { id, type: 'classify', image: ImageBitmap | {data,width,height}, topK }
+//               { id, type: 'threads', threads }  (1 .. info.threads, from the next frame on)
 // Messages out: { id, ok: true, ...result } or { id, ok: false, error: {code, message} }
 //
 // Excitation vectors are packed into one Float32Array whose buffer is
@@ -69,6 +70,8 @@ function plainInfo(info, name) {
     macs: info.macs,
     seBlocks: se,
     backend: info.backend,
+    threads: info.threads ?? 1,
+    threadsReason: info.threadsReason ?? null,
     version: info.version,
   };
 }
@@ -128,6 +131,10 @@ self.onmessage = (ev) => {
     try {
       if (m.type === 'load') {
         self.postMessage({ id: m.id, ok: true, ...(await load(m)) });
+      } else if (m.type === 'threads') {
+        if (!net) throw Object.assign(new Error('no model loaded'), { code: 'NO_MODEL' });
+        net.setThreads(m.threads);
+        self.postMessage({ id: m.id, ok: true, threads: net.threads });
       } else if (m.type === 'classify') {
         const { msg, transfer } = classify(m);
         self.postMessage({ id: m.id, ok: true, ...msg }, transfer);
