@@ -1,24 +1,28 @@
 #define _POSIX_C_SOURCE 200809L
-/* The pool's protocol (pool.h). One parallel loop at a time:
+/* The pool's protocol (pool.h). One parallel loop at a time, published in
+ * one atomic word, the state: the loop's generation, whether it is still
+ * open, and how many workers have joined it.
  *
- *   caller                                  worker i
- *   job = (fn, ctx, n); next = 0;
- *   pending = threads - 1;
- *   gen = (++counter << 8) | threads  ──▶   sees gen change; i < threads?
- *   claims tasks from next                  claims tasks from next
- *   waits for pending == 0           ◀──    pending -= 1
+ *   caller                                   worker i
+ *   job = (fn, ctx, n); next = 0
+ *   state = (gen + 1, open, 0)       ──▶     sees a new generation; i < threads?
+ *                                            joins: state (g, open, k) -> (g, open, k + 1)
+ *   claims tasks from next                   claims tasks from next
+ *   closes: state |= closed
+ *   waits until no worker is joined  ◀──     leaves: state -= 1
  *
- * The thread count rides in the generation word, so a worker learns from
- * one atomic load whether the loop is its business; the caller rewrites
- * the job only after every worker it named has counted itself out, so a
- * worker that reads the job after seeing its generation reads that job.
- * A loop can only be superseded once its workers have acknowledged it, so
- * no worker misses a generation that names it.
+ * A worker reads the job only after it has joined, and the caller rewrites
+ * the job only after the loop is closed and every joined worker has left,
+ * so a worker always reads the job of the generation it joined. A worker
+ * that comes late (asleep, or descheduled by another process on its core)
+ * finds the loop closed and skips it: the caller never waits for a thread
+ * that has no task, which keeps a busy machine from stretching every step
+ * to the length of a scheduler time slice.
  *
  * Waiting spins first (steps follow each other within microseconds), then
  * parks (between runs). The caller parks only where it may block: a
  * WebAssembly caller can be a browser's main thread, where waiting traps,
- * so there it spins until the workers are done. */
+ * so there it spins until the workers it waits for are done. */
 #include "threads/pool.h"
 
 #include <stdalign.h>
@@ -39,9 +43,12 @@
 
 #if MNAS_THREADS
 
-#define GEN_THREADS_MASK 0xffu
-#if MNAS_POOL_MAX > 0xff
-#error "the generation word holds the thread count in 8 bits"
+/* The state word: generation << 8 | closed << 7 | workers joined. */
+#define STATE_JOINED 0x7fu
+#define STATE_CLOSED 0x80u
+#define STATE_GEN(s) ((s) >> 8)
+#if MNAS_POOL_MAX > 0x7f
+#error "the state word counts joined workers in 7 bits"
 #endif
 
 /* How long a waiting thread spins before it parks. Natively by the clock;
@@ -52,21 +59,21 @@
 
 struct mnas_pool {
     int size;
-    unsigned counter;    /* loops run so far (the caller's own) */
+    unsigned gen;        /* loops published so far (the caller's own) */
     /* The job: written by the caller before it publishes a generation. */
     mnas_task_fn fn;
     void *ctx;
     int n_tasks;
-    alignas(64) atomic_uint gen;
+    alignas(64) atomic_uint state;
+    atomic_int threads;  /* threads of the current loop, the caller included */
+    atomic_int stop;
     alignas(64) atomic_int next;
-    alignas(64) atomic_uint pending;
-    alignas(64) atomic_int stop;
-    atomic_uint exited;  /* host threads that have left mnas_pool_work */
+    alignas(64) atomic_uint exited;  /* host threads that have left mnas_pool_work */
     atomic_int taken[MNAS_POOL_MAX];
     mnas_park park_workers, park_caller;
 #if defined(POOL_PTHREADS)
     int started;
-    pthread_t threads[MNAS_POOL_MAX];
+    pthread_t handles[MNAS_POOL_MAX];
     struct pool_thread {
         struct mnas_pool *pool;
         int index;
@@ -107,8 +114,10 @@ static long now_ns(void)
 }
 #endif
 
-/* Returns *word once it differs from old (acquire). spin = 0 parks at once. */
-static unsigned await_change(mnas_park *park, atomic_uint *word, unsigned old, int spin, int may_park)
+/* Returns *word once `differs` says it has changed from old (acquire);
+ * spin = 0 parks at once, may_park = 0 never parks. */
+static unsigned await_word(mnas_park *park, atomic_uint *word, unsigned old, int spin, int may_park,
+                           int (*differs)(unsigned now, unsigned old))
 {
     unsigned v;
 #if defined(POOL_PTHREADS)
@@ -116,7 +125,7 @@ static unsigned await_change(mnas_park *park, atomic_uint *word, unsigned old, i
         const long t0 = now_ns();
         for (long i = 1;; i++) {
             v = atomic_load_explicit(word, memory_order_acquire);
-            if (v != old)
+            if (differs(v, old))
                 return v;
             mnas_park_pause();
             /* More threads than processors (tests run 4 on 2 cores):
@@ -131,20 +140,32 @@ static unsigned await_change(mnas_park *park, atomic_uint *word, unsigned old, i
 #else
     for (long i = 0; spin && i < SPIN_ITERS; i++) {
         v = atomic_load_explicit(word, memory_order_acquire);
-        if (v != old)
+        if (differs(v, old))
             return v;
         mnas_park_pause();
     }
 #endif
     for (;;) {
         v = atomic_load_explicit(word, memory_order_acquire);
-        if (v != old)
+        if (differs(v, old))
             return v;
         if (may_park)
-            mnas_park_wait(park, word, old);
+            mnas_park_wait(park, word, v);
         else
             mnas_park_pause();
     }
+}
+
+static int new_generation(unsigned now, unsigned old)
+{
+    return STATE_GEN(now) != STATE_GEN(old);
+}
+
+/* `old` is unused: the caller waits for the joined count to reach 0. */
+static int all_left(unsigned now, unsigned old)
+{
+    (void)old;
+    return (now & STATE_JOINED) == 0;
 }
 
 static void claim_tasks(mnas_pool *p)
@@ -160,21 +181,33 @@ static void claim_tasks(mnas_pool *p)
     }
 }
 
+/* Joins the open loop of generation STATE_GEN(s); 0 when it closed (or
+ * a newer one began) first. */
+static int join(mnas_pool *p, unsigned s)
+{
+    const unsigned gen = STATE_GEN(s);
+    while (STATE_GEN(s) == gen && !(s & STATE_CLOSED))
+        if (atomic_compare_exchange_weak(&p->state, &s, s + 1))
+            return 1;
+    return 0;
+}
+
 static void worker_loop(mnas_pool *p, int index)
 {
-    unsigned seen = 0; /* the pool's first generation: no loop published yet */
+    unsigned seen = 0; /* generation 0: no loop published yet */
     int named = 1;     /* in the last loop seen: spin for the next one */
     for (;;) {
-        const unsigned g = await_change(&p->park_workers, &p->gen, seen, named, 1);
-        seen = g;
+        const unsigned s = await_word(&p->park_workers, &p->state, seen << 8, named, 1, new_generation);
+        seen = STATE_GEN(s);
         if (atomic_load_explicit(&p->stop, memory_order_acquire))
             return;
-        named = index < (int)(g & GEN_THREADS_MASK);
-        if (!named)
+        named = index < atomic_load_explicit(&p->threads, memory_order_relaxed);
+        if (!named || !join(p, s))
             continue;
         claim_tasks(p);
-        if (atomic_fetch_sub(&p->pending, 1) == 1)
-            mnas_park_wake(&p->park_caller, &p->pending);
+        const unsigned left = atomic_fetch_sub(&p->state, 1) - 1;
+        if ((left & STATE_JOINED) == 0)
+            mnas_park_wake(&p->park_caller, &p->state);
     }
 }
 
@@ -193,14 +226,15 @@ void mnas_pool_run(mnas_pool *p, int threads, mnas_task_fn fn, void *ctx, int n_
     p->ctx = ctx;
     p->n_tasks = n_tasks;
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->pending, (unsigned)threads - 1, memory_order_relaxed);
-    p->counter++;
-    atomic_store(&p->gen, (p->counter << 8) | (unsigned)threads);
-    mnas_park_wake(&p->park_workers, &p->gen);
+    atomic_store_explicit(&p->threads, threads, memory_order_relaxed);
+    p->gen++;
+    atomic_store(&p->state, p->gen << 8);
+    mnas_park_wake(&p->park_workers, &p->state);
     claim_tasks(p);
-    for (unsigned left = atomic_load_explicit(&p->pending, memory_order_acquire); left;
-         left = atomic_load_explicit(&p->pending, memory_order_acquire))
-        await_change(&p->park_caller, &p->pending, left, 1, POOL_CALLER_PARKS);
+    /* Every task is claimed: no latecomer may join now. */
+    const unsigned s = atomic_fetch_or(&p->state, STATE_CLOSED) | STATE_CLOSED;
+    if (s & STATE_JOINED)
+        await_word(&p->park_caller, &p->state, s, 1, POOL_CALLER_PARKS, all_left);
 }
 
 #if defined(POOL_PTHREADS)
@@ -216,12 +250,12 @@ static void *thread_main(void *arg)
 static void stop_workers(mnas_pool *p)
 {
     atomic_store(&p->stop, 1);
-    p->counter++;
-    atomic_store(&p->gen, p->counter << 8);
-    mnas_park_wake(&p->park_workers, &p->gen);
+    p->gen++;
+    atomic_store(&p->state, (p->gen << 8) | STATE_CLOSED);
+    mnas_park_wake(&p->park_workers, &p->state);
 #if defined(POOL_PTHREADS)
     for (int i = 1; i < p->started; i++)
-        pthread_join(p->threads[i], NULL);
+        pthread_join(p->handles[i], NULL);
 #else
     while (atomic_load(&p->exited) < (unsigned)(p->size - 1))
         mnas_park_pause();
@@ -239,10 +273,10 @@ mnas_status mnas_pool_create(int size, mnas_pool **out, mnas_err *err)
         return mnas_fail(err, MNAS_E_NOMEM, "out of memory for a pool of %d threads", size);
     memset(p, 0, sizeof *p);
     p->size = size;
-    atomic_init(&p->gen, 0);
-    atomic_init(&p->next, 0);
-    atomic_init(&p->pending, 0);
+    atomic_init(&p->state, 0);
+    atomic_init(&p->threads, 0);
     atomic_init(&p->stop, 0);
+    atomic_init(&p->next, 0);
     atomic_init(&p->exited, 0);
     for (int i = 0; i < MNAS_POOL_MAX; i++)
         atomic_init(&p->taken[i], 0);
@@ -260,7 +294,7 @@ mnas_status mnas_pool_create(int size, mnas_pool **out, mnas_err *err)
     for (int i = 1; i < size; i++) {
         p->args[i].pool = p;
         p->args[i].index = i;
-        if (pthread_create(&p->threads[i], NULL, thread_main, &p->args[i])) {
+        if (pthread_create(&p->handles[i], NULL, thread_main, &p->args[i])) {
             stop_workers(p);
             mnas_park_destroy(&p->park_caller);
             mnas_park_destroy(&p->park_workers);
