@@ -87,7 +87,7 @@ export async function checkNative(spec, tmpDir, maxRelDiff) {
   const inPath = path.join(tmpDir, `${spec.model}.native-in.npy`);
   const outPath = path.join(tmpDir, `${spec.model}.native-out.npy`);
   writeNpyF32(inPath, spec.input, spec.inputShape);
-  const r = await run(nativeBinPath(), ['run', spec.modelPath, inPath, '--save-logits', outPath], 120000);
+  const r = await run(nativeBinPath(), ['run', spec.modelPath, inPath, '--threads', String(spec.threads ?? 1), '--save-logits', outPath], 120000);
   if (r.code !== 0 || !fs.existsSync(outPath)) {
     return { checked: false, why: `\`${MNAS_NATIVE_BIN} run ... --save-logits\` failed (${r.code}): ${r.err.trim().split('\n').slice(-1)[0] ?? ''}` };
   }
