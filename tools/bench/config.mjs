@@ -31,8 +31,9 @@ export const QUICK_MODEL = 'mnasnet_a1_cifar10';
 // thread count (oursFor), so the -2t rows put each engine's two threads side
 // by side and our 1t/2t pair gives our scaling. onnxruntime-web and TF.js-wasm
 // run threads only in a cross-origin isolated browser page (the bench server
-// sends COOP/COEP); the TF.js adapter checks that its pool really has two
-// threads and reports the row unavailable when it has not.
+// sends COOP/COEP); TF.js-wasm sizes its pool from hardwareConcurrency / 2,
+// so its adapter reports enough processors for two threads on this 2-core
+// machine, and checks that the pool really has them.
 export const ENGINES = {
   'ort-web-node':       { adapter: 'ort-web',   env: 'node',     ours: false, label: 'onnxruntime-web (wasm, Node)' },
   'tfjs-wasm-node':     { adapter: 'tfjs-wasm', env: 'node',     ours: false, label: 'TF.js tfjs-backend-wasm (Node)' },
