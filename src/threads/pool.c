@@ -4,10 +4,11 @@
  * open, and how many workers have joined it.
  *
  *   caller                                   worker i
- *   job = (fn, ctx, n); next = 0
+ *   job = (fn, ctx, n); shares reset
  *   state = (gen + 1, open, 0)       ──▶     sees a new generation; i < threads?
  *                                            joins: state (g, open, k) -> (g, open, k + 1)
- *   claims tasks from next                   claims tasks from next
+ *   claims tasks: its share, then            claims tasks: its share, then
+ *   the others'                              the others'
  *   closes: state |= closed
  *   waits until no worker is joined  ◀──     leaves: state -= 1
  *
@@ -18,6 +19,12 @@
  * finds the loop closed and skips it: the caller never waits for a thread
  * that has no task, which keeps a busy machine from stretching every step
  * to the length of a scheduler time slice.
+ *
+ * Thread t's share is the t-th contiguous run of the tasks. Callers cut a
+ * step's output in order (rows, pixels), so a thread tends to work on the
+ * same region of the image step after step and finds its input in its own
+ * cache; a thread that is done, or the caller of a loop a worker has not
+ * joined, takes the rest of the others' shares, front first.
  *
  * Waiting spins first (steps follow each other within microseconds), then
  * parks (between runs). The caller parks only where it may block: a
@@ -67,7 +74,12 @@ struct mnas_pool {
     alignas(64) atomic_uint state;
     atomic_int threads;  /* threads of the current loop, the caller included */
     atomic_int stop;
-    alignas(64) atomic_int next;
+    /* Per thread of the loop: the next task of its share, and the share's end. */
+    struct pool_share {
+        alignas(64) atomic_int next;
+        int end;
+    } share[MNAS_POOL_MAX];
+    int n_shares;
     alignas(64) atomic_uint exited;  /* host threads that have left mnas_pool_work */
     atomic_int taken[MNAS_POOL_MAX];
     mnas_park park_workers, park_caller;
@@ -168,16 +180,20 @@ static int all_left(unsigned now, unsigned old)
     return (now & STATE_JOINED) == 0;
 }
 
-static void claim_tasks(mnas_pool *p)
+/* Thread `own`: its share first, then every other share in turn. */
+static void claim_tasks(mnas_pool *p, int own)
 {
     const mnas_task_fn fn = p->fn;
     void *const ctx = p->ctx;
-    const int n = p->n_tasks;
-    for (;;) {
-        const int t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
-        if (t >= n)
-            return;
-        fn(ctx, t);
+    const int shares = p->n_shares;
+    for (int k = 0; k < shares; k++) {
+        struct pool_share *sh = &p->share[(own + k) % shares];
+        for (;;) {
+            const int t = atomic_fetch_add_explicit(&sh->next, 1, memory_order_relaxed);
+            if (t >= sh->end)
+                break;
+            fn(ctx, t);
+        }
     }
 }
 
@@ -204,7 +220,7 @@ static void worker_loop(mnas_pool *p, int index)
         named = index < atomic_load_explicit(&p->threads, memory_order_relaxed);
         if (!named || !join(p, s))
             continue;
-        claim_tasks(p);
+        claim_tasks(p, index);
         const unsigned left = atomic_fetch_sub(&p->state, 1) - 1;
         if ((left & STATE_JOINED) == 0)
             mnas_park_wake(&p->park_caller, &p->state);
@@ -225,12 +241,16 @@ void mnas_pool_run(mnas_pool *p, int threads, mnas_task_fn fn, void *ctx, int n_
     p->fn = fn;
     p->ctx = ctx;
     p->n_tasks = n_tasks;
-    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    p->n_shares = threads;
+    for (int t = 0; t < threads; t++) {
+        atomic_store_explicit(&p->share[t].next, (int)((long)n_tasks * t / threads), memory_order_relaxed);
+        p->share[t].end = (int)((long)n_tasks * (t + 1) / threads);
+    }
     atomic_store_explicit(&p->threads, threads, memory_order_relaxed);
     p->gen++;
     atomic_store(&p->state, p->gen << 8);
     mnas_park_wake(&p->park_workers, &p->state);
-    claim_tasks(p);
+    claim_tasks(p, 0);
     /* Every task is claimed: no latecomer may join now. */
     const unsigned s = atomic_fetch_or(&p->state, STATE_CLOSED) | STATE_CLOSED;
     if (s & STATE_JOINED)
@@ -276,7 +296,8 @@ mnas_status mnas_pool_create(int size, mnas_pool **out, mnas_err *err)
     atomic_init(&p->state, 0);
     atomic_init(&p->threads, 0);
     atomic_init(&p->stop, 0);
-    atomic_init(&p->next, 0);
+    for (int i = 0; i < MNAS_POOL_MAX; i++)
+        atomic_init(&p->share[i].next, 0);
     atomic_init(&p->exited, 0);
     for (int i = 0; i < MNAS_POOL_MAX; i++)
         atomic_init(&p->taken[i], 0);
