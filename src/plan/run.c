@@ -9,10 +9,12 @@
  * bit), so results never depend on the thread count or on which thread ran
  * which part. The cuts:
  *   stem and depthwise: output rows;
- *   1x1 / GEMM: output pixel rows when there are more pixels than output
- *     channels, else column panels (each thread then reads its own share of
- *     the larger operand, the weights at 7x7 and 14x14), a grid of both
- *     when one alone gives too few parts;
+ *   1x1 / GEMM: output pixel rows, which keep each thread on the rows it
+ *     produced in the step before (pool.c gives a thread the same share of
+ *     every loop); column panels only where the output channels outnumber
+ *     the pixels four to one (7x7 maps, FC layers), so that each thread
+ *     reads its own share of the weights, which then dominate; a grid of
+ *     both when one alone gives too few parts;
  *   classifier over the model's rows (gemv): output rows, four at a time;
  *   SE: the pooling by channels and the scaling by pixels, the two small
  *     FC layers between them on the calling thread;
@@ -207,7 +209,7 @@ static void fc_loop(const plan *p, mnas_pool *pool, int threads, const plan_step
         const int rows = (fc->pixels + k->pw_rows_align - 1) / k->pw_rows_align;
         const int cols = (fc->co + k->pw_cols_align - 1) / k->pw_cols_align;
         int rp, cp;
-        if (fc->pixels >= fc->co) {
+        if (4 * (int64_t)fc->pixels >= fc->co) {
             rp = parts < rows ? parts : rows;
             cp = parts / rp < cols ? parts / rp : cols;
         } else {
