@@ -102,22 +102,24 @@ export class MnasNet {
     else if (!isArrayBuffer(model) && !ArrayBuffer.isView(model) && typeof model !== 'string' && !isUrl(model)) {
       throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${kind(model)}`);
     }
-    // Fetch/read the model while the .wasm compiles.
     const plan = await planThreads(opt.threads, opt.wasm);
-    const [module, bytes] = await Promise.all([getModule(plan.wasm), readBytes(model, 'model')]);
-    if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', 'model: no bytes (empty or detached buffer)');
-    const threads = threadsFor(plan, module);
-    const { exports, mem } = await instantiate(module, threads.memory);
-    // The workers instantiate the module while this thread loads the model.
-    const team = threads.threads > 1 ? Team.spawn(module, threads.memory, threads.threads - 1) : null;
+    // The workers start while the .wasm compiles and the model is read, and
+    // instantiate the module while this thread loads the model.
+    let team = plan.threads > 1 ? Team.spawn(plan.threads - 1) : null;
     const net = new MnasNet(CONSTRUCT);
     try {
+      const [module, bytes] = await Promise.all([getModule(plan.wasm), readBytes(model, 'model')]);
+      if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', 'model: no bytes (empty or detached buffer)');
+      const threads = threadsFor(plan, module);
+      const { exports, mem } = await instantiate(module, threads.memory);
+      if (threads.threads > 1) team.init(module, threads.memory);
+      else if (team) team = team.end(() => {});
       net.#init(exports, mem, bytes, opt);
+      await net.#startThreads(team, threads);
     } catch (e) {
-      team?.end(() => {});
+      if (!net.#team) team?.end(() => {});
       throw e;
     }
-    await net.#startThreads(team, threads);
     return net;
   }
 

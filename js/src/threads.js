@@ -170,24 +170,35 @@ async function newWorker() {
 export const workerStats = { live: 0 };
 
 /**
- * A model's workers. spawn() starts n of them instantiating the module on
- * the memory; ready() waits until each has instantiated or failed; start()
- * hands the ready ones to the model's pool; end() (after mnas_free, which
- * waits until every started worker has left the pool) ends them all.
+ * A model's workers. spawn() starts n of them (booting a worker takes tens
+ * of milliseconds, so this runs while the module compiles); init() hands
+ * them the module and memory to instantiate; ready() waits until each has
+ * instantiated or failed; start() hands the ready ones to the model's pool;
+ * end() (after mnas_free, which waits until every started worker has left
+ * the pool) ends them all, those still starting included.
  */
 export class Team {
   #workers = [];
   #stacks = [];
   #failure = null;
   #settled;
+  #ended = false;
+  #module; // resolves to { module, memory } (init), or null (end before init)
+  #setModule;
 
-  static spawn(module, memory, n) {
+  /** Starts n workers booting; they instantiate once init() hands them the module. */
+  static spawn(n) {
     const team = new Team();
-    team.#settled = Promise.all(Array.from({ length: n }, () => team.#one(module, memory)));
+    team.#module = new Promise((resolve) => (team.#setModule = resolve));
+    team.#settled = Promise.all(Array.from({ length: n }, () => team.#one()));
     return team;
   }
 
-  async #one(module, memory) {
+  init(module, memory) {
+    this.#setModule({ module, memory });
+  }
+
+  async #one() {
     let w;
     try {
       w = await newWorker();
@@ -198,7 +209,17 @@ export class Team {
     workerStats.live++;
     const entry = { w, ready: false, ended: false };
     this.#workers.push(entry);
+    const target = this.#ended ? null : await this.#module;
+    if (!target || this.#ended) {
+      this.#endOne(entry);
+      return null;
+    }
+    const { module, memory } = target;
     const ok = await new Promise((resolve) => {
+      entry.cancel = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
       const timer = setTimeout(() => {
         this.#failure ??= `a worker did not start within ${START_TIMEOUT_MS / 1000} s`;
         resolve(false);
@@ -229,6 +250,7 @@ export class Team {
   #endOne(entry) {
     if (entry.ended) return;
     entry.ended = true;
+    entry.cancel?.();
     workerStats.live--;
     entry.w.terminate();
   }
@@ -254,10 +276,13 @@ export class Team {
     return ready.length + 1;
   }
 
-  /** After mnas_free: frees the stacks and ends every worker. */
+  /** After mnas_free: frees the stacks and ends every worker (also those still starting); returns null. */
   end(free) {
+    this.#ended = true;
+    this.#setModule?.(null);
     for (const p of this.#stacks) free(p);
     this.#stacks = [];
     for (const e of this.#workers) this.#endOne(e);
+    return null;
   }
 }

@@ -152,6 +152,22 @@ describeIf(describe, wasmMissing() || threadedMissing(), 'threads: what the SDK 
     net.dispose(); // idempotent
   });
 
+  test('a load that fails ends the workers it started, wherever it fails', async () => {
+    const settle = () => new Promise((r) => setTimeout(r, 100));
+    // the model cannot be read: the workers are still booting
+    await expect(MnasNet.load('/nonexistent/model.onnx', { threads: 3 })).rejects.toMatchObject({ code: 'E_IO' });
+    await settle();
+    expect(workerStats.live).toBe(0);
+    // the engine rejects the bytes: the workers are instantiating the module
+    await expect(MnasNet.load(new Uint8Array([8, 1, 18, 0]), { threads: 3 })).rejects.toMatchObject({ code: 'E_MODEL_FORMAT' });
+    await settle();
+    expect(workerStats.live).toBe(0);
+    // and a good model still loads on its threads afterwards
+    const net = await MnasNet.load(model, { threads: 3 });
+    expect(net.info.threads).toBe(3);
+    net.dispose();
+  });
+
   test('dispose right after load, before any run: every worker leaves and ends', async () => {
     for (let i = 0; i < 10; i++) {
       const net = await MnasNet.load(model, { threads: 4 });
