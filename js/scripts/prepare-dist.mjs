@@ -1,7 +1,8 @@
 // node js/scripts/prepare-dist.mjs — fills js/dist/ for `npm pack` (runs as `prepack`).
 // Progress goes to stderr: `npm pack --json` prints its JSON on stdout after prepack.
 //
-// - js/dist/mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm: built there by `make wasm`; must exist.
+// - js/dist/mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm and the threaded
+//   mnasnet-threads.wasm, mnasnet-threads-relaxed.wasm: built there by `make wasm`; must exist.
 // - the SDK (src/) bundled three times, one module each, so that an import
 //   reads and compiles one file instead of eight (in Node each module costs
 //   about half a millisecond of a cold start):
@@ -43,7 +44,7 @@ async function bundle(options) {
   for (const f of outputFiles) await publish(f.path, f.contents);
 }
 
-for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm']) {
+for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm', 'mnasnet-threads.wasm', 'mnasnet-threads-relaxed.wasm']) {
   if (!(await exists(resolve(dist, f)))) {
     console.error(`prepare-dist: ${resolve(dist, f)} is missing; run \`make wasm\` first`);
     process.exit(1);
@@ -58,7 +59,7 @@ if (!esbuild) {
 
 // src/loader.js names the packaged files '../dist/<file>'; a bundle sits in dist/.
 const ASSET_PATH = /new URL\('\.\.\/dist\/([\w.-]+)', import\.meta\.url\)/g;
-const ASSETS = 4; // the three .wasm builds and the default model
+const ASSETS = 6; // the five .wasm builds and the default model
 const loaderPath = resolve(jsDir, 'src/loader.js');
 const assetsBesideBundle = {
   name: 'assets-beside-bundle',

@@ -64,6 +64,15 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i)
         c->opt.reference_kernels = 1;
         return 1;
     }
+    if (strcmp(a, "--threads") == 0) {
+        long n;
+        if (*i + 1 >= argc)
+            return cli_error("%s needs a value", a), -1;
+        if (cli_parse_int(argv[++*i], 0, MNAS_MAX_THREADS, &n))
+            return cli_error("--threads takes 0 (automatic) .. %d, got '%s'", MNAS_MAX_THREADS, argv[*i]), -1;
+        c->opt.threads = (int)n;
+        return 1;
+    }
     const int is_mean = strcmp(a, "--mean") == 0, is_std = strcmp(a, "--std") == 0;
     if (is_mean || is_std || strcmp(a, "--source-size") == 0) {
         if (*i + 1 >= argc)

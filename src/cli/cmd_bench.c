@@ -46,7 +46,7 @@ static int parse(int argc, char **argv, bench_args *a)
         }
     }
     if (a->c.n_positional != 1)
-        return cli_error("usage: mnas bench MODEL [--runs N] [--warmup N] [--per-layer] [--json]"), -1;
+        return cli_error("usage: mnas bench MODEL [--runs N] [--warmup N] [--per-layer] [--threads N] [--json]"), -1;
     return 0;
 }
 
@@ -135,10 +135,10 @@ int cmd_bench(int argc, char **argv)
     if (a.c.json) {
         printf("\"model\": ");
         cli_json_string(stdout, a.c.model);
-        printf(", \"kernels\": \"%s\", \"runs\": %ld, \"warmup\": %ld, \"load_ms\": %.3f, \"first_ms\": %.3f, "
+        printf(", \"kernels\": \"%s\", \"threads\": %d, \"runs\": %ld, \"warmup\": %ld, \"load_ms\": %.3f, \"first_ms\": %.3f, "
                "\"min_ms\": %.4f, \"median_ms\": %.4f, \"p90_ms\": %.4f, \"macs\": %lld, \"gmacs_per_s\": %.3f, "
                "\"arena_bytes\": %lld, \"peak_rss_kb\": %ld",
-               mnas_backend(), a.runs, a.warmup, load_ms, first_ms, mn, med, p90, (long long)s.macs, gmacs,
+               mnas_backend(), mnas_threads(m), a.runs, a.warmup, load_ms, first_ms, mn, med, p90, (long long)s.macs, gmacs,
                (long long)s.arena_bytes, peak_rss_kb());
         if (a.per_layer) {
             printf(", \"categories\": {");
@@ -158,7 +158,8 @@ int cmd_bench(int argc, char **argv)
         printf("}\n");
     } else {
         printf("model     %s (%.1f M multiply-adds)\n", a.c.model, (double)s.macs / 1e6);
-        printf("kernels   %s, 1 thread\n", mnas_backend());
+        const int threads = mnas_threads(m);
+        printf("kernels   %s, %d thread%s\n", mnas_backend(), threads, threads == 1 ? "" : "s");
         printf("load      %.2f ms, first run %.2f ms\n", load_ms, first_ms);
         printf("latency   min %.3f ms  median %.3f ms  p90 %.3f ms  (%ld runs after %ld warm-up)\n", mn, med, p90,
                a.runs, a.warmup);

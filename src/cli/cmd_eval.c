@@ -32,7 +32,7 @@ int cmd_eval_cifar(int argc, char **argv)
         }
     }
     if (c.n_positional != 2)
-        return cli_error("usage: mnas eval-cifar MODEL CIFAR_BIN [--limit N] [--save-pred FILE.npy] [--json]"), 2;
+        return cli_error("usage: mnas eval-cifar MODEL CIFAR_BIN [--limit N] [--save-pred FILE.npy] [--threads N] [--json]"), 2;
     const char *bin = c.positional[1];
     FILE *f = fopen(bin, "rb");
     if (!f)

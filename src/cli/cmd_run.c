@@ -38,7 +38,7 @@ static int parse(int argc, char **argv, run_args *a)
         }
     }
     if (a->c.n_positional != 2)
-        return cli_error("usage: mnas run MODEL INPUT [--top K] [--se] [--save-logits F.npy] [--save-se DIR] [--json]"),
+        return cli_error("usage: mnas run MODEL INPUT [--top K] [--se] [--save-logits F.npy] [--save-se DIR] [--threads N] [--json]"),
                -1;
     return 0;
 }

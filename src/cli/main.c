@@ -22,6 +22,8 @@ static const char usage[] =
     "  --mean a,b,c --std a,b,c   normalization when the model's metadata has none (ImageNet otherwise)\n"
     "  --source-size N            area-downscale frames to NxN before resizing (as mnas.source_size)\n"
     "  --reference                use the scalar reference kernels\n"
+    "  --threads N                threads, this one included (0: automatic = the processors online,\n"
+    "                             at most 8; 1: this thread only); results are the same for every N\n"
     "\n"
     "  mnas --version | --help\n";
 

@@ -9,12 +9,14 @@
  * keeps them at the precision of a float64 mean for a few scalar adds. */
 #define GAP_CHUNK 16
 
-void mnas_simd_gap_run(const float *in, int pixels, int c, float *out)
+/* Channels [cs, ce): each lane sums its own channel, so parts add up to
+ * the whole call bit for bit. */
+void mnas_simd_gap_run_part(const float *in, int pixels, int c, float *out, int cs, int ce)
 {
     const size_t ld = (size_t)c;
     const double inv = 1.0 / (double)(pixels > 0 ? pixels : 1);
-    for (int c0 = 0; c0 < c; c0 += VEC_W) {
-        const int n = c - c0 < VEC_W ? c - c0 : VEC_W;
+    for (int c0 = cs; c0 < ce; c0 += VEC_W) {
+        const int n = ce - c0 < VEC_W ? ce - c0 : VEC_W;
         double acc[VEC_W];
         float part[VEC_W];
         for (int j = 0; j < n; j++)
@@ -32,6 +34,11 @@ void mnas_simd_gap_run(const float *in, int pixels, int c, float *out)
         for (int j = 0; j < n; j++)
             out[c0 + j] = (float)(acc[j] * inv);
     }
+}
+
+void mnas_simd_gap_run(const float *in, int pixels, int c, float *out)
+{
+    mnas_simd_gap_run_part(in, pixels, c, out, 0, c);
 }
 
 void mnas_simd_scale_ch_run(const float *in, int pixels, int c, const float *scale, float *out)

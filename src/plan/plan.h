@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "kernels/kernels.h"
+#include "threads/pool.h"
 
 typedef enum {
     STEP_CONV,      /* full convolution (the stem) */
@@ -152,7 +153,10 @@ mnas_status mnas_plan_add_se(plan *p, const plan_se *se, mnas_err *err);
  * in the arena by liveness, allocate the arena, total params and macs. */
 mnas_status mnas_plan_finish(plan *p, mnas_err *err);
 void mnas_plan_free(plan *p);
-mnas_status mnas_plan_run(plan *p, int profile);
+/* One run: every step in order. With a pool and threads > 1, heavy steps
+ * are split across that many threads (run.c says how); results are the
+ * same bit for bit whatever the thread count. */
+mnas_status mnas_plan_run(plan *p, mnas_pool *pool, int threads, int profile);
 
 static inline float *plan_data(const plan *p, int tensor)
 {

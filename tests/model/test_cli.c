@@ -82,18 +82,30 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
     CHECK(st, g_ok && r_ok && got.count == ref.count && got.ndim == 2, "--save-logits: %s", err);
     if (g_ok && r_ok && got.count == ref.count)
         CHECK(st, max_rel(got.f, ref.f, got.count) < 1e-2, "saved logits off by %g", max_rel(got.f, ref.f, got.count));
-    if (g_ok)
-        npy_free(&got);
     if (r_ok)
         npy_free(&ref);
+    /* --threads: one thread and three give the same bits as automatic */
+    for (int t = 1; g_ok && t <= 3; t += 2) {
+        rc = run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --threads %d --save-logits '%s/logits%d.npy'", cli,
+                 m32, refs, t, tmp, t);
+        snprintf(path, sizeof path, "%s/logits%d.npy", tmp, t);
+        const int t_ok = rc == 0 && npy_read(path, &ref, err, sizeof err) == 0;
+        CHECK(st, t_ok && ref.count == got.count && memcmp(ref.f, got.f, got.count * sizeof(float)) == 0,
+              "run --threads %d: logits differ from automatic threads (%s)", t, out);
+        if (t_ok)
+            npy_free(&ref);
+    }
+    if (g_ok)
+        npy_free(&got);
     snprintf(path, sizeof path, "%s/se07.npy", tmp);
     const int se_ok = npy_read(path, &got, err, sizeof err) == 0;
     CHECK(st, se_ok && got.ndim == 2 && got.dims[0] == 8 && got.dims[1] == 960, "--save-se se07.npy: %s", err);
     if (se_ok)
         npy_free(&got);
 
-    rc = run(out, sizeof out, "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --save-pred '%s/pred.npy'",
-             cli, model, data, tmp);
+    rc = run(out, sizeof out,
+             "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --threads 2 --save-pred '%s/pred.npy'", cli,
+             model, data, tmp);
     CHECK(st, rc == 0 && strstr(out, "accuracy ") && strstr(out, "/ 100)"), "eval-cifar: %s", out);
 
     /* pack --int8 of the fp32 model: the default model's recipe (models/README.md) */
@@ -197,6 +209,11 @@ int main(void)
           "not a model: %s", out);
     CHECK(&st, run(out, sizeof out, "'%s' bench '%s' --runs zero", cli, model) == 2 && strstr(out, "--runs"),
           "bad --runs: %s", out);
+    CHECK(&st, run(out, sizeof out, "'%s' bench '%s' --runs 2 --threads 2", cli, model) == 0 &&
+                   strstr(out, ", 2 threads"),
+          "bench --threads 2 does not say so: %s", out);
+    CHECK(&st, run(out, sizeof out, "'%s' run '%s' x.npy --threads 65", cli, model) == 2 && strstr(out, "--threads"),
+          "bad --threads: %s", out);
     CHECK(&st, run(out, sizeof out, "'%s' pack '%s' '%s/x.onnx' --mean 1,2", cli, model, tmp) == 2,
           "bad --mean accepted: %s", out);
 
