@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "files.h"
 #include "cifar.h"
 
 typedef struct {
@@ -41,33 +42,13 @@ static void report(const char *what, const eval_result *r)
            r->n ? 100.0 * r->correct / r->n : 0.0, r->agree, r->n);
 }
 
-static uint8_t *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    rewind(f);
-    uint8_t *b = n > 0 ? malloc((size_t)n + 1) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = b ? (size_t)n : 0;
-    if (b)
-        b[*len] = 0;
-    return b;
-}
-
 /* models/cifar10_labels.txt (one a line) as a JSON array. */
 static char *labels_json(const char *src)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/models/cifar10_labels.txt", src);
     size_t len = 0;
-    char *text = (char *)read_all(path, &len);
+    char *text = (char *)mnas_test_read_file(path, &len);
     char *out = text ? malloc(len * 2 + 8) : NULL;
     if (!out) {
         free(text);
@@ -112,9 +93,9 @@ int main(void)
     CHECK(&st, n_pred == set.n, "%d predictions for %d images", n_pred, set.n);
     size_t len32 = 0, len_def = 0, len16 = 0, len8 = 0;
     snprintf(path, sizeof path, "%s/models/mnasnet_a1_cifar10.onnx", dir);
-    uint8_t *m32 = read_all(path, &len32);
+    uint8_t *m32 = mnas_test_read_file(path, &len32);
     snprintf(path, sizeof path, "%s/models/mnasnet_a1_cifar10.onnx", src);
-    uint8_t *def = read_all(path, &len_def);
+    uint8_t *def = mnas_test_read_file(path, &len_def);
 
     /* the packings of models/README.md, made here */
     char *labels = labels_json(src);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "files.h"
 #include "graph/graph.h"
 #include "onnx/read.h"
 #include "mnas.h"
@@ -109,30 +110,12 @@ static double rel_error(const double *a, const float *b, int n)
     return err / mx;
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        const long n = ftell(f);
-        if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = n > 0 ? (size_t)n : 0;
-    }
-    fclose(f);
-    return buf;
-}
-
 static void check_shared_model(check_state *st, const char *dir, const char *name)
 {
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/models/%s.onnx", dir, name);
     size_t len = 0;
-    uint8_t *bytes = read_file(path, &len);
+    uint8_t *bytes = mnas_test_read_file(path, &len);
     CHECK(st, bytes != NULL, "%s: cannot read %s", name, path);
     if (!bytes)
         return;

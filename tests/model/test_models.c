@@ -8,6 +8,7 @@
 
 #include "built_model.h"
 #include "check.h"
+#include "files.h"
 #include "cli/npy.h"
 #include "graph/graph.h"
 #include "mnas.h"
@@ -228,24 +229,6 @@ static void compare_rows(check_state *st, const char *what, const outputs *a, co
     }
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    rewind(f);
-    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = b ? (size_t)n : 0;
-    return b;
-}
-
 /* The int8 model's weights dequantized into an fp32 model: what the
  * engine must compute, up to fp32 rounding, from the int8 file. */
 static uint8_t *dequantized_twin(const uint8_t *bytes, size_t len, size_t *out_len)
@@ -314,9 +297,9 @@ static void check_default_model(check_state *st, const char *dir)
     }
     size_t len32 = 0, len_def = 0, len16 = 0, len_twin = 0;
     snprintf(path, sizeof path, "%s/models/mnasnet_a1_cifar10.onnx", dir);
-    uint8_t *m32 = read_file(path, &len32), *m16 = NULL;
+    uint8_t *m32 = mnas_test_read_file(path, &len32), *m16 = NULL;
     snprintf(path, sizeof path, "%s/models/mnasnet_a1_cifar10.onnx", src);
-    uint8_t *def = read_file(path, &len_def);
+    uint8_t *def = mnas_test_read_file(path, &len_def);
     mnas_pack_options po = {NULL, NULL, NULL, 0, 1, 0};
     CHECK(st, m32 && mnas_pack(m32, len32, &po, &m16, &len16, err, sizeof err) == MNAS_OK, "fp16 pack: %s", err);
     uint8_t *twin = dequantized_twin(def, len_def, &len_twin);

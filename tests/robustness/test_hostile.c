@@ -6,26 +6,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "files.h"
 #include "mnas.h"
 #include "onnx_builder.h"
-
-static uint8_t *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    rewind(f);
-    uint8_t *buf = malloc((size_t)n);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 /* Load (and when that works, run once): 1 loaded, 0 clean error, -1 bad. */
 static int try_model(check_state *st, const uint8_t *bytes, size_t len, const char *what, mnas_status *status,
@@ -277,7 +260,7 @@ int main(void)
     char path[1024];
     snprintf(path, sizeof path, "%s/models/mnasnet_a1_cifar10.onnx", src && *src ? src : ".");
     size_t len = 0;
-    uint8_t *orig = read_all(path, &len);
+    uint8_t *orig = mnas_test_read_file(path, &len);
     CHECK(&st, orig != NULL, "cannot read the default model %s", path);
     if (!orig)
         return check_summary(&st, "test_hostile");
@@ -352,7 +335,7 @@ int main(void)
     char p32[1024];
     snprintf(p32, sizeof p32, "%s/models/mnasnet_a1_cifar10.onnx", data && *data ? data : "../shared");
     size_t len32 = 0;
-    uint8_t *m32 = read_all(p32, &len32);
+    uint8_t *m32 = mnas_test_read_file(p32, &len32);
     if (m32)
         owned_loads(&st, m32, len32, "shared fp32 model (packed in place)");
     else
