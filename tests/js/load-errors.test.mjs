@@ -97,11 +97,17 @@ describeIf(describe, wasmMissing(), 'load errors', () => {
       for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm']) copyFileSync(resolve(JS, 'dist/mnasnet-scalar.wasm'), join(dir, f));
       copyFileSync(modelPath, join(dir, 'mnasnet_a1_cifar10.onnx'));
       for (const baseUrl of [dir, `${dir}/`, pathToFileURL(dir), pathToFileURL(dir).href]) {
-        const net = await MnasNet.load(undefined, { baseUrl });
+        const net = await MnasNet.load(undefined, { baseUrl, threads: 1 });
         expect(net.info.backend).toBe('scalar');
         expect(net.info.labels).toHaveLength(10);
         net.dispose();
       }
+      // the threaded builds are looked up there too
+      expect(await loadError(undefined, { baseUrl: dir, threads: 2 })).toMatch(/^E_IO wasm: cannot read .*mnasnet-threads[-a-z]*\.wasm: ENOENT/);
+      for (const f of ['mnasnet-threads.wasm', 'mnasnet-threads-relaxed.wasm']) copyFileSync(resolve(JS, 'dist', f), join(dir, f));
+      const threaded = await MnasNet.load(undefined, { baseUrl: dir, threads: 2 });
+      expect(threaded.info.threads).toBe(2);
+      threaded.dispose();
       // without baseUrl: the package's own builds, the fastest this Node runs
       const own = await MnasNet.load();
       expect(own.info.backend).toBe(BACKEND[bestVariant()]);
