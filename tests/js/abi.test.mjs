@@ -9,7 +9,7 @@ import { LAYOUT, LIMIT_NAMES, compareAbi, readAbiTable } from '../../js/src/abi.
 import { MnasNet, MnasNetError } from '../../js/src/index.js';
 import { getModule, instantiate } from '../../js/src/loader.js';
 import { kInternals } from '../../js/src/mnasnet.js';
-import { JS, ROOT, VARIANTS, describeIf, wasmMissing } from './helpers.mjs';
+import { JS, ROOT, VARIANTS, describeIf, leb128, wasmMissing } from './helpers.mjs';
 
 const header = readFileSync(resolve(ROOT, 'src/mnas.h'), 'utf8');
 const abiC = readFileSync(resolve(ROOT, 'src/wasm/abi.c'), 'utf8');
@@ -74,16 +74,7 @@ describeIf(describe, wasmMissing(), 'the module table', () => {
 // table (the real one, with `edit` applied): the SDK must refuse it by name
 // before it calls anything else.
 function fakeModule(table) {
-  const leb = (n) => {
-    const out = [];
-    do {
-      let b = n & 0x7f;
-      n >>>= 7;
-      if (n) b |= 0x80;
-      out.push(b);
-    } while (n);
-    return out;
-  };
+  const leb = leb128;
   const sleb = (n) => {
     const out = [];
     for (;;) {

@@ -6,19 +6,11 @@ import { deflateSync } from 'node:zlib';
 import { OPTIONS } from '../../js/src/abi.js';
 import { MnasNet, MnasNetError } from '../../js/src/index.js';
 import { kInternals } from '../../js/src/mnasnet.js';
-import { JS, VARIANTS, describeIf, wasmMissing, thrown } from './helpers.mjs';
+import { JS, VARIANTS, crc32, describeIf, thrown, wasmMissing } from './helpers.mjs';
 
 const skip = wasmMissing();
 const modelPath = resolve(JS, 'dist/mnasnet_a1_cifar10.onnx');
 
-function crc32(bytes) {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
 
 /** A valid 4x4 grey PNG file. */
 function pngBytes() {

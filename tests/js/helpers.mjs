@@ -105,7 +105,7 @@ export function thrown(fn) {
 const CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
 
-function crc32(bytes) {
+export function crc32(bytes) {
   let c = ~0;
   for (const b of bytes) {
     c ^= b;
@@ -187,4 +187,16 @@ export function encodePng(width, height, colour, depth, samples, opts = {}) {
     ...(idat.length > 8 ? [pngChunk('IDAT', idat.subarray(0, 8)), pngChunk('IDAT', idat.subarray(8))] : [pngChunk('IDAT', idat)]),
     pngChunk('IEND', Buffer.alloc(0)),
   ]));
+}
+
+/** Unsigned LEB128, as wasm binaries write sizes and indices. */
+export function leb128(n) {
+  const out = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
 }

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { MnasNet, MnasNetError } from '../../js/src/index.js';
 import { decodePng } from '../../js/src/png.js';
-import { JS, ROOT, TESTDATA, cifarImage, describeIf, encodePng, missing, pngChunk, wasmMissing } from './helpers.mjs';
+import { JS, ROOT, TESTDATA, cifarImage, crc32, describeIf, encodePng, missing, pngChunk, wasmMissing } from './helpers.mjs';
 
 const CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
@@ -79,23 +79,15 @@ describe('PNG decoder', () => {
     expect(err(flipped)).toMatch(/^E_INPUT classify: PNG: chunk \w{4} at byte \d+ is corrupt \(CRC mismatch\)$/);
     const wide = Buffer.from(file);
     wide.writeUInt32BE(20000, 16); // IHDR width, CRC fixed below
-    wide.writeUInt32BE(crc32Of(wide.subarray(12, 29)), 29);
+    wide.writeUInt32BE(crc32(wide.subarray(12, 29)), 29);
     expect(err(wide)).toBe('E_LIMIT classify: PNG image size 20000x4; the limit is 16384 pixels a side (MNAS_MAX_IMAGE_SIDE)');
     const depth = Buffer.from(file);
     depth[24] = 4; // RGB at 4 bits: not allowed
-    depth.writeUInt32BE(crc32Of(depth.subarray(12, 29)), 29);
+    depth.writeUInt32BE(crc32(depth.subarray(12, 29)), 29);
     expect(err(depth)).toBe('E_INPUT classify: PNG: bit depth 4 is not allowed for colour type 2 (8, 16 are)');
   });
 });
 
-function crc32Of(bytes) {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
 
 const skip = wasmMissing() || missing(resolve(TESTDATA, 'data/cifar10_test.bin'));
 describeIf(describe, skip, 'classify(encoded bytes) in Node', () => {

@@ -5,18 +5,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { renumberRelaxed } from '../../tools/wasm/relaxed-opcodes.mjs';
 import { RELAXED_PROBE } from '../../js/src/loader.js';
-import { JS, VARIANTS, wasmMissing } from './helpers.mjs';
+import { JS, VARIANTS, leb128, wasmMissing } from './helpers.mjs';
 
-const leb = (n) => {
-  const out = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
+const leb = leb128;
 const section = (id, bytes) => [id, ...leb(bytes.length), ...bytes];
 
 // f(a, b, c) = lane 0 of relaxed_madd(splat a, splat b, splat c), after a
