@@ -1,9 +1,8 @@
 /* CIFAR-10 end to end through the C preprocessing: the shared fp32 model
- * must reproduce PyTorch's predictions (>= 99.9% identical); its fp16
- * packing (the former default model) must stay within 10 images of its
- * accuracy; the shipped default model, int8 weights, must be exactly what
- * `mnas pack --int8` makes of the fp32 model and lose at most 0.3 points
- * (30 images), the bar it was shipped on. The split and PyTorch's
+ * must reproduce PyTorch's predictions (>= 99.9% identical); the shipped
+ * default model must be exactly what `mnas pack --fp16` makes of it and
+ * stay within 10 images of its accuracy; `mnas pack --int8` must lose at
+ * most 0.3 points (30 images). The split and PyTorch's
  * predictions come from ../shared (MNAS_TESTDATA). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,24 +106,24 @@ int main(void)
     po.fp16 = 0;
     po.int8 = 1;
     CHECK(&st, m32 && labels && mnas_pack(m32, len32, &po, &m8, &len8, err, sizeof err) == MNAS_OK, "int8 pack: %s", err);
-    CHECK(&st, def && m8 && len_def == len8 && memcmp(def, m8, len8) == 0,
-          "models/mnasnet_a1_cifar10.onnx (%zu bytes) is not `mnas pack --int8` of the fp32 model (%zu bytes)", len_def,
-          len8);
+    CHECK(&st, def && m16 && len_def == len16 && memcmp(def, m16, len16) == 0,
+          "models/mnasnet_a1_cifar10.onnx (%zu bytes) is not `mnas pack --fp16` of the fp32 model (%zu bytes)", len_def,
+          len16);
 
     const eval_result r32 = evaluate(&st, "shared fp32 model", m32, len32, &cifar_opt, &set, pred);
     report("shared fp32 model", &r32);
-    const eval_result r16 = evaluate(&st, "fp16 packing", m16, len16, NULL, &set, pred);
-    report("fp16 packing", &r16);
-    const eval_result r8 = evaluate(&st, "default model (int8)", def, len_def, NULL, &set, pred);
-    report("default model (int8 weights)", &r8);
-    printf("sizes: fp32 %zu bytes, fp16 %zu bytes, int8 (default) %zu bytes\n", len32, len16, len_def);
+    const eval_result r16 = evaluate(&st, "default model (fp16)", def, len_def, NULL, &set, pred);
+    report("default model (fp16 weights)", &r16);
+    const eval_result r8 = evaluate(&st, "int8 packing", m8, len8, NULL, &set, pred);
+    report("int8 packing", &r8);
+    printf("sizes: fp32 %zu bytes, fp16 (default) %zu bytes, int8 %zu bytes\n", len32, len_def, len8);
     /* 9,990 of 10,000 identical; on a reduced run at most one miss in 100 */
     const int allowed = reduced ? 1 : set.n / 1000;
     CHECK(&st, r32.n - r32.agree <= allowed, "fp32: %d of %d predictions differ from PyTorch (allowed %d)",
           r32.n - r32.agree, r32.n, allowed);
     const int gap16 = r16.correct > r32.correct ? r16.correct - r32.correct : r32.correct - r16.correct;
     CHECK(&st, gap16 <= (reduced ? 1 : 10), "fp16 accuracy differs from fp32 by %d images", gap16);
-    /* shipped on: within 0.3 points of fp32 on the whole split */
+    /* int8 weights: within 0.3 points of fp32 on the whole split */
     const int lost8 = r32.correct - r8.correct;
     CHECK(&st, lost8 <= (reduced ? 3 : 30), "int8 accuracy is %d images below fp32", lost8);
     cifar_free(&set);

@@ -108,7 +108,7 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
              model, data, tmp);
     CHECK(st, rc == 0 && strstr(out, "accuracy ") && strstr(out, "/ 100)"), "eval-cifar: %s", out);
 
-    /* pack --int8 of the fp32 model: the default model's recipe (models/README.md) */
+    /* pack --int8 of the fp32 model (models/README.md) */
     rc = run(out, sizeof out, "'%s' pack '%s' '%s/int8.onnx' --int8", cli, m32, tmp);
     CHECK(st, rc == 0 && strstr(out, "int8 weights"), "pack --int8: %s", out);
     rc = run(out, sizeof out, "'%s' run '%s/int8.onnx' '%s/input.npy' --source-size 32", cli, tmp, refs);

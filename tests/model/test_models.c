@@ -1,6 +1,6 @@
 /* Whole-model numerics: every model in <testdata>/models against the
  * PyTorch reference tensors in models/refs (logits and SE gates), and the
- * shipped default model (int8 weights) and its fp16 packing. */
+ * shipped default model (fp16 weights) and its int8 packing. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,13 +257,13 @@ static uint8_t *dequantized_twin(const uint8_t *bytes, size_t len, size_t *out_l
     return out;
 }
 
-/* The shipped default model stores int8 weights. Its fp16 packing (the
- * former default) is held to the PyTorch fp32 references as far as fp16
- * rounding allows: same top-1 on every row, logits within 1e-2 relative,
- * gates within 1e-3. The int8 model must give PyTorch's top-1 on every
- * row, and its own weights, dequantized into an fp32 model, within fp32
- * rounding (1e-5): the int8 path adds no error beyond the weights'. How
- * far int8 weights move it from PyTorch is printed (accuracy: test_cifar). */
+/* The shipped default model stores fp16 weights: it is held to the
+ * PyTorch fp32 references as far as fp16 rounding allows: same top-1 on
+ * every row, logits within 1e-2 relative, gates within 1e-3. Its int8
+ * packing (`mnas pack --int8`, made here) must give PyTorch's top-1 on
+ * every row, and its own weights, dequantized into an fp32 model, within
+ * fp32 rounding (1e-5): the int8 path adds no error beyond the weights'.
+ * How far int8 weights move it from PyTorch is printed (accuracy: test_cifar). */
 static void check_default_model(check_state *st, const char *dir)
 {
     const char *src = getenv("MNAS_SOURCE_DIR");
@@ -295,33 +295,33 @@ static void check_default_model(check_state *st, const char *dir)
         torch.gates[b] = se.f;
         torch.n_se = b + 1;
     }
-    size_t len32 = 0, len_def = 0, len16 = 0, len_twin = 0;
+    size_t len32 = 0, len_def = 0, len8 = 0, len_twin = 0;
     snprintf(path, sizeof path, "%s/models/mnasnet_a1_cifar10.onnx", dir);
-    uint8_t *m32 = mnas_test_read_file(path, &len32), *m16 = NULL;
+    uint8_t *m32 = mnas_test_read_file(path, &len32), *m8 = NULL;
     snprintf(path, sizeof path, "%s/models/mnasnet_a1_cifar10.onnx", src);
     uint8_t *def = mnas_test_read_file(path, &len_def);
-    mnas_pack_options po = {NULL, NULL, NULL, 0, 1, 0};
-    CHECK(st, m32 && mnas_pack(m32, len32, &po, &m16, &len16, err, sizeof err) == MNAS_OK, "fp16 pack: %s", err);
-    uint8_t *twin = dequantized_twin(def, len_def, &len_twin);
-    CHECK(st, twin != NULL, "the default model has no int8 weights to dequantize");
+    mnas_pack_options po = {NULL, NULL, NULL, 0, 0, 1};
+    CHECK(st, m32 && mnas_pack(m32, len32, &po, &m8, &len8, err, sizeof err) == MNAS_OK, "int8 pack: %s", err);
+    uint8_t *twin = m8 ? dequantized_twin(m8, len8, &len_twin) : NULL;
+    CHECK(st, twin != NULL, "the int8 packing has no int8 weights to dequantize");
     outputs o16, o8, otwin;
     double w16[2], w8[2], wt[2];
-    if (!run_rows(st, "fp16 packing", m16, len16, &in, &o16)) {
-        compare_rows(st, "fp16 packing", &o16, &torch, w16);
-        CHECK(st, w16[0] <= 1e-2 && w16[1] <= 1e-3, "fp16 packing: logits off by %.3g, gates by %.3g", w16[0], w16[1]);
+    if (!run_rows(st, "default model", def, len_def, &in, &o16)) {
+        compare_rows(st, "default model", &o16, &torch, w16);
+        CHECK(st, w16[0] <= 1e-2 && w16[1] <= 1e-3, "default model: logits off by %.3g, gates by %.3g", w16[0], w16[1]);
         printf("%-20s %-9s rows %d  max logit error %.2e  max gate error %.2e (fp16 weights, vs PyTorch)\n",
-               "fp16 packing", mnas_backend(), o16.rows, w16[0], w16[1]);
+               "default model", mnas_backend(), o16.rows, w16[0], w16[1]);
     }
-    if (!run_rows(st, "default model", def, len_def, &in, &o8)) {
-        compare_rows(st, "default model", &o8, &torch, w8);
+    if (!run_rows(st, "int8 packing", m8, len8, &in, &o8)) {
+        compare_rows(st, "int8 packing", &o8, &torch, w8);
         printf("%-20s %-9s rows %d  max logit error %.2e  max gate error %.2e (int8 weights, vs PyTorch fp32)\n",
-               "default model", mnas_backend(), o8.rows, w8[0], w8[1]);
+               "int8 packing", mnas_backend(), o8.rows, w8[0], w8[1]);
         if (!run_rows(st, "dequantized twin", twin, len_twin, &in, &otwin)) {
-            compare_rows(st, "default model vs its dequantized twin", &o8, &otwin, wt);
-            CHECK(st, wt[0] <= 1e-5 && wt[1] <= 1e-5, "default model off its dequantized fp32 twin: logits %.3g, gates %.3g",
+            compare_rows(st, "int8 packing vs its dequantized twin", &o8, &otwin, wt);
+            CHECK(st, wt[0] <= 1e-5 && wt[1] <= 1e-5, "int8 packing off its dequantized fp32 twin: logits %.3g, gates %.3g",
                   wt[0], wt[1]);
             printf("%-20s %-9s rows %d  max logit error %.2e  max gate error %.2e (vs its weights in fp32)\n",
-                   "default model", mnas_backend(), o8.rows, wt[0], wt[1]);
+                   "int8 packing", mnas_backend(), o8.rows, wt[0], wt[1]);
             outputs_free(&otwin);
         }
         outputs_free(&o8);
@@ -329,7 +329,7 @@ static void check_default_model(check_state *st, const char *dir)
     outputs_free(&o16);
     for (int b = 0; b < torch.n_se; b++)
         free(torch.gates[b]);
-    mnas_buffer_free(m16);
+    mnas_buffer_free(m8);
     mnas_buffer_free(twin);
     free(m32);
     free(def);
