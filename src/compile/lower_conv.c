@@ -165,71 +165,6 @@ static mnas_status shift_bias(lowering *L, const graph_value *W, int co, int cig
     return MNAS_OK;
 }
 
-/* The weights' shape, checked against the input's channels and group. */
-typedef struct {
-    int co, cig, kh, kw, depthwise;
-} conv_shape;
-
-static mnas_status conv_check(lowering *L, const graph_node *n, const graph_value *W, const graph_value *B, int c,
-                              conv_shape *cs)
-{
-    if (!W || !graph_value_is_float(W) || W->ndim != 4)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "weights must be a 4-D float initializer");
-    if (n->n_in > 2 && n->in[2] >= 0 && (!B || !graph_value_is_float(B)))
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "bias must be a float initializer");
-    const int64_t group = mnas_attr_int(n, "group", 1);
-    if (W->dims[0] < 1 || W->dims[1] < 1 || W->dims[2] < 1 || W->dims[3] < 1 || W->dims[0] > MNAS_MAX_DIM ||
-        W->dims[1] > MNAS_MAX_DIM || W->dims[2] > 64 || W->dims[3] > 64)
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "weights '%s' have unusable dims", W->name);
-    *cs = (conv_shape){(int)W->dims[0], (int)W->dims[1], (int)W->dims[2], (int)W->dims[3], group > 1};
-    if (group < 1 || group > c || cs->cig * group != c)
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "group %lld with %d weight input channels does not match %d input channels",
-                         (long long)group, cs->cig, c);
-    if (cs->co % group)
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "group %lld does not divide %d output channels", (long long)group, cs->co);
-    if (cs->depthwise && !(group == c && cs->co == c && cs->kh == cs->kw))
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED,
-                         "attribute 'group' = %lld: only group 1 and depthwise (group = channels, square kernel) are supported",
-                         (long long)group);
-    if (B && (int64_t)B->count != cs->co)
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "bias '%s' has %zu elements, expected %d", B->name, B->count, cs->co);
-    return MNAS_OK;
-}
-
-/* The padding (a Pad folded into this conv first, then the conv's own),
- * strides and output size. */
-static mnas_status conv_output(lowering *L, const graph_node *n, int x, const conv_shape *cs, conv_geom *cg,
-                               int *out_h, int *out_w)
-{
-    const plan_tensor *xt = &L->p->tensors[L->v[x].tensor];
-    const int h = xt->h, w = xt->w, *xp = L->v[x].pad;
-    const mnas_status st = conv_geometry(L, n, h + xp[0] + xp[2], w + xp[1] + xp[3], cs->kh, cs->kw, cg);
-    if (st)
-        return st;
-    for (int i = 0; i < 4; i++)
-        cg->pads[i] += xp[i];
-    *out_h = (h + cg->pads[0] + cg->pads[2] - cs->kh) / cg->stride_h + 1;
-    *out_w = (w + cg->pads[1] + cg->pads[3] - cs->kw) / cg->stride_w + 1;
-    if (h + cg->pads[0] + cg->pads[2] < cs->kh || w + cg->pads[1] + cg->pads[3] < cs->kw || *out_h < 1 || *out_w < 1)
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "kernel %dx%d larger than the padded %dx%d input", cs->kh, cs->kw, h, w);
-    if (cs->depthwise && cg->stride_h != cg->stride_w)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "depthwise with unequal strides");
-    return MNAS_OK;
-}
-
-/* The fused residual, checked against the conv's output: its tensor, or -1. */
-static mnas_status conv_residual(lowering *L, const graph_node *n, int *residual, int out_h, int out_w, int co)
-{
-    if (*residual < 0)
-        return MNAS_OK;
-    const plan_tensor *rt = &L->p->tensors[L->v[*residual].tensor];
-    if (rt->h != out_h || rt->w != out_w || rt->c != co || L->v[*residual].rank != 4)
-        return NODE_FAIL(L, n, MNAS_E_MODEL, "residual '%s' is %dx%dx%d but the conv gives %dx%dx%d",
-                         mnas_value_name(L, *residual), rt->c, rt->h, rt->w, co, out_h, out_w);
-    *residual = L->v[*residual].tensor;
-    return MNAS_OK;
-}
-
 mnas_status mnas_lower_conv(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
@@ -240,22 +175,49 @@ mnas_status mnas_lower_conv(lowering *L, int ni)
         return NODE_FAIL(L, n, MNAS_E_MODEL, "input '%s' must be a 4-D activation", mnas_input_name(L, n, 0));
     if (L->v[x].cax != 1)
         return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, MNAS_MSG_NHWC, mnas_input_name(L, n, 0));
+    if (!W || !graph_value_is_float(W) || W->ndim != 4)
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "weights must be a 4-D float initializer");
+    if (n->n_in > 2 && n->in[2] >= 0 && (!B || !graph_value_is_float(B)))
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "bias must be a float initializer");
     const plan_tensor *xt = &L->p->tensors[L->v[x].tensor];
     const int h = xt->h, w = xt->w, c = xt->c;
-    conv_shape cs = {0};
-    conv_geom cg = {0};
-    int out_h = 0, out_w = 0;
-    mnas_status st = conv_check(L, n, W, B, c, &cs);
-    if (!st)
-        st = conv_output(L, n, x, &cs, &cg, &out_h, &out_w);
+    const int64_t group = mnas_attr_int(n, "group", 1);
+    if (W->dims[0] < 1 || W->dims[1] < 1 || W->dims[2] < 1 || W->dims[3] < 1 || W->dims[0] > MNAS_MAX_DIM ||
+        W->dims[1] > MNAS_MAX_DIM || W->dims[2] > 64 || W->dims[3] > 64)
+        return NODE_FAIL(L, n, MNAS_E_MODEL, "weights '%s' have unusable dims", W->name);
+    const int co = (int)W->dims[0], cig = (int)W->dims[1], kh = (int)W->dims[2], kw = (int)W->dims[3];
+    if (group < 1 || group > c || cig * group != c)
+        return NODE_FAIL(L, n, MNAS_E_MODEL, "group %lld with %d weight input channels does not match %d input channels",
+                         (long long)group, cig, c);
+    if (co % group)
+        return NODE_FAIL(L, n, MNAS_E_MODEL, "group %lld does not divide %d output channels", (long long)group, co);
+    const int depthwise = group > 1;
+    if (depthwise && !(group == c && co == c && kh == kw))
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED,
+                         "attribute 'group' = %lld: only group 1 and depthwise (group = channels, square kernel) are supported",
+                         (long long)group);
+    if (B && (int64_t)B->count != co)
+        return NODE_FAIL(L, n, MNAS_E_MODEL, "bias '%s' has %zu elements, expected %d", B->name, B->count, co);
+    /* a Pad folded into this conv: its zeros come first, then the conv's own */
+    const int *xp = L->v[x].pad;
+    conv_geom cg;
+    mnas_status st = conv_geometry(L, n, h + xp[0] + xp[2], w + xp[1] + xp[3], kh, kw, &cg);
     if (st)
         return st;
-    const int co = cs.co, kh = cs.kh, kw = cs.kw, depthwise = cs.depthwise;
+    for (int i = 0; i < 4; i++)
+        cg.pads[i] += xp[i];
+    const int out_h = (h + cg.pads[0] + cg.pads[2] - kh) / cg.stride_h + 1;
+    const int out_w = (w + cg.pads[1] + cg.pads[3] - kw) / cg.stride_w + 1;
+    if (h + cg.pads[0] + cg.pads[2] < kh || w + cg.pads[1] + cg.pads[3] < kw || out_h < 1 || out_w < 1)
+        return NODE_FAIL(L, n, MNAS_E_MODEL, "kernel %dx%d larger than the padded %dx%d input", kh, kw, h, w);
+    if (depthwise && cg.stride_h != cg.stride_w)
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "depthwise with unequal strides");
     if (!affine_folds(L, x, c, cg.pads) && (st = mnas_materialize_affine(L, x)))
         return st;
+    xt = &L->p->tensors[L->v[x].tensor];
     const float *in_scale = L->v[x].affine ? L->affine + (L->v[x].affine - 1) : NULL;
 
-    const size_t per_out = (size_t)cs.cig * kh * kw;
+    const size_t per_out = (size_t)cig * kh * kw;
     /* Weights go from the initializer straight into their packed place; a
      * following BatchNormalization or per-channel affine op is folded in as
      * a per-channel scale. */
@@ -271,7 +233,7 @@ mnas_status mnas_lower_conv(lowering *L, int ni)
     if (B)
         mnas_graph_value_floats(B, 0, (size_t)co, bias);
     if (in_scale)
-        st = shift_bias(L, W, co, cs.cig, kh * kw, depthwise, in_scale + c, bias);
+        st = shift_bias(L, W, co, cig, kh * kw, depthwise, in_scale + c, bias);
 
     const int pointwise = !depthwise && kh == 1 && kw == 1 && cg.stride_h == 1 && cg.stride_w == 1 &&
                           !cg.pads[0] && !cg.pads[1] && !cg.pads[2] && !cg.pads[3];
@@ -281,8 +243,14 @@ mnas_status mnas_lower_conv(lowering *L, int ni)
     mnas_act act;
     if (!st)
         st = mnas_fuse_epilogue(L, &out, 4, 1, scale, bias, &scaled, co, !depthwise, &act, &residual);
-    if (!st)
-        st = conv_residual(L, n, &residual, out_h, out_w, co);
+    if (!st && residual >= 0) {
+        const plan_tensor *rt = &L->p->tensors[L->v[residual].tensor];
+        if (rt->h != out_h || rt->w != out_w || rt->c != co || L->v[residual].rank != 4)
+            st = NODE_FAIL(L, n, MNAS_E_MODEL, "residual '%s' is %dx%dx%d but the conv gives %dx%dx%d",
+                           mnas_value_name(L, residual), rt->c, rt->h, rt->w, co, out_h, out_w);
+        else
+            residual = L->v[residual].tensor;
+    }
     initializer_rows wr;
     const mnas_row_reader *rows = mnas_initializer_rows_init(&wr, W, co, per_out, 0, scaled ? scale : NULL);
     column_scaled_rows cr = {{column_scaled_read, rows->scale}, rows, in_scale, c};
