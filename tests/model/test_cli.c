@@ -4,37 +4,13 @@
  * fixture, pack with labels and fp16, and clear errors with a non-zero exit
  * for bad input. Skips when the CLI cannot be executed (cross builds). */
 #define _POSIX_C_SOURCE 200809L
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "check.h"
 #include "cli/npy.h"
-
-/* Runs a shell command; captures up to cap-1 bytes of stdout+stderr; returns the exit code. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int run(char *out, size_t cap, const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    while (fread(cmd, 1, sizeof cmd, p) > 0) {
-    }
-    const int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+#include "cli_run.h"
 
 static double max_rel(const float *a, const float *b, size_t n)
 {
@@ -67,7 +43,7 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
         return;
     }
     fclose(probe);
-    int rc = run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --se --save-logits '%s/logits.npy' --save-se '%s'",
+    int rc = cli_run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --se --save-logits '%s/logits.npy' --save-se '%s'",
                  cli, model, refs, tmp, tmp);
     CHECK(st, rc == 0 && strstr(out, "row 7") && strstr(out, "SE blocks.2.0.se"), "run .npy: %s", out);
     npy_array got, ref;
@@ -88,7 +64,7 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
     if (se_ok)
         npy_free(&got);
 
-    rc = run(out, sizeof out, "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --save-pred '%s/pred.npy'",
+    rc = cli_run(out, sizeof out, "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --save-pred '%s/pred.npy'",
              cli, model, data, tmp);
     CHECK(st, rc == 0 && strstr(out, "accuracy ") && strstr(out, "/ 100)"), "eval-cifar: %s", out);
 }
@@ -96,28 +72,26 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
 int main(void)
 {
     check_state st = {0, 0, 0};
-    const char *cli = getenv("MNAS_CLI");
+    const char *cli = cli_under_test(&st, "test_cli");
     const char *src = getenv("MNAS_SOURCE_DIR");
     const char *bdir = getenv("MNAS_BUILD_DIR");
     src = src && *src ? src : ".";
     bdir = bdir && *bdir ? bdir : ".";
     static char out[1 << 16];
-    if (!cli || run(out, sizeof out, "'%s' --version", cli) != 0) {
-        SKIP(&st, "the CLI (MNAS_CLI=%s) cannot be executed here", cli ? cli : "unset");
+    if (!cli || cli_run(out, sizeof out, "'%s' --version", cli) != 0)
         return check_summary(&st, "test_cli");
-    }
     CHECK(&st, strstr(out, "mnas 0.") != NULL, "--version printed '%s'", out);
-    CHECK(&st, run(out, sizeof out, "'%s' --help", cli) == 0 && strstr(out, "eval-cifar"), "--help");
-    CHECK(&st, run(out, sizeof out, "'%s' frobnicate", cli) == 2 && strstr(out, "unknown command"),
+    CHECK(&st, cli_run(out, sizeof out, "'%s' --help", cli) == 0 && strstr(out, "eval-cifar"), "--help");
+    CHECK(&st, cli_run(out, sizeof out, "'%s' frobnicate", cli) == 2 && strstr(out, "unknown command"),
           "unknown command: %s", out);
 
     char model[1024], tmp[1024];
     snprintf(model, sizeof model, "%s/models/mnasnet_a1_cifar10.onnx", src);
     snprintf(tmp, sizeof tmp, "%s/test_cli_tmp", bdir);
-    run(out, sizeof out, "rm -rf '%s' && mkdir -p '%s'", tmp, tmp);
+    cli_run(out, sizeof out, "rm -rf '%s' && mkdir -p '%s'", tmp, tmp);
 
     /* info --json: the default model's metadata and SE blocks */
-    CHECK(&st, run(out, sizeof out, "'%s' info '%s' --json", cli, model) == 0, "info: %s", out);
+    CHECK(&st, cli_run(out, sizeof out, "'%s' info '%s' --json", cli, model) == 0, "info: %s", out);
     CHECK(&st, strstr(out, "\"classes\": 10") && strstr(out, "\"automobile\"") && strstr(out, "\"source_size\": 32") &&
                    strstr(out, "blocks.5.2.se"),
           "info --json lacks classes/labels/source size/SE blocks");
@@ -128,7 +102,7 @@ int main(void)
     char path[2048];
     int rc;
     /* an image file: a demo sample PNG (when this build reads PNG) */
-    rc = run(out, sizeof out, "'%s' run '%s' '%s/web/samples/automobile-1000.png' --top 3", cli, model, src);
+    rc = cli_run(out, sizeof out, "'%s' run '%s' '%s/web/samples/automobile-1000.png' --top 3", cli, model, src);
     if (strstr(out, "unrecognised image format"))
         SKIP(&st, "this build reads no PNG: %s", out);
     else
@@ -141,24 +115,24 @@ int main(void)
         fprintf(f, "class \"%d\"\n", i);
     if (f)
         fclose(f);
-    rc = run(out, sizeof out, "'%s' pack '%s' '%s/packed.onnx' --labels '%s' --mean 0.5,0.5,0.5 --std 0.25,0.25,0.25 --fp16",
+    rc = cli_run(out, sizeof out, "'%s' pack '%s' '%s/packed.onnx' --labels '%s' --mean 0.5,0.5,0.5 --std 0.25,0.25,0.25 --fp16",
              cli, model, tmp, path);
     CHECK(&st, rc == 0 && strstr(out, "fp16 weights"), "pack: %s", out);
-    rc = run(out, sizeof out, "'%s' info '%s/packed.onnx' --json", cli, tmp);
+    rc = cli_run(out, sizeof out, "'%s' info '%s/packed.onnx' --json", cli, tmp);
     CHECK(&st, rc == 0 && strstr(out, "\"class \\\"3\\\"\"") && strstr(out, "\"mean\": [0.5, 0.5, 0.5]"),
           "packed labels/mean not read back: %.300s", out);
 
     /* errors: clear message, non-zero exit */
-    CHECK(&st, run(out, sizeof out, "'%s' run '%s' /nonexistent.ppm", cli, model) != 0 && strstr(out, "cannot open"),
+    CHECK(&st, cli_run(out, sizeof out, "'%s' run '%s' /nonexistent.ppm", cli, model) != 0 && strstr(out, "cannot open /nonexistent.ppm: No such file or directory"),
           "missing image: %s", out);
-    CHECK(&st, run(out, sizeof out, "'%s' info '%s/web/samples/index.json'", cli, src) == 1 &&
+    CHECK(&st, cli_run(out, sizeof out, "'%s' info '%s/web/samples/index.json'", cli, src) == 1 &&
                    strstr(out, "malformed model"),
           "not a model: %s", out);
-    CHECK(&st, run(out, sizeof out, "'%s' bench '%s' --runs zero", cli, model) == 2 && strstr(out, "--runs"),
+    CHECK(&st, cli_run(out, sizeof out, "'%s' bench '%s' --runs zero", cli, model) == 2 && strstr(out, "--runs"),
           "bad --runs: %s", out);
-    CHECK(&st, run(out, sizeof out, "'%s' pack '%s' '%s/x.onnx' --mean 1,2", cli, model, tmp) == 2,
+    CHECK(&st, cli_run(out, sizeof out, "'%s' pack '%s' '%s/x.onnx' --mean 1,2", cli, model, tmp) == 2,
           "bad --mean accepted: %s", out);
 
-    run(out, sizeof out, "rm -rf '%s'", tmp);
+    cli_run(out, sizeof out, "rm -rf '%s'", tmp);
     return check_summary(&st, "test_cli");
 }
