@@ -173,17 +173,23 @@ typedef struct {
     int rows;
 } run_input;
 
-static int read_input(const char *input, mnas_model *m, run_input *in)
+/* Read before the model loads, so a bad input fails fast. */
+static int read_input(const char *input, run_input *in)
 {
     char err[512];
-    int h, w, ch;
-    mnas_input_shape(m, &h, &w, &ch);
     in->rows = 1;
     if (!ends_with(input, ".npy"))
         return image_read(input, &in->img, err, sizeof err) ? cli_error("%s", err) : 0;
+    return npy_read(input, &in->t, err, sizeof err) ? cli_error("%s", err) : 0;
+}
+
+static int check_rows(const char *input, mnas_model *m, run_input *in)
+{
+    if (!in->t.f && !in->t.u8)
+        return 0;
+    int h, w, ch;
+    mnas_input_shape(m, &h, &w, &ch);
     const npy_array *t = &in->t;
-    if (npy_read(input, &in->t, err, sizeof err))
-        return cli_error("%s", err);
     if (t->is_u8 || t->ndim != 4 || t->dims[1] != ch || t->dims[2] != h || t->dims[3] != w || t->dims[0] < 1)
         return cli_error("%s: expected a float32 array of shape (N, %d, %d, %d)", input, ch, h, w);
     in->rows = (int)t->dims[0];
@@ -224,19 +230,21 @@ int cmd_run(int argc, char **argv)
         return cli_parse_exit(parsed, cmd_run_usage);
     if (check_outputs(&a))
         return 1;
-    mnas_model *m = cli_load(&a.c);
-    if (!m)
-        return 1;
-    run_outputs o = {NULL, NULL};
     run_input in;
     memset(&in, 0, sizeof in);
-    int rc = read_input(a.c.positional[1], m, &in);
+    mnas_model *m = NULL;
+    int rc = read_input(a.c.positional[1], &in);
+    if (!rc && !(m = cli_load(&a.c)))
+        rc = 1;
+    if (!rc)
+        rc = check_rows(a.c.positional[1], m, &in);
+    run_outputs o = {NULL, NULL};
     if (!rc)
         rc = run_rows(&a, m, &in, &o);
     if (!rc && (a.save_logits || a.save_se))
         rc = save(&a, &o, m, in.rows);
     if (o.se)
-        for (int i = 0; i < mnas_se_count(m); i++)
+        for (int i = 0; o.se[i]; i++)
             free(o.se[i]);
     free(o.se);
     free(o.logits);

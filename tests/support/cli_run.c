@@ -38,13 +38,15 @@ const char *cli_under_test(check_state *st, const char *suite)
     return cli;
 }
 
-const char *cli_valgrind(check_state *st, const char *cli, const char *what)
+const char *cli_valgrind(check_state *st, const char *cli, const char *probe_args, int probe_rc, const char *what)
 {
     static const char prefix[] =
         "valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect ";
-    char out[256];
-    if (cli_run(out, sizeof out, "%s'%s' --version", prefix, cli) == 0)
+    char out[4096];
+    const int rc = cli_run(out, sizeof out, "%s'%s' %s", prefix, cli, probe_args);
+    if (rc == probe_rc && !strstr(out, "=="))
         return prefix;
-    SKIP(st, "valgrind does not run %s here: %s not checked for memory errors and leaks", cli, what);
+    SKIP(st, "valgrind does not run '%s %s' here (exit %d: %.300s): %s not checked for memory errors and leaks", cli,
+         probe_args, rc, out, what);
     return "";
 }

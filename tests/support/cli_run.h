@@ -1,6 +1,6 @@
 /* Running the `mnas` CLI from a test as a user would: the binary named by
- * MNAS_CLI, a shell command line, its output and exit code. Shared by the
- * CLI tests. */
+ * MNAS_CLI, a shell command line, its output and exit code, optionally
+ * under valgrind. Shared by the CLI tests. */
 #ifndef MNAS_TEST_CLI_RUN_H
 #define MNAS_TEST_CLI_RUN_H
 
@@ -20,9 +20,11 @@ int cli_run(char *out, size_t cap, const char *fmt, ...)
  * (cross builds without an emulator, builds without the CLI). */
 const char *cli_under_test(check_state *st, const char *suite);
 
-/* A valgrind command prefix ending in a space when valgrind runs the CLI
- * here, else "" after a SKIP naming what goes unchecked. Errors and
- * definite/indirect leaks exit 99. */
-const char *cli_valgrind(check_state *st, const char *cli, const char *what);
+/* A valgrind command prefix ending in a space when valgrind runs
+ * `mnas PROBE_ARGS` here as it runs without it (exit probe_rc, no report),
+ * else "" after a SKIP naming what goes unchecked. Errors and
+ * definite/indirect leaks exit 99. Builds for instructions valgrind lacks
+ * (-march=native with AVX-512) stop under it with SIGILL and skip. */
+const char *cli_valgrind(check_state *st, const char *cli, const char *probe_args, int probe_rc, const char *what);
 
 #endif
