@@ -1,18 +1,19 @@
 # mnasnet-wasm: the commands a user (and CI) runs.
 #
 #   make demo [PORT=8080]   build the wasm and serve the web demo
-#   make test               every build and test suite: native, scalar, ASan+UBSan,
+#   make test               every build and test suite: native, scalar, ASan+UBSan, TSan,
 #                           fuzz (60 s a target), valgrind, aarch64 (qemu), wasm, npm test
 #   make build              native optimized build in build/
-#   make wasm               mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm -> js/dist/
+#   make wasm               mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm,
+#                           mnasnet-threads.wasm, mnasnet-threads-relaxed.wasm -> js/dist/
 #   make bench              node tools/bench/run.mjs
 #   make fuzz               tools/fuzz/run.sh
 #   make install [PREFIX=/usr/local]
 #   make deps               install/check every dependency (tools/setup-deps.sh all)
 #   make clean
 #
-# Single stages of `make test`: test-native test-scalar test-asan test-fuzz
-# test-valgrind test-arm test-wasm test-js. Variables: JOBS (2), PORT (8080),
+# Single stages of `make test`: test-native test-scalar test-asan test-tsan
+# test-fuzz test-valgrind test-arm test-wasm test-js. Variables: JOBS (2), PORT (8080),
 # PREFIX (/usr/local), TESTDATA (reference data dir; default ../shared),
 # BUILD_TYPE (Release), FUZZ_SECONDS (per fuzz target: 180 for `make fuzz`,
 # 60 in `make test`).
@@ -39,7 +40,8 @@ CTEST = ctest --output-on-failure -j$(JOBS)
 
 stage = @printf '\n==== [%s] %s ====\n' "$$(date +%T)" "$(1)"
 
-.PHONY: all build wasm demo test test-native test-scalar test-asan test-fuzz test-valgrind test-arm test-wasm test-js \
+.PHONY: all build wasm demo test test-native test-scalar test-asan test-tsan test-fuzz test-valgrind test-arm test-wasm \
+        test-js \
         bench fuzz install deps clean help
 
 all: build
@@ -77,6 +79,7 @@ test:
 	@$(MAKE) --no-print-directory test-native
 	@$(MAKE) --no-print-directory test-scalar
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-fuzz
 	@$(MAKE) --no-print-directory test-valgrind
 	@$(MAKE) --no-print-directory test-arm
@@ -100,6 +103,14 @@ test-asan:
 	    -DMNAS_SANITIZE=ON -DMNAS_TEST_LEVEL=reduced
 	$(BUILD) build-asan -j $(JOBS)
 	cd build-asan && $(CTEST)
+
+# the native tests with the pool's workers under ThreadSanitizer: a reported race fails the stage
+test-tsan:
+	$(call stage,ThreadSanitizer build + tests (build-tsan/, clang))
+	cmake -S . -B build-tsan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+	    -DMNAS_TSAN=ON -DMNAS_TEST_LEVEL=reduced
+	$(BUILD) build-tsan -j $(JOBS)
+	cd build-tsan && $(CTEST)
 
 # each libFuzzer target for 60 s (one process, one core); a crash fails the stage
 test-fuzz:
@@ -171,5 +182,6 @@ install: build
 	cmake --install build --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-scalar build-asan build-arm build-wasm build-fuzz build-valgrind
-	rm -f js/dist/mnasnet.wasm js/dist/mnasnet-relaxed.wasm js/dist/mnasnet-scalar.wasm
+	rm -rf build build-scalar build-asan build-tsan build-arm build-wasm build-fuzz build-valgrind
+	rm -f js/dist/mnasnet.wasm js/dist/mnasnet-relaxed.wasm js/dist/mnasnet-scalar.wasm js/dist/mnasnet-threads.wasm \
+	    js/dist/mnasnet-threads-relaxed.wasm

@@ -28,6 +28,9 @@ export type UrlLike = { readonly href: string };
  * the runtime supports), 'relaxed' (SIMD with relaxed SIMD's fused
  * multiply-add), 'simd' (WebAssembly SIMD), 'scalar', or the URL (or Node
  * path) of a .wasm file.
+ * With more than one thread, 'relaxed' and 'simd' run their threaded
+ * counterparts (mnasnet-threads-relaxed.wasm, mnasnet-threads.wasm); a
+ * .wasm file of your own runs threaded when it is one of those.
  */
 export type WasmChoice = 'auto' | 'relaxed' | 'simd' | 'scalar' | UrlLike | string;
 
@@ -45,6 +48,14 @@ export interface LoadOptions {
   std?: [number, number, number] | ArrayLike<number>;
   /** Area-downscale the centre crop to this size before resizing to the input size (0: off). Used when the model's metadata has none. */
   sourceSize?: number;
+  /**
+   * Threads, this one included: 'auto' (default, also 0) = min(4, processors)
+   * where threads can run (Node; browsers on a cross-origin-isolated page),
+   * else 1; 1 = the single-thread build; 2..64. Results are the same bit for
+   * bit whatever the count. Fewer threads than asked: `info.threadsReason`
+   * says why, and an explicit count also warns on the console.
+   */
+  threads?: number | 'auto';
 }
 
 /** Where a model comes from: a URL (browser), a file path or file: URL (Node), or the ONNX bytes. */
@@ -88,7 +99,7 @@ export interface RunOptions {
 }
 
 export interface TensorOptions extends RunOptions {
-  /** Layout of the float tensor (batch 1). Default 'NCHW'. */
+  /** Layout of the float tensor (batch 1). Default: info.inputLayout, the model's own. */
   layout?: 'NCHW' | 'NHWC';
 }
 
@@ -109,7 +120,9 @@ export interface Excitation {
 }
 
 export interface Result {
+  /** Best classes by probability: the softmax of the logits, or the model's own probabilities (info.output). */
   top: Prediction[];
+  /** The model's output: logits, or probabilities when info.output is 'probabilities'. */
   logits: Float32Array;
   excitations: Excitation[];
   /** The classifier's input (info.embeddingSize floats, e.g. 1280 for MnasNet-A1), when asked for with `embedding: true`. */
@@ -147,6 +160,14 @@ export interface SeBlockInfo {
 
 export interface ModelInfo {
   inputSize: Shape;
+  /**
+   * The input layout the model declares: 'NHWC' for a channels-last model (a Keras/TensorFlow export whose
+   * input (1, H, W, 3) is followed by Transpose(perm = [0, 3, 1, 2]), folded away), else 'NCHW'.
+   * run() takes tensors in this layout unless options.layout says otherwise; classify() is the same for both.
+   */
+  inputLayout: 'NCHW' | 'NHWC';
+  /** What `logits` hold: 'probabilities' when the model ends in a Softmax (then `top` reports them as they are), else 'logits'. */
+  output: 'logits' | 'probabilities';
   /** One per class; the class index as a string when the model has no labels. */
   labels: readonly string[];
   layers: readonly LayerInfo[];
@@ -163,6 +184,10 @@ export interface ModelInfo {
   /** Image preprocessing in effect (model metadata, else load options, else ImageNet). */
   preprocessing: { mean: number[]; std: number[]; sourceSize: number };
   backend: 'wasm-relaxed-simd' | 'wasm-simd128' | 'scalar';
+  /** Threads of the model's pool, this one included (1: the single-thread build). */
+  threads: number;
+  /** Why `threads` is fewer than asked (or than 'auto' would give), else null. */
+  threadsReason: string | null;
   version: string;
 }
 
@@ -173,9 +198,13 @@ export class MnasNet {
   readonly info: ModelInfo;
   /** Classify an image (synchronous). Preprocessing (centre crop, resize, normalization) runs in the engine. */
   classify(source: ImageSource, options?: RunOptions): Result;
-  /** Run on an already normalized float tensor of inputSize (batch 1). */
+  /** Run on an already normalized float tensor of inputSize (batch 1), in info.inputLayout unless options.layout says otherwise. */
   run(tensor: Float32Array | Float64Array | number[], options?: TensorOptions): Result;
-  /** Free the model and its wasm instance. Later calls throw E_DISPOSED. */
+  /** Threads the next call uses (1 .. info.threads). */
+  readonly threads: number;
+  /** Use n threads (1 .. info.threads) from the next call on; the others sleep. */
+  setThreads(n: number): void;
+  /** Free the model, its workers and its wasm instance. Later calls throw E_DISPOSED. */
   dispose(): void;
 }
 

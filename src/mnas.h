@@ -42,6 +42,8 @@ extern "C" {
 #define MNAS_MAX_META_VALUE    ((size_t)1 << 20) /* one metadata value (1000 ImageNet labels are ~20 KB) */
 #define MNAS_MAX_IMAGE_SIDE    16384  /* mnas_run_image's width and height */
 #define MNAS_MAX_SOURCE_SIZE   4096   /* mnas.source_size / mnas_options.source_size */
+#define MNAS_MAX_THREADS       64     /* mnas_options.threads / mnas_set_threads */
+#define MNAS_AUTO_THREADS      8      /* threads = 0 natively: the processors online, at most this many */
 
 typedef enum {
     MNAS_OK = 0,
@@ -69,6 +71,12 @@ typedef struct {
     int source_size;
     int reference_kernels;   /* 1: run the plain scalar reference kernels (for comparisons; not in
                               * the wasm SIMD builds, where loading with it fails with MNAS_E_ARG) */
+    int threads;             /* threads a run uses, the calling one included: 0 = automatic
+                              * (natively the processors online, at most MNAS_AUTO_THREADS; 1 in
+                              * WebAssembly, where the host starts threads: mnas_thread_work);
+                              * 1 = the calling thread only. A build without threads (the
+                              * single-thread .wasm files) runs on one whatever is asked:
+                              * mnas_threads says what a model got. */
 } mnas_options;
 
 MNAS_API const char *mnas_version(void);
@@ -105,6 +113,10 @@ typedef struct {
     int se_blocks;
     float mean[3], std[3];   /* preprocessing in effect */
     int source_size;         /* 0: no pre-downscale */
+    int output_is_probabilities; /* 1: the model ends in a Softmax, so mnas_logits gives probabilities
+                                  * (mnas_topk reports them as they are); 0: logits */
+    int input_channels_last; /* 1: the model declares its input (1, H, W, C) (a Transpose to NCHW
+                              * follows it, folded away): mnas_run takes that layout as it is */
 } mnas_stats;
 MNAS_API mnas_status mnas_get_stats(const mnas_model *m, mnas_stats *out);
 
@@ -133,9 +145,29 @@ MNAS_API mnas_status mnas_run_nchw(mnas_model *m, const float *nchw, size_t coun
 MNAS_API mnas_status mnas_run_image(mnas_model *m, const uint8_t *pixels, int width, int height,
                                     int stride, mnas_pixel_format fmt);
 
-/* Results of the last run. */
+/* Threads. A model's pool is created when it loads and reused by every
+ * run; logits and SE gates are the same bit for bit whatever the thread
+ * count. Runs on one model must not overlap (as for every call here). */
+/* Threads the next run uses (1 without a model). */
+MNAS_API int mnas_threads(const mnas_model *m);
+/* Use `threads` threads from the next run on (0: automatic, as at load).
+ * Fewer than the pool has leave the others asleep; more start a larger
+ * pool natively, and in WebAssembly create the pool when the model has
+ * none (MNAS_E_STATE when it has one: its host threads are fixed). */
+MNAS_API mnas_status mnas_set_threads(mnas_model *m, int threads);
+/* WebAssembly only, called by a host thread: be worker `worker` (1 ..
+ * mnas_threads - 1) of the model's pool until the model is freed,
+ * reloaded or given a new pool. The host must start every worker of a pool
+ * it creates: freeing the model waits until each has come and gone. Native
+ * builds start their own threads: MNAS_E_STATE. */
+MNAS_API mnas_status mnas_thread_work(mnas_model *m, int worker);
+
+/* Results of the last run: the model's output, logits (or probabilities
+ * when the model ends in a Softmax: mnas_stats.output_is_probabilities). */
 MNAS_API const float *mnas_logits(const mnas_model *m, int *count);
-/* Top-k classes by softmax probability, best first; k is clamped to the class count. */
+/* Top-k classes by probability, best first; k is clamped to the class
+ * count. The probabilities are the softmax of the logits, or the model's
+ * own output when it ends in a Softmax (never a softmax applied twice). */
 MNAS_API mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *written);
 
 /* The embedding of the last run: the feature vector the classifier (the
@@ -156,14 +188,17 @@ typedef struct {
 MNAS_API mnas_status mnas_get_se(const mnas_model *m, int index, mnas_se_block *out);
 
 /* Rewrite an ONNX model with mnas.* metadata and optionally fp16 weights
- * (Cast nodes restore fp32). *out is allocated with malloc; free it with
+ * (Cast nodes restore fp32) or int8 weights (DequantizeLinear nodes
+ * restore them). *out is allocated with malloc; free it with
  * mnas_buffer_free. Errors are written into err (may be NULL). */
 typedef struct {
     const char *labels_json; /* JSON array of strings, or NULL */
     const float *mean;       /* 3 floats or NULL */
     const float *std;        /* 3 floats or NULL */
     int source_size;         /* 0: leave unset */
-    int fp16;
+    int fp16;                /* float initializers (with int8: the others) as fp16 */
+    int int8;                /* Conv, Gemm and MatMul weights as int8, symmetric per output channel
+                              * (scale = max |w| / 127, zero point 0); needs opset >= 13 */
 } mnas_pack_options;
 MNAS_API mnas_status mnas_pack(const void *onnx, size_t len, const mnas_pack_options *opt,
                                uint8_t **out, size_t *out_len, char *err, size_t err_cap);

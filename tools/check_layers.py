@@ -22,11 +22,12 @@ ALLOWED = {
     'base': set(),
     'simd': set(),
     'kernels': {'simd'},
+    'threads': {'base'},
     'graph': {'base'},
     'onnx': {'graph', 'base'},
-    'plan': {'kernels', 'simd', 'base'},
-    'compile': {'plan', 'kernels', 'simd', 'graph', 'base'},
-    'api': {'compile', 'plan', 'kernels', 'simd', 'onnx', 'graph', 'base'},
+    'plan': {'kernels', 'simd', 'threads', 'base'},
+    'compile': {'plan', 'kernels', 'simd', 'threads', 'graph', 'base'},
+    'api': {'compile', 'plan', 'kernels', 'simd', 'threads', 'onnx', 'graph', 'base'},
     'cli': set(),   # the public API only
     'wasm': set(),  # the public API only
 }

@@ -1,7 +1,8 @@
 // node js/scripts/prepare-dist.mjs — fills js/dist/ for `npm pack` (runs as `prepack`).
 // Progress goes to stderr: `npm pack --json` prints its JSON on stdout after prepack.
 //
-// - js/dist/mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm: built there by `make wasm`; must exist.
+// - js/dist/mnasnet.wasm, mnasnet-relaxed.wasm, mnasnet-scalar.wasm and the threaded
+//   mnasnet-threads.wasm, mnasnet-threads-relaxed.wasm: built there by `make wasm`; must exist.
 // - the SDK (src/) bundled three times, one module each, so that an import
 //   reads and compiles one file instead of eight (in Node each module costs
 //   about half a millisecond of a cold start):
@@ -18,7 +19,7 @@
 // - js/dist/mnasnet_a1_cifar10.onnx, the default model: copied from
 //   models/mnasnet_a1_cifar10.onnx at the repo root (packed: fp16, labels,
 //   preprocessing metadata).
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +29,22 @@ const dist = resolve(jsDir, 'dist');
 const MODEL = 'mnasnet_a1_cifar10.onnx';
 const exists = (p) => stat(p).then(() => true, () => false);
 
-for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm']) {
+// Tests run `npm pack` (so this script) while other tests read dist/: a file
+// is replaced by a rename, never rewritten in place, and only when it changes.
+async function publish(path, contents) {
+  const bytes = Buffer.from(contents);
+  const old = await readFile(path).catch(() => null);
+  if (old && old.equals(bytes)) return;
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+}
+async function bundle(options) {
+  const { outputFiles } = await esbuild.build({ ...options, write: false });
+  for (const f of outputFiles) await publish(f.path, f.contents);
+}
+
+for (const f of ['mnasnet.wasm', 'mnasnet-relaxed.wasm', 'mnasnet-scalar.wasm', 'mnasnet-threads.wasm', 'mnasnet-threads-relaxed.wasm']) {
   if (!(await exists(resolve(dist, f)))) {
     console.error(`prepare-dist: ${resolve(dist, f)} is missing; run \`make wasm\` first`);
     process.exit(1);
@@ -43,7 +59,7 @@ if (!esbuild) {
 
 // src/loader.js names the packaged files '../dist/<file>'; a bundle sits in dist/.
 const ASSET_PATH = /new URL\('\.\.\/dist\/([\w.-]+)', import\.meta\.url\)/g;
-const ASSETS = 4; // the three .wasm builds and the default model
+const ASSETS = 6; // the five .wasm builds and the default model
 const loaderPath = resolve(jsDir, 'src/loader.js');
 const assetsBesideBundle = {
   name: 'assets-beside-bundle',
@@ -64,12 +80,12 @@ const nodePlatform = {
 };
 
 const common = { entryPoints: [resolve(jsDir, 'src/index.js')], bundle: true, logLevel: 'error', legalComments: 'none' };
-await esbuild.build({ ...common, outfile: resolve(dist, 'mnasnet.js'), format: 'esm', platform: 'neutral', plugins: [assetsBesideBundle] });
-await esbuild.build({
+await bundle({ ...common, outfile: resolve(dist, 'mnasnet.js'), format: 'esm', platform: 'neutral', plugins: [assetsBesideBundle] });
+await bundle({
   ...common, outfile: resolve(dist, 'mnasnet.node.js'), format: 'esm', platform: 'node', target: 'node18',
   plugins: [assetsBesideBundle, nodePlatform],
 });
-await esbuild.build({
+await bundle({
   ...common, outfile: resolve(dist, 'mnasnet.cjs'), format: 'cjs', platform: 'node', target: 'node18',
   plugins: [assetsBesideBundle, nodePlatform],
   // import.meta.url in CommonJS: this file's URL
@@ -77,7 +93,7 @@ await esbuild.build({
   banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 // The declarations once more for require(): a .d.cts is read as CommonJS.
-await writeFile(resolve(dist, 'mnasnet.d.cts'), await readFile(resolve(jsDir, 'index.d.ts'), 'utf8'));
+await publish(resolve(dist, 'mnasnet.d.cts'), await readFile(resolve(jsDir, 'index.d.ts')));
 
 // The browser build must not name a Node module: bundlers would try to resolve it.
 const browser = await readFile(resolve(dist, 'mnasnet.js'), 'utf8');
@@ -90,7 +106,7 @@ console.error('prepare-dist: bundled src/ -> dist/mnasnet.js, dist/mnasnet.node.
 
 const shipped = resolve(root, 'models', MODEL);
 if (await exists(shipped)) {
-  await copyFile(shipped, resolve(dist, MODEL));
+  await publish(resolve(dist, MODEL), await readFile(shipped));
   console.error(`prepare-dist: copied ${shipped}`);
 } else {
   // The package ships the packed model of models/ (fp16 weights, labels and

@@ -53,6 +53,8 @@ export function bestVariant() {
 
 /** The packaged files (dist/ of the package), by build. */
 export const WASM_FILES = Object.freeze({ relaxed: 'mnasnet-relaxed.wasm', simd: 'mnasnet.wasm', scalar: 'mnasnet-scalar.wasm' });
+/** The threaded builds (threads.js picks them), by the single-thread build they extend. */
+export const THREADS_WASM_FILES = Object.freeze({ relaxed: 'mnasnet-threads-relaxed.wasm', simd: 'mnasnet-threads.wasm' });
 export const DEFAULT_MODEL_FILE = 'mnasnet_a1_cifar10.onnx';
 
 // Where this script came from, for a build without import.meta.url (a
@@ -71,6 +73,8 @@ function packagedUrl(file) {
   switch (file) {
     case 'mnasnet-relaxed.wasm': return new URL('../dist/mnasnet-relaxed.wasm', import.meta.url);
     case 'mnasnet-scalar.wasm': return new URL('../dist/mnasnet-scalar.wasm', import.meta.url);
+    case 'mnasnet-threads.wasm': return new URL('../dist/mnasnet-threads.wasm', import.meta.url);
+    case 'mnasnet-threads-relaxed.wasm': return new URL('../dist/mnasnet-threads-relaxed.wasm', import.meta.url);
     case 'mnasnet_a1_cifar10.onnx': return new URL('../dist/mnasnet_a1_cifar10.onnx', import.meta.url);
     default: return new URL('../dist/mnasnet.wasm', import.meta.url);
   }
@@ -247,8 +251,9 @@ const ENOSYS = 52;
 /**
  * Instantiate a compiled module. Returns {exports, mem()} where mem() gives
  * typed-array views of the current linear memory (refreshed after growth).
+ * memory: the shared memory a threaded build imports (threads.js).
  */
-export async function instantiate(module) {
+export async function instantiate(module, memory) {
   let exports;
   let views;
   const mem = () => {
@@ -283,6 +288,7 @@ export async function instantiate(module) {
     environ_get: () => 0,
   };
   const imports = { env: { emscripten_notify_memory_growth: () => (views = undefined) }, wasi_snapshot_preview1: {} };
+  if (memory) imports.env.memory = memory;
   // stdio and anything else WASI the module may name: unsupported (the engine
   // reports errors through mnas_error, not stdio).
   for (const imp of WebAssembly.Module.imports(module)) {
@@ -291,7 +297,7 @@ export async function instantiate(module) {
   }
   // Synchronous in Node, as compiling above.
   const instance = IS_NODE ? new WebAssembly.Instance(module, imports) : await WebAssembly.instantiate(module, imports);
-  exports = instance.exports;
+  exports = memory ? { ...instance.exports, memory } : instance.exports;
   if (exports._initialize) exports._initialize();
   return { exports, mem };
 }

@@ -6,6 +6,7 @@ import { IS_NODE, defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl,
 import { BUILTIN_HINT, builtin } from './platform.js';
 import { decodePng } from './png.js';
 import { fileSignature, modelProblem } from './sniff.js';
+import { Team, planThreads, readThreadsOption, threadsFor } from './threads.js';
 
 // One scratch block per model for out-parameters and structs.
 const S_STRUCT = 0; // any one struct of abi.js
@@ -32,7 +33,8 @@ function cString(u8, ptr) {
     if (c > 0x7f || q - ptr === 32) {
       let end = u8.indexOf(0, q);
       if (end < 0) end = u8.length;
-      return (decoder ??= new TextDecoder()).decode(u8.subarray(ptr, end));
+      // a copy: TextDecoder refuses views of a threaded build's shared memory
+      return (decoder ??= new TextDecoder()).decode(u8.slice(ptr, end));
     }
     s += String.fromCharCode(c);
   }
@@ -90,7 +92,7 @@ function readLoadOptions(options) {
   if (!Number.isInteger(sourceSize) || sourceSize < 0) {
     throw new MnasNetError('E_ARGUMENT', `options.sourceSize: expected an integer >= 0, got ${describeValue(sourceSize)}`);
   }
-  return { wasm: options.wasm, baseUrl: readBaseUrl(options.baseUrl), mean, std, sourceSize };
+  return { wasm: options.wasm, baseUrl: readBaseUrl(options.baseUrl), mean, std, sourceSize, threads: readThreadsOption(options.threads) };
 }
 
 // Per compiled module: its ABI table checked against abi.js once, and the
@@ -126,8 +128,12 @@ export class MnasNet {
   #baseline = 0; // heap in use before this model's allocations
   #inputSize; // {height, width, channels}
   #limits; // MNAS_MAX_* of this module
+  #inputLayout = 'NCHW'; // as the model declares its input: 'NHWC' for a channels-last (Keras) model
   #labels = []; // class labels, each decoded from wasm memory when first needed
   #info; // built on first access: most callers never read the layer table or all labels
+  #team = null; // the workers of a threaded build (threads.js)
+  #poolThreads = 1; // threads of the model's pool
+  #threadsReason = null; // why fewer threads than asked (or than automatic gives)
 
   constructor(token) {
     if (token !== CONSTRUCT) throw new MnasNetError('E_ARGUMENT', 'use `await MnasNet.load(model, options)`');
@@ -143,29 +149,60 @@ export class MnasNet {
     else if (!isArrayBuffer(model) && !ArrayBuffer.isView(model) && typeof model !== 'string' && !isUrl(model)) {
       throw new MnasNetError('E_ARGUMENT', `model: expected a URL, a path or ONNX bytes, got ${describeValue(model)}`);
     }
-    // Fetch/read (and fingerprint) the model while the .wasm compiles.
-    const [module, [bytes, fingerprint]] = await Promise.all([
-      getModule(opt.wasm, opt.baseUrl),
-      readBytes(model, 'model').then((b) => [b, modelFingerprint(b)]),
-    ]);
-    const name = typeof model === 'string' ? model : isUrl(model) ? model.href : 'model';
-    if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', `${name}: no bytes (empty file or detached buffer)`);
-    const { exports, mem } = await instantiate(module);
-    const limits = limitsOf(module, exports, mem);
-    if (opt.sourceSize > limits.MNAS_MAX_SOURCE_SIZE) {
-      throw new MnasNetError('E_LIMIT', `options.sourceSize: ${opt.sourceSize}; the limit is ${limits.MNAS_MAX_SOURCE_SIZE} (MNAS_MAX_SOURCE_SIZE)`);
-    }
-    if (bytes.byteLength > limits.MNAS_MAX_MODEL_BYTES) {
-      throw new MnasNetError('E_LIMIT', `${name}: ${bytes.byteLength} bytes; the limit is ${limits.MNAS_MAX_MODEL_BYTES} bytes (MNAS_MAX_MODEL_BYTES)`);
-    }
-    // Files that are plainly not a model, or cut short, named before the C reader sees them.
-    const problem = modelProblem(bytes);
-    if (problem) throw new MnasNetError('E_MODEL_FORMAT', `${name}: ${problem}`);
+    const plan = await planThreads(opt.threads, opt.wasm, opt.baseUrl);
+    // The workers start while the .wasm compiles and the model is read, and
+    // instantiate the module while this thread loads the model.
+    let team = plan.threads > 1 ? Team.spawn(plan.threads - 1) : null;
     const net = new MnasNet(CONSTRUCT);
-    net.#limits = limits;
-    net.#init(exports, mem, bytes, opt);
-    net.#fingerprint = fingerprint;
+    try {
+      // Fetch/read (and fingerprint) the model while the .wasm compiles.
+      const [module, [bytes, fingerprint]] = await Promise.all([
+        getModule(plan.wasm, opt.baseUrl),
+        readBytes(model, 'model').then((b) => [b, modelFingerprint(b)]),
+      ]);
+      const name = typeof model === 'string' ? model : isUrl(model) ? model.href : 'model';
+      if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', `${name}: no bytes (empty file or detached buffer)`);
+      const threads = threadsFor(plan, module);
+      const { exports, mem } = await instantiate(module, threads.memory);
+      const limits = limitsOf(module, exports, mem);
+      if (opt.sourceSize > limits.MNAS_MAX_SOURCE_SIZE) {
+        throw new MnasNetError('E_LIMIT', `options.sourceSize: ${opt.sourceSize}; the limit is ${limits.MNAS_MAX_SOURCE_SIZE} (MNAS_MAX_SOURCE_SIZE)`);
+      }
+      if (bytes.byteLength > limits.MNAS_MAX_MODEL_BYTES) {
+        throw new MnasNetError('E_LIMIT', `${name}: ${bytes.byteLength} bytes; the limit is ${limits.MNAS_MAX_MODEL_BYTES} bytes (MNAS_MAX_MODEL_BYTES)`);
+      }
+      // Files that are plainly not a model, or cut short, named before the C reader sees them.
+      const problem = modelProblem(bytes);
+      if (problem) throw new MnasNetError('E_MODEL_FORMAT', `${name}: ${problem}`);
+      if (threads.threads > 1) team.init(module, threads.memory);
+      else if (team) team = team.end(() => {});
+      net.#limits = limits;
+      net.#init(exports, mem, bytes, opt);
+      net.#fingerprint = fingerprint;
+      await net.#startThreads(team, threads);
+    } catch (e) {
+      if (!net.#team) team?.end(() => {});
+      throw e;
+    }
     return net;
+  }
+
+  async #startThreads(team, threads) {
+    this.#threadsReason = threads.reason;
+    if (team) {
+      const { ready, reason } = await team.ready();
+      this.#team = team;
+      try {
+        this.#poolThreads = team.start(this.#x, this.#model, (n) => this.#malloc(n));
+      } catch (e) {
+        this.dispose();
+        throw e;
+      }
+      if (ready < threads.threads - 1) this.#threadsReason = `${ready + 1} of ${threads.threads} threads started: ${reason}`;
+    }
+    if (threads.warn && this.#poolThreads < threads.asked) {
+      console.warn(`mnasnet-wasm: ${threads.asked} threads asked for, running on ${this.#poolThreads}: ${this.#threadsReason}`);
+    }
   }
 
   #init(x, mem, bytes, opt) {
@@ -188,6 +225,7 @@ export class MnasNet {
       mem().f32.set(opt.std, (o + OPTIONS.std) >> 2);
     }
     mem().i32[(o + OPTIONS.source_size) >> 2] = opt.sourceSize;
+    mem().i32[(o + OPTIONS.threads) >> 2] = 1; // a threaded build's pool comes with its workers (#startThreads)
 
     // The engine takes the copy over: it packs most weights in place inside
     // it (no second copy of them) and frees it with the model.
@@ -204,6 +242,8 @@ export class MnasNet {
     x.mnas_input_shape(this.#model, ints, ints + 4, ints + 8);
     const i32 = mem().i32;
     this.#inputSize = Object.freeze({ height: i32[ints >> 2], width: i32[(ints >> 2) + 1], channels: i32[(ints >> 2) + 2] });
+    x.mnas_get_stats(this.#model, o);
+    this.#inputLayout = mem().i32[(o + STATS.input_channels_last) >> 2] ? 'NHWC' : 'NCHW';
     this.#labels = new Array(x.mnas_num_classes(this.#model));
     this.#se = this.#seBlocks();
     this.#embedding = x.mnas_embedding(this.#model, ints);
@@ -263,6 +303,7 @@ export class MnasNet {
       mean: Array.from(v.f32.subarray((s + STATS.mean) >> 2, ((s + STATS.mean) >> 2) + 3)),
       std: Array.from(v.f32.subarray((s + STATS.std) >> 2, ((s + STATS.std) >> 2) + 3)),
       sourceSize: v.i32[(s + STATS.source_size) >> 2],
+      probabilities: v.i32[(s + STATS.output_is_probabilities) >> 2] !== 0,
     };
 
     const layers = [];
@@ -287,6 +328,8 @@ export class MnasNet {
     const backend = cString(v.u8, x.mnas_backend()); // "wasm-relaxed-simd", "wasm-simd128" or "scalar"
     return Object.freeze({
       inputSize: this.#inputSize,
+      inputLayout: this.#inputLayout,
+      output: stats.probabilities ? 'probabilities' : 'logits',
       labels: Object.freeze(labels),
       layers: Object.freeze(layers),
       params: stats.params,
@@ -298,6 +341,8 @@ export class MnasNet {
       seBlocks: Object.freeze(this.#se.map(({ name, channels, height, width }) => Object.freeze({ name, channels, height, width }))),
       preprocessing: Object.freeze({ mean: stats.mean, std: stats.std, sourceSize: stats.sourceSize }),
       backend,
+      threads: this.#poolThreads,
+      threadsReason: this.#threadsReason,
       version: cString(v.u8, x.mnas_version()),
     });
   }
@@ -310,6 +355,24 @@ export class MnasNet {
 
   #live() {
     if (!this.#model) throw new MnasNetError('E_DISPOSED', 'this MnasNet has been disposed');
+  }
+
+  /** Threads the next run uses (1 .. info.threads). */
+  get threads() {
+    this.#live();
+    return this.#poolThreads > 1 ? this.#x.mnas_threads(this.#model) : 1;
+  }
+
+  /** Run on n threads from the next call on, 1 .. info.threads (the others sleep). */
+  setThreads(n) {
+    this.#live();
+    if (!Number.isInteger(n) || n < 1 || n > this.#poolThreads) {
+      throw new MnasNetError('E_ARGUMENT', `setThreads: expected an integer 1..${this.#poolThreads} (info.threads)`);
+    }
+    if (this.#poolThreads > 1) {
+      const st = this.#x.mnas_set_threads(this.#model, n);
+      if (st) throw statusError(st, this.#error());
+    }
   }
 
   /**
@@ -343,10 +406,14 @@ export class MnasNet {
     return this.#result(st, t0, opt);
   }
 
-  /** Run on a normalized float tensor (1×3×H×W NCHW by default, or NHWC). */
+  /**
+   * Run on a normalized float tensor, by default in the layout the model
+   * declares (info.inputLayout: NCHW, or NHWC for a channels-last model);
+   * options.layout picks the other.
+   */
   run(tensor, options) {
     this.#live();
-    const opt = readRunOptions(options, false);
+    const opt = readRunOptions(options, false, this.#inputLayout);
     if (opt.embedding) this.#needEmbedding();
     const { height: h, width: w, channels: c } = this.#inputSize;
     const count = h * w * c;
@@ -519,11 +586,14 @@ export class MnasNet {
     return ctx.getImageData(0, 0, width, height);
   }
 
-  /** Free the model and its wasm instance; later calls throw E_DISPOSED. Idempotent. */
+  /** Free the model, its workers and its wasm instance; later calls throw E_DISPOSED. Idempotent. */
   dispose() {
     if (!this.#scratch) return;
     const x = this.#x;
+    // mnas_free stops the pool and waits until every worker has left it
     if (this.#model) x.mnas_free(this.#model);
+    this.#team?.end((p) => x.free(p));
+    this.#team = null;
     for (const p of [this.#topk, this.#pixels, this.#planar, this.#scratch]) if (p) x.free(p);
     this.#model = this.#topk = this.#pixels = this.#pixelCap = this.#planar = this.#scratch = 0;
     this.#canvas = null;
@@ -538,14 +608,14 @@ export class MnasNet {
   }
 }
 
-function readRunOptions(options, image) {
+function readRunOptions(options, image, defaultLayout = 'NCHW') {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw new MnasNetError('E_ARGUMENT', `options: expected an object, got ${describeValue(options)}`);
   const topK = options.topK ?? 5;
   if (!Number.isInteger(topK) || topK < 0) {
     throw new MnasNetError('E_ARGUMENT', `options.topK: expected an integer >= 0, got ${describeValue(topK)}`);
   }
-  const layout = options.layout ?? 'NCHW';
+  const layout = options.layout ?? defaultLayout;
   if (!image && layout !== 'NCHW' && layout !== 'NHWC') {
     throw new MnasNetError('E_ARGUMENT', `options.layout: expected 'NCHW' or 'NHWC', got ${describeValue(layout)}`);
   }

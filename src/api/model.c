@@ -47,6 +47,7 @@ mnas_status mnas_create(mnas_model **out)
 
 static void unload(mnas_model *m)
 {
+    mnas_model_free_pool(m);
     mnas_plan_free(&m->p);
     free(m->store);
     m->store = NULL;
@@ -129,6 +130,8 @@ static mnas_status load(mnas_model *m, const void *onnx, size_t len, uint8_t *st
     mnas_graph_free(&g);
     if (!st)
         st = plan_preprocess(m);
+    if (!st)
+        st = mnas_model_set_threads(m, opt ? opt->threads : 0);
     if (st) {
         unload(m);
         return st;

@@ -20,6 +20,8 @@ struct mnas_model {
     int n_labels;
     int labels_block; /* labels: one block (pointers, then strings), not one allocation each */
     prep_ctx prep;
+    mnas_pool *pool;  /* NULL: runs on the calling thread */
+    int threads;      /* threads a run uses, <= the pool's size */
 };
 
 /* Record a fixed message as the model's error. */
@@ -29,5 +31,8 @@ mnas_status mnas_model_ready(const mnas_model *m);
 /* Labels, mean/std and source size: the model's metadata, else opt, else
  * ImageNet's and the class indices. */
 mnas_status mnas_model_read_metadata(mnas_model *m, const graph *g, const mnas_options *opt);
+/* The pool for `threads` (0: automatic) on a loaded model (api/threads.c). */
+mnas_status mnas_model_set_threads(mnas_model *m, int threads);
+void mnas_model_free_pool(mnas_model *m);
 
 #endif

@@ -47,6 +47,8 @@ mnas_status mnas_get_stats(const mnas_model *m, mnas_stats *out)
     memcpy(out->mean, m->prep.mean, sizeof out->mean);
     memcpy(out->std, m->prep.std, sizeof out->std);
     out->source_size = m->prep.source_size;
+    out->output_is_probabilities = m->p.output_probabilities;
+    out->input_channels_last = m->p.input_channels_last;
     return MNAS_OK;
 }
 
@@ -62,6 +64,7 @@ static const char *step_kind_name(const plan_step *s)
     case STEP_ADD: return "add";
     case STEP_MUL: return "mul";
     case STEP_SCALE_CH: return "scale";
+    case STEP_SOFTMAX: return "softmax";
     }
     return "?";
 }
@@ -132,12 +135,13 @@ mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *
     const float *z = plan_data(&m->p, m->p.output);
     if (k > n)
         k = n;
+    const int probs = m->p.output_probabilities;
     float mx = z[0];
     for (int i = 1; i < n; i++)
         if (z[i] > mx)
             mx = z[i];
     double sum = 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n && !probs; i++)
         sum += exp((double)(z[i] - mx));
     /* selection by repeated scan: k is small (<= 5 typically) */
     for (int j = 0; j < k; j++) {
@@ -151,7 +155,7 @@ mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *
         }
         index[j] = best;
         if (prob)
-            prob[j] = (float)(exp((double)(z[best] - mx)) / sum);
+            prob[j] = probs ? z[best] : (float)(exp((double)(z[best] - mx)) / sum);
     }
     if (written)
         *written = k;

@@ -11,7 +11,7 @@ float *mnas_input_buffer(mnas_model *m)
 
 static mnas_status run_loaded(mnas_model *m)
 {
-    mnas_status st = mnas_plan_run(&m->p, m->profile);
+    mnas_status st = mnas_plan_run(&m->p, m->pool, m->threads, m->profile);
     if (!st)
         m->has_run = 1;
     return st;

@@ -96,6 +96,19 @@ int cli_option_floats3(int argc, char **argv, int *i, float out[3])
     return 0;
 }
 
+/* --threads or --source-size: 1 consumed, 0 neither, -1 error. */
+static int model_int_option(cli_common *c, int argc, char **argv, int *i)
+{
+    const int threads = strcmp(argv[*i], "--threads") == 0;
+    if (!threads && strcmp(argv[*i], "--source-size") != 0)
+        return 0;
+    long n;
+    if (cli_option_int(argc, argv, i, 0, threads ? MNAS_MAX_THREADS : MNAS_MAX_SOURCE_SIZE, &n))
+        return -1;
+    *(threads ? &c->opt.threads : &c->opt.source_size) = (int)n;
+    return 1;
+}
+
 /* The options of CLI_MODEL_OPTIONS_HELP: 1 consumed, 0 not one, -1 error. */
 static int model_option(cli_common *c, int argc, char **argv, int *i)
 {
@@ -115,14 +128,7 @@ static int model_option(cli_common *c, int argc, char **argv, int *i)
         c->have_norm |= is_mean ? 1 : 2;
         return 1;
     }
-    if (strcmp(a, "--source-size") == 0) {
-        long n;
-        if (cli_option_int(argc, argv, i, 0, MNAS_MAX_SOURCE_SIZE, &n))
-            return -1;
-        c->opt.source_size = (int)n;
-        return 1;
-    }
-    return 0;
+    return model_int_option(c, argc, argv, i);
 }
 
 static int one_argument(const cli_command *cmd, int argc, char **argv, int *i, void *args, cli_common *c)

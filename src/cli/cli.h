@@ -15,6 +15,9 @@
     "  --source-size N            area-downscale frames to NxN before resizing (as mnas.source_size),\n"   \
     "                             0.." CLI_STR(MNAS_MAX_SOURCE_SIZE) "\n"                                 \
     "  --reference                use the scalar reference kernels\n"                                   \
+    "  --threads N                threads, this one included, 0.." CLI_STR(MNAS_MAX_THREADS) " (0: automatic =\n"  \
+    "                             the processors online, at most " CLI_STR(MNAS_AUTO_THREADS) "; 1: this thread\n"  \
+    "                             only); results are the same for every N\n"                           \
     "  -h, --help                 this help\n"
 /* a number macro inside a message literal */
 #define CLI_STR_(x) #x

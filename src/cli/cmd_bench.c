@@ -147,11 +147,11 @@ static void print_json(const bench_args *a, mnas_model *m, const bench_result *r
 {
     printf("\"model\": ");
     cli_json_string(stdout, a->c.model);
-    printf(", \"kernels\": \"%s\", \"runs\": %ld, \"warmup\": %ld, \"load_ms\": %.3f, \"first_ms\": %.3f, "
-           "\"min_ms\": %.4f, \"median_ms\": %.4f, \"p90_ms\": %.4f, \"macs\": %lld, \"gmacs_per_s\": %.3f, "
-           "\"arena_bytes\": %lld, \"peak_rss_kb\": %ld",
-           mnas_backend(), a->runs, a->warmup, r->load_ms, r->first_ms, r->min_ms, r->median_ms, r->p90_ms,
-           (long long)r->s.macs, r->gmacs, (long long)r->s.arena_bytes, peak_rss_kb());
+    printf(", \"kernels\": \"%s\", \"threads\": %d, \"runs\": %ld, \"warmup\": %ld, \"load_ms\": %.3f, "
+           "\"first_ms\": %.3f, \"min_ms\": %.4f, \"median_ms\": %.4f, \"p90_ms\": %.4f, \"macs\": %lld, "
+           "\"gmacs_per_s\": %.3f, \"arena_bytes\": %lld, \"peak_rss_kb\": %ld",
+           mnas_backend(), mnas_threads(m), a->runs, a->warmup, r->load_ms, r->first_ms, r->min_ms, r->median_ms,
+           r->p90_ms, (long long)r->s.macs, r->gmacs, (long long)r->s.arena_bytes, peak_rss_kb());
     if (a->per_layer)
         print_layers_json(m, r);
     printf("}\n");
@@ -182,7 +182,8 @@ static void print_layers_text(mnas_model *m, const bench_result *r)
 static void print_text(const bench_args *a, mnas_model *m, const bench_result *r)
 {
     printf("model     %s (%.1f M multiply-adds)\n", a->c.model, (double)r->s.macs / 1e6);
-    printf("kernels   %s, 1 thread\n", mnas_backend());
+    const int threads = mnas_threads(m);
+    printf("kernels   %s, %d thread%s\n", mnas_backend(), threads, threads == 1 ? "" : "s");
     printf("load      %.2f ms, first run %.2f ms\n", r->load_ms, r->first_ms);
     printf("latency   min %.3f ms  median %.3f ms  p90 %.3f ms  (%ld runs after %ld warm-up)\n", r->min_ms,
            r->median_ms, r->p90_ms, a->runs, a->warmup);

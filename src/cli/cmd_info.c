@@ -13,16 +13,31 @@ const char cmd_info_usage[] =
 
 static const cli_command info_command = {"info", 1, 1, NULL};
 
+/* The words for what the model takes and gives. */
+static const char *layout_name(const mnas_stats *s)
+{
+    return s->input_channels_last ? "NHWC" : "NCHW";
+}
+
+static const char *output_name(const mnas_stats *s)
+{
+    return s->output_is_probabilities ? "probabilities" : "logits";
+}
+
 static void print_json(const cli_common *c, mnas_model *m, const mnas_stats *s, int h, int w, int ch)
 {
     printf("{\"model\": ");
     cli_json_string(stdout, c->model);
-    printf(", \"version\": \"%s\", \"kernels\": \"%s\", \"input\": [1, %d, %d, %d], \"classes\": %d, "
+    /* the input as the model declares it */
+    const int nhwc = s->input_channels_last;
+    printf(", \"version\": \"%s\", \"kernels\": \"%s\", \"input\": [1, %d, %d, %d], \"input_layout\": \"%s\", "
+           "\"output\": \"%s\", \"classes\": %d, "
            "\"params\": %lld, \"macs\": %lld, \"arena_bytes\": %lld, \"weight_bytes\": %lld, "
            "\"mean\": [%.9g, %.9g, %.9g], \"std\": [%.9g, %.9g, %.9g], \"source_size\": %d, \"labels\": [",
-           mnas_version(), mnas_backend(), ch, h, w, mnas_num_classes(m), (long long)s->params,
-           (long long)s->macs, (long long)s->arena_bytes, (long long)s->weight_bytes, s->mean[0], s->mean[1],
-           s->mean[2], s->std[0], s->std[1], s->std[2], s->source_size);
+           mnas_version(), mnas_backend(), nhwc ? h : ch, nhwc ? w : h, nhwc ? ch : w, layout_name(s),
+           output_name(s), mnas_num_classes(m), (long long)s->params, (long long)s->macs,
+           (long long)s->arena_bytes, (long long)s->weight_bytes, s->mean[0], s->mean[1], s->mean[2], s->std[0],
+           s->std[1], s->std[2], s->source_size);
     for (int i = 0; i < mnas_num_classes(m); i++) {
         printf(i ? ", " : "");
         cli_json_string(stdout, mnas_label(m, i));
@@ -52,7 +67,11 @@ static void print_json(const cli_common *c, mnas_model *m, const mnas_stats *s, 
 static void print_text(const cli_common *c, mnas_model *m, const mnas_stats *s, int h, int w, int ch)
 {
     printf("model        %s\n", c->model);
-    printf("input        1x%dx%dx%d (NCHW float)\n", ch, h, w);
+    if (s->input_channels_last)
+        printf("input        1x%dx%dx%d (NHWC float, channels last as the model declares)\n", h, w, ch);
+    else
+        printf("input        1x%dx%dx%d (NCHW float)\n", ch, h, w);
+    printf("output       %s\n", s->output_is_probabilities ? "probabilities (the model ends in a Softmax)" : "logits");
     printf("classes      %d (%s, %s, ...)\n", mnas_num_classes(m), mnas_label(m, 0),
            mnas_num_classes(m) > 1 ? mnas_label(m, 1) : "");
     printf("params       %lld\n", (long long)s->params);

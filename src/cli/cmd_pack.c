@@ -1,5 +1,6 @@
 /* mnas pack: attach labels and preprocessing to a model and optionally
- * store its weights as fp16, so the file carries what the SDK needs. */
+ * store its weights as fp16 or int8, so the file carries what the SDK
+ * needs. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,20 +101,22 @@ const char cmd_pack_usage[] =
     "usage: mnas pack IN.onnx OUT.onnx [options]\n"
     "\n"
     "Write a copy of a model with labels and preprocessing in its metadata and\n"
-    "optionally fp16 weights, so the file carries what the SDK needs. The packed\n"
-    "model is loaded before it is written; OUT must not be IN.\n"
+    "optionally fp16 or int8 weights, so the file carries what the SDK needs. The\n"
+    "packed model is loaded before it is written; OUT must not be IN.\n"
     "\n"
     "options:\n"
     "  --labels FILE              class names: a JSON array or one label per line\n"
     "  --mean a,b,c --std a,b,c   normalization (both or neither)\n"
     "  --source-size N            area-downscale frames to NxN first, 1.." CLI_STR(MNAS_MAX_SOURCE_SIZE) "\n"
-    "  --fp16                     store the weights as fp16\n"
+    "  --fp16                     store the weights as fp16 (with --int8: the other floats)\n"
+    "  --int8                     store Conv, Gemm and MatMul weights as int8, symmetric per\n"
+    "                             output channel (opset 13 or later)\n"
     "  -h, --help                 this help\n";
 
 typedef struct {
     const char *labels;
     float mean[3], std[3];
-    int have_mean, have_std, fp16;
+    int have_mean, have_std, fp16, int8;
     long source;
 } pack_args;
 
@@ -121,8 +124,9 @@ static int pack_option(void *args, int argc, char **argv, int *i)
 {
     pack_args *a = args;
     const char *o = argv[*i];
-    if (strcmp(o, "--fp16") == 0) {
-        a->fp16 = 1;
+    const int is_fp16 = strcmp(o, "--fp16") == 0;
+    if (is_fp16 || strcmp(o, "--int8") == 0) {
+        *(is_fp16 ? &a->fp16 : &a->int8) = 1;
         return 1;
     }
     if (strcmp(o, "--labels") == 0)
@@ -168,7 +172,8 @@ static uint8_t *pack_bytes(const char *in, const pack_args *a, size_t *plen)
         return NULL;
     }
     mnas_pack_options po = {.labels_json = lj, .mean = a->have_mean ? a->mean : NULL,
-                            .std = a->have_std ? a->std : NULL, .source_size = (int)a->source, .fp16 = a->fp16};
+                            .std = a->have_std ? a->std : NULL, .source_size = (int)a->source, .fp16 = a->fp16,
+                            .int8 = a->int8};
     uint8_t *packed = NULL;
     char err[512] = "";
     const mnas_status st = mnas_pack(bytes, len, &po, &packed, plen, err, sizeof err);
@@ -224,6 +229,7 @@ int cmd_pack(int argc, char **argv)
     const int rc = write_file(out, packed, plen);
     mnas_buffer_free(packed);
     if (!rc)
-        printf("wrote %s (%zu bytes%s)\n", out, plen, a.fp16 ? ", fp16 weights" : "");
+        printf("wrote %s (%zu bytes%s%s)\n", out, plen, a.int8 ? ", int8 weights" : "",
+               a.fp16 ? (a.int8 ? ", other floats fp16" : ", fp16 weights") : "");
     return rc;
 }

@@ -1,6 +1,6 @@
-/* mnas run: classify an image or a batch of NCHW rows from a .npy file,
- * print the top classes and save logits and SE gates for comparison with
- * PyTorch's. */
+/* mnas run: classify an image or a batch of rows from a .npy file (NCHW,
+ * or NHWC for a model that declares a channels-last input), print the top
+ * classes and save logits and SE gates for comparison with PyTorch's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,12 +19,15 @@ const char cmd_run_usage[] =
     "\n"
     "Classify INPUT and print the top classes. INPUT is an image file (binary PPM;\n"
     "PNG and JPEG when this build reads them; PNG alpha is ignored, the colour\n"
-    "channels are used as stored, as the SDK does) or a float32 .npy of N NCHW rows.\n"
+    "channels are used as stored, as the SDK does) or a float32 .npy of N rows in\n"
+    "the model's input layout: NCHW, or NHWC for a model that declares a\n"
+    "channels-last input (mnas info shows which).\n"
     "\n"
     "options:\n"
     "  --top K                    how many classes to print, 1..100000 (5)\n"
     "  --se                       print each SE block's gates (min/mean/max)\n"
-    "  --save-logits FILE.npy     write the logits, shape (N, classes)\n"
+    "  --save-logits FILE.npy     write the model's output, shape (N, classes): logits,\n"
+    "                             or probabilities for a model ending in a Softmax\n"
     "  --save-se DIR              write DIR/se00.npy, se01.npy, ... shape (N, C); DIR\n"
     "                             is created (with its parents) before the run\n"
     "\n" CLI_MODEL_OPTIONS_HELP;
@@ -171,6 +174,7 @@ typedef struct {
     npy_array t;
     image_rgb img;
     int rows;
+    int channels_last; /* .npy rows are NHWC, as the model declares */
 } run_input;
 
 /* Read before the model loads, so a bad input fails fast. */
@@ -189,9 +193,16 @@ static int check_rows(const char *input, mnas_model *m, run_input *in)
         return 0;
     int h, w, ch;
     mnas_input_shape(m, &h, &w, &ch);
+    mnas_stats s;
+    mnas_get_stats(m, &s);
+    const int nhwc = in->channels_last = s.input_channels_last;
+    /* rows in the layout the model declares */
+    const int64_t want[3] = {nhwc ? h : ch, nhwc ? w : h, nhwc ? ch : w};
     const npy_array *t = &in->t;
-    if (t->is_u8 || t->ndim != 4 || t->dims[1] != ch || t->dims[2] != h || t->dims[3] != w || t->dims[0] < 1)
-        return cli_error("%s: expected a float32 array of shape (N, %d, %d, %d)", input, ch, h, w);
+    if (t->is_u8 || t->ndim != 4 || t->dims[1] != want[0] || t->dims[2] != want[1] || t->dims[3] != want[2] ||
+        t->dims[0] < 1)
+        return cli_error("%s: expected a float32 array of shape (N, %d, %d, %d) (%s, as the model's input)", input,
+                         (int)want[0], (int)want[1], (int)want[2], nhwc ? "NHWC" : "NCHW");
     in->rows = (int)t->dims[0];
     return 0;
 }
@@ -207,8 +218,10 @@ static int run_rows(const run_args *a, mnas_model *m, const run_input *in, run_o
         printf(", \"results\": [");
     }
     for (int r = 0; r < in->rows; r++) {
-        const mnas_status st = in->t.f ? mnas_run_nchw(m, in->t.f + (size_t)r * per_row, per_row)
-                                       : mnas_run_image(m, in->img.rgb, in->img.width, in->img.height, 0, MNAS_RGB);
+        const float *row = in->t.f ? in->t.f + (size_t)r * per_row : NULL;
+        const mnas_status st = !row ? mnas_run_image(m, in->img.rgb, in->img.width, in->img.height, 0, MNAS_RGB)
+                               : in->channels_last ? mnas_run(m, row, per_row)
+                                                   : mnas_run_nchw(m, row, per_row);
         if (st)
             return cli_error("%s: %s", a->c.positional[1], mnas_error(m));
         print_row(a, m, r, in->rows);

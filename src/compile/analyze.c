@@ -13,6 +13,16 @@ const char *mnas_node_name(const graph_node *n)
 }
 
 
+mnas_status mnas_node_fail(const lowering *L, const graph_node *n, mnas_status st, const char *fmt, ...)
+{
+    char msg[sizeof L->err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    mnas_vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return mnas_fail(L->err, st, "node '%s' (%s): %s", mnas_node_name(n), n->op, msg);
+}
+
 int64_t mnas_attr_int(const graph_node *n, const char *name, int64_t dflt)
 {
     const graph_attr *a = mnas_graph_node_attr(n, name);
@@ -71,8 +81,11 @@ float mnas_const_scalar(const graph_value *cv, int *ok)
         *ok = 0;
         return 0.0f;
     }
-    if (cv->f)
-        return cv->f[0];
+    if (graph_value_is_float(cv)) {
+        float f;
+        mnas_graph_value_floats(cv, 0, 1, &f);
+        return f;
+    }
     if (cv->i)
         return (float)cv->i[0];
     *ok = 0;
@@ -172,6 +185,31 @@ out:
     return st;
 }
 
+/* Whether graph input vi is channels-last, (1, H, W, C): its one reader is
+ * Transpose(perm = [0, 3, 1, 2]), maybe after per-channel Mul/Add/Sub/Div
+ * by constants (Keras' Rescaling, which TensorFlow applies before the
+ * layout change). The NHWC engine then takes the input as it is. */
+static int channels_last(const lowering *L, int vi)
+{
+    const graph *g = L->g;
+    for (int hops = 0; hops < 8 && L->consumers[vi] == 1 && L->consumer[vi] >= 0; hops++) {
+        const graph_node *n = &g->nodes[L->consumer[vi]];
+        if (mnas_is_op(n, "Transpose")) {
+            const graph_attr *a = mnas_graph_node_attr(n, "perm");
+            return a && a->type == ATTR_INTS && a->n == 4 && a->ints[0] == 0 && a->ints[1] == 3 &&
+                   a->ints[2] == 1 && a->ints[3] == 2;
+        }
+        const int affine = mnas_is_op(n, "Mul") || mnas_is_op(n, "Add") || mnas_is_op(n, "Sub") || mnas_is_op(n, "Div");
+        if (!affine || n->n_in != 2 || n->n_out < 1 || n->out[0] < 0)
+            return 0;
+        const int other = n->in[0] == vi ? n->in[1] : n->in[0];
+        if (other < 0 || !g->values[other].is_const)
+            return 0;
+        vi = n->out[0];
+    }
+    return 0;
+}
+
 mnas_status mnas_setup_values(lowering *L)
 {
     const graph *g = L->g;
@@ -211,7 +249,8 @@ mnas_status mnas_setup_values(lowering *L)
     if (g->n_inputs != 1)
         return mnas_fail(L->err, MNAS_E_MODEL, "the graph has %d non-initializer inputs; expected one image tensor",
                          g->n_inputs);
-    const graph_value *in = &g->values[g->inputs[0]];
+    const int iv = g->inputs[0];
+    const graph_value *in = &g->values[iv];
     if (in->dtype != GRAPH_DT_FLOAT)
         return mnas_fail(L->err, MNAS_E_MODEL, "input '%s' has element type %d; expected float", in->name, in->dtype);
     if (in->ndim != 4)
@@ -223,11 +262,13 @@ mnas_status mnas_setup_values(lowering *L)
         if (in->dims[d] < 1 || in->dims[d] > 16384)
             return mnas_fail(L->err, MNAS_E_MODEL, "input '%s' dimension %d is %lld; expected a fixed size in 1..16384",
                              in->name, d, (long long)in->dims[d]);
-    if (L->producer[g->inputs[0]] >= 0)
+    if (L->producer[iv] >= 0)
         return mnas_fail(L->err, MNAS_E_MODEL, "input '%s' is also produced by a node", in->name);
-    p->in_c = (int)in->dims[1];
-    p->in_h = (int)in->dims[2];
-    p->in_w = (int)in->dims[3];
+    const int nhwc = channels_last(L, iv);
+    p->input_channels_last = nhwc;
+    p->in_c = (int)in->dims[nhwc ? 3 : 1];
+    p->in_h = (int)in->dims[nhwc ? 1 : 2];
+    p->in_w = (int)in->dims[nhwc ? 2 : 3];
     if (mnas_shape_elems(p->in_h, p->in_w, p->in_c) > MNAS_MAX_TENSOR_ELEMS)
         return mnas_fail(L->err, MNAS_E_LIMIT, "input '%s' is %dx%dx%d = %lld elements (limit %lld)", in->name,
                          p->in_c, p->in_h, p->in_w, (long long)mnas_shape_elems(p->in_h, p->in_w, p->in_c),
@@ -238,9 +279,10 @@ mnas_status mnas_setup_values(lowering *L)
         return st;
     p->input = t;
     p->tensors[t].persistent = 1;
-    L->v[g->inputs[0]].kind = V_ACT;
-    L->v[g->inputs[0]].tensor = t;
-    L->v[g->inputs[0]].rank = 4;
+    L->v[iv].kind = V_ACT;
+    L->v[iv].tensor = t;
+    L->v[iv].rank = 4;
+    L->v[iv].cax = nhwc ? 3 : 1;
     return MNAS_OK;
 }
 
@@ -253,16 +295,17 @@ mnas_status mnas_check_declared(lowering *L)
         const vinfo *v = &L->v[vi];
         if (gv->is_const || v->kind != V_ACT || gv->ndim < 0)
             continue;
-        const plan_tensor *t = &L->p->tensors[v->tensor];
-        const int64_t want4[4] = {1, t->c, t->h, t->w}, want2[2] = {1, t->c};
-        const int64_t *want = v->rank == 4 ? want4 : want2;
+        int64_t want[4];
+        mnas_value_dims(L, vi, want);
         int ok = gv->ndim == v->rank;
         for (int d = 0; ok && d < gv->ndim; d++)
             ok = gv->dims[d] < 0 || gv->dims[d] == want[d];
-        if (!ok)
+        if (!ok) {
+            const plan_tensor *t = &L->p->tensors[v->tensor];
             return mnas_fail(L->err, MNAS_E_MODEL,
                              "tensor '%s': declared shape (rank %d, C=%lld) disagrees with the ops' (1,%d,%d,%d)",
                              gv->name, gv->ndim, gv->ndim > 1 ? (long long)gv->dims[1] : -1LL, t->c, t->h, t->w);
+        }
     }
     return MNAS_OK;
 }
@@ -294,7 +337,7 @@ mnas_status mnas_raw_floors(lowering *L)
     int n = 0;
     for (int vi = 0; vi < g->n_values; vi++) {
         const graph_value *v = &g->values[vi];
-        const size_t esz = v->dtype == GRAPH_DT_FLOAT16 ? 2 : 4;
+        const size_t esz = v->dtype == GRAPH_DT_FLOAT16 ? 2 : v->dtype == GRAPH_DT_INT8 || v->dtype == GRAPH_DT_UINT8 ? 1 : 4;
         if (v->raw && v->raw >= p->store && v->raw < p->store_end)
             sp[n++] = (raw_span){v->raw, v->raw + v->count * esz, vi};
     }

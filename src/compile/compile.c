@@ -30,6 +30,13 @@ static mnas_status lower(const graph *g, plan *p, mnas_err *err)
     if ((st = mnas_lower_graph(&L, order)))
         goto out;
     const int ov = g->outputs[0];
+    if (L.v[ov].kind == V_ACT && L.v[ov].affine && (st = mnas_materialize_affine(&L, ov)))
+        goto out;
+    for (int i = 0; i < p->n_steps; i++)
+        if (p->steps[i].kind == STEP_SOFTMAX && (L.v[ov].kind != V_ACT || p->steps[i].out != L.v[ov].tensor)) {
+            st = mnas_fail(err, MNAS_E_UNSUPPORTED, "node '%s' (Softmax): %s", p->steps[i].name, MNAS_MSG_SOFTMAX);
+            goto out;
+        }
     if (L.v[ov].kind != V_ACT || L.v[ov].tensor == p->input)
         st = mnas_fail(err, MNAS_E_MODEL, "output '%s' is not computed from the input", g->values[ov].name);
     else if (p->tensors[L.v[ov].tensor].h != 1 || p->tensors[L.v[ov].tensor].w != 1)
@@ -41,9 +48,14 @@ static mnas_status lower(const graph *g, plan *p, mnas_err *err)
     p->tensors[p->output].persistent = 1;
     p->classes = p->tensors[p->output].c;
     /* The embedding is the input of the classifier, the Gemm/MatMul (a
-     * STEP_PW on one pixel) that computes the output. It is kept like the
-     * SE gates so that mnas_embedding reads it after a run at no cost. */
-    const int cls = p->tensors[p->output].producer;
+     * STEP_PW on one pixel) that computes the output, or the logits a
+     * final Softmax reads. It is kept like the SE gates so that
+     * mnas_embedding reads it after a run at no cost. */
+    int cls = p->tensors[p->output].producer;
+    if (cls >= 0 && p->steps[cls].kind == STEP_SOFTMAX) {
+        p->output_probabilities = 1;
+        cls = p->tensors[p->steps[cls].in].producer;
+    }
     if (cls >= 0 && p->steps[cls].kind == STEP_PW && p->steps[cls].u.pw.fc.pixels == 1) {
         p->embedding = p->steps[cls].in;
         p->tensors[p->embedding].persistent = 1;
@@ -56,6 +68,7 @@ out:
     free(L.producer);
     free(L.done);
     free(L.floor);
+    free(L.affine);
     free(order);
     return st;
 }

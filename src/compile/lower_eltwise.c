@@ -1,5 +1,6 @@
-/* Standalone activations and the two binary ops: a same-shape Add or Mul,
- * and x * gate with a (1, C, 1, 1) gate (the excitation scale). */
+/* Standalone activations and the binary ops: a same-shape Add or Mul,
+ * x * gate with a (1, C, 1, 1) gate (the excitation scale), and Mul, Add,
+ * Sub, Div by a per-channel constant (affine.c). */
 #include "compile/lowering.h"
 
 mnas_status mnas_lower_act(lowering *L, int ni)
@@ -24,17 +25,32 @@ mnas_status mnas_lower_act(lowering *L, int ni)
     if (st)
         return st;
     s.in = L->v[x].tensor;
-    const plan_tensor *xt = &L->p->tensors[s.in];
-    return mnas_emit_step(L, n, &s, out, xt->h, xt->w, xt->c, L->v[x].rank);
+    return mnas_emit_step_like(L, n, &s, out, x);
 }
 
 mnas_status mnas_lower_binary(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
     const int a = mnas_act_input(L, n, 0), b = mnas_act_input(L, n, 1);
+    if (n->n_in == 2 && (a < 0) != (b < 0)) {
+        int handled = 0;
+        mnas_status st = mnas_lower_affine(L, ni, a >= 0 ? a : b, &handled);
+        if (st || handled)
+            return st;
+    }
     if (n->n_in != 2 || a < 0 || b < 0)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "both inputs must be activations (constant operands are not supported)");
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s",
+                         "inputs must be tensors, or a tensor and a float constant per channel");
+    if (mnas_is_op(n, "Sub") || mnas_is_op(n, "Div"))
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "%s", "Sub and Div of two tensors");
+    for (int k = 0; k < 2; k++) {
+        mnas_status st = L->v[n->in[k]].affine ? mnas_materialize_affine(L, n->in[k]) : MNAS_OK;
+        if (st)
+            return st;
+    }
     const plan_tensor *at = &L->p->tensors[L->v[a].tensor], *bt = &L->p->tensors[L->v[b].tensor];
+    if ((L->v[a].cax != 1 && (at->h > 1 || at->w > 1)) || (L->v[b].cax != 1 && (bt->h > 1 || bt->w > 1)))
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, MNAS_MSG_NHWC, mnas_value_name(L, L->v[a].cax != 1 ? a : b));
     plan_step s;
     const int same = at->h == bt->h && at->w == bt->w && at->c == bt->c;
     if (mnas_is_op(n, "Add")) {
@@ -45,16 +61,17 @@ mnas_status mnas_lower_binary(lowering *L, int ni)
         s.in = L->v[a].tensor;
         s.u.ew.in2 = L->v[b].tensor;
         int out = n->out[0], res;
-        mnas_status st = mnas_fuse_epilogue(L, &out, NULL, NULL, 0, 0, &s.u.ew.act, &res);
+        mnas_status st =
+            mnas_fuse_epilogue(L, &out, L->v[a].rank, L->v[a].cax, NULL, NULL, NULL, 0, 0, &s.u.ew.act, &res);
         if (st)
             return st;
-        return mnas_emit_step(L, n, &s, out, at->h, at->w, at->c, L->v[a].rank);
+        return mnas_emit_step_like(L, n, &s, out, a);
     }
     if (same) {
         mnas_plan_step_init(&s, STEP_MUL);
         s.in = L->v[a].tensor;
         s.u.ew.in2 = L->v[b].tensor;
-        return mnas_emit_step(L, n, &s, n->out[0], at->h, at->w, at->c, L->v[a].rank);
+        return mnas_emit_step_like(L, n, &s, n->out[0], a);
     }
     /* x * g with g of shape (1, C, 1, 1): the excitation scale */
     const plan_tensor *big = at, *vec = bt;

@@ -1,5 +1,6 @@
 /* Gemm and MatMul (+ a bias Add): the classifier, and the SE block's two
- * layers before they are fused. */
+ * layers before they are fused. MatMul takes the pooled vector at any rank
+ * whose last axis holds the features, as TensorFlow exports write it. */
 #include <stdlib.h>
 
 #include "compile/lowering.h"
@@ -30,14 +31,18 @@ mnas_status mnas_lower_fc(lowering *L, int ni)
                          (long long)Bv->dims[0], (long long)Bv->dims[1], xt->c);
     const int ci = xt->c, co = (int)ndim;
     float *bias = calloc((size_t)co, sizeof(float));
-    float *scale = alpha != 1.0f ? malloc((size_t)co * sizeof(float)) : NULL;
-    if (!bias || (alpha != 1.0f && !scale)) {
+    float *scale = malloc((size_t)co * sizeof(float));
+    if (!bias || !scale) {
         free(bias);
         free(scale);
         return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory packing '%s'", Bv->name);
     }
-    for (int o = 0; scale && o < co; o++)
+    /* the weights are read where they lie unless something scales them */
+    int scaled = alpha != 1.0f;
+    for (int o = 0; o < co; o++)
         scale[o] = alpha;
+    /* (1, C) for Gemm; for MatMul the input's rank, features last */
+    const int rank = !gemm && L->v[x].cax == L->v[x].rank - 1 ? L->v[x].rank : 2;
     mnas_status st = MNAS_OK;
     int out = n->out[0];
     const graph_value *C = NULL;
@@ -68,10 +73,11 @@ mnas_status mnas_lower_fc(lowering *L, int ni)
     mnas_plan_step_init(&s, STEP_PW);
     s.u.pw.fc = (plan_fc){.pixels = 1, .ci = ci, .co = co};
     if (!st)
-        st = mnas_fuse_epilogue(L, &out, NULL, NULL, co, 0, &s.u.pw.fc.act, &s.u.pw.residual);
+        st = mnas_fuse_epilogue(L, &out, rank, rank - 1, scale, bias, &scaled, co, 0, &s.u.pw.fc.act,
+                                &s.u.pw.residual);
     initializer_rows wr;
     if (!st) {
-        mnas_initializer_rows_init(&wr, Bv, co, (size_t)ci, !trans_b, scale);
+        mnas_initializer_rows_init(&wr, Bv, co, (size_t)ci, !trans_b, scaled ? scale : NULL);
         st = mnas_place_gemv_rows(L, Bv, &wr, bias, ci, co, !trans_b, &s.u.pw.fc);
     }
     free(bias);
@@ -82,6 +88,9 @@ mnas_status mnas_lower_fc(lowering *L, int ni)
     mnas_copy_str(s.wname, sizeof s.wname, Bv->name);
     s.params = (int64_t)ci * co + co;
     s.macs = (int64_t)ci * co;
-    return mnas_emit_step(L, n, &s, out, 1, 1, co, 2);
+    st = mnas_emit_step(L, n, &s, out, 1, 1, co, rank);
+    if (!st)
+        L->v[out].cax = rank - 1;
+    return st;
 }
 

@@ -6,8 +6,8 @@ mnas_status mnas_lower_pool(lowering *L, int ni)
 {
     const graph_node *n = &L->g->nodes[ni];
     const int x = mnas_act_input(L, n, 0);
-    if (x < 0 || L->v[x].rank != 4)
-        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be a 4-D activation", mnas_input_name(L, n, 0));
+    if (x < 0 || L->v[x].rank != 4 || L->v[x].cax != 1)
+        return NODE_FAIL(L, n, MNAS_E_UNSUPPORTED, "input '%s' must be a 4-D NCHW activation", mnas_input_name(L, n, 0));
     int keep = 1;
     if (mnas_is_op(n, "ReduceMean")) {
         keep = (int)mnas_attr_int(n, "keepdims", 1);

@@ -1,7 +1,10 @@
 /* Recognise squeeze-and-excitation on the lowered steps:
  *   pooled = GAP(x); mid = act1(FC1(pooled)); gate = act2(FC2(mid)); y = x * gate
  * with act2 a (hard) sigmoid, and merge the five steps into one STEP_SE whose gate
- * vector stays in the arena for callers to read after each run. */
+ * vector stays in the arena for callers to read after each run. On a 1x1
+ * map (MnasNet's last blocks at 32x32, say) the scale is a plain
+ * same-shape Mul, and an exporter may leave the pool out (the mean of one
+ * pixel is the pixel): FC1 then reads x itself. */
 #include <string.h>
 
 #include "compile/lowering.h"
@@ -33,34 +36,60 @@ static void se_name(const char *a, const char *b, int index, char *out, size_t c
     }
 }
 
+/* A gate: each channel scaled by a value in [0, 1]. */
 static int is_gate(const mnas_act *a)
 {
-    return a->kind == ACT_SIGMOID || a->kind == ACT_HSIGMOID;
+    return a->kind == ACT_SIGMOID || a->kind == ACT_HSIGMOID ||
+           (a->kind == ACT_CLIP && a->a == 0.0f && a->b == 1.0f);
+}
+
+/* The FC2 step whose gated output is operand `gate` of scale step s, or -1. */
+static int expand_step(const plan *p, int gate)
+{
+    const int f2 = producer_step(p, gate, STEP_PW);
+    if (f2 < 0 || p->tensors[gate].consumers != 1)
+        return -1;
+    const plan_fc *expand = &p->steps[f2].u.pw.fc;
+    return is_gate(&expand->act) && expand->pixels == 1 ? f2 : -1;
 }
 
 mnas_status mnas_fuse_se(plan *p, mnas_err *err)
 {
     for (int si = 0; si < p->n_steps; si++) {
         plan_step *s = &p->steps[si];
-        if (s->kind != STEP_SCALE_CH || s->dead)
+        if ((s->kind != STEP_SCALE_CH && s->kind != STEP_MUL) || s->dead)
             continue;
-        const int gate = s->u.ew.in2;
-        const int f2 = producer_step(p, gate, STEP_PW);
-        if (f2 < 0 || p->tensors[gate].consumers != 1)
+        int xin = s->in, gate = s->u.ew.in2;
+        int f2 = expand_step(p, gate);
+        if (f2 < 0 && s->kind == STEP_MUL) {
+            /* a same-shape Mul on a 1x1 map: the gate may be either operand */
+            xin = s->u.ew.in2;
+            gate = s->in;
+            f2 = expand_step(p, gate);
+        }
+        if (f2 < 0 || (s->kind == STEP_MUL && (p->tensors[xin].h != 1 || p->tensors[xin].w != 1)))
             continue;
         const plan_fc *expand = &p->steps[f2].u.pw.fc;
-        if (!is_gate(&expand->act) || expand->pixels != 1)
-            continue;
         const int f1 = producer_step(p, p->steps[f2].in, STEP_PW);
         if (f1 < 0 || p->tensors[p->steps[f2].in].consumers != 1 || p->steps[f1].u.pw.fc.pixels != 1)
             continue;
         const plan_fc *reduce = &p->steps[f1].u.pw.fc;
         const int gp = producer_step(p, p->steps[f1].in, STEP_GAP);
-        if (gp < 0 || p->tensors[p->steps[f1].in].consumers != 1 || p->steps[gp].in != s->in)
+        const int no_pool = p->steps[f1].in == xin && p->tensors[xin].h == 1 && p->tensors[xin].w == 1;
+        if (!no_pool && (gp < 0 || p->tensors[p->steps[f1].in].consumers != 1 || p->steps[gp].in != xin))
             continue;
-        const plan_tensor *x = &p->tensors[s->in];
+        const plan_tensor *x = &p->tensors[xin];
         if (reduce->ci != x->c || expand->co != x->c || expand->ci != reduce->co)
             continue;
+        int pooled = no_pool ? -1 : p->steps[gp].out;
+        if (no_pool) {
+            /* the step pools into a vector of its own */
+            mnas_status st = mnas_plan_add_tensor(p, 1, 1, x->c, &pooled, err);
+            if (st)
+                return st;
+            x = &p->tensors[xin];
+            p->tensors[xin].consumers--;
+        }
         plan_se blk = {.step = si, .gate = gate, .channels = x->c, .h = x->h, .w = x->w};
         se_name(p->steps[f1].wname, p->steps[f2].wname, p->n_se, blk.name, sizeof blk.name);
         mnas_status st = mnas_plan_add_se(p, &blk, err);
@@ -68,9 +97,9 @@ mnas_status mnas_fuse_se(plan *p, mnas_err *err)
             return st;
         plan_step se;
         mnas_plan_step_init(&se, STEP_SE);
-        se.in = s->in;
+        se.in = xin;
         se.out = s->out;
-        se.u.se = (plan_se_step){.reduce = *reduce, .expand = *expand, .pooled = p->steps[gp].out,
+        se.u.se = (plan_se_step){.reduce = *reduce, .expand = *expand, .pooled = pooled,
                                  .reduced = p->steps[f1].out, .gate = gate, .index = p->n_se - 1,
                                  .pixels = x->h * x->w, .c = x->c};
         se.params = p->steps[f1].params + p->steps[f2].params;
@@ -79,7 +108,9 @@ mnas_status mnas_fuse_se(plan *p, mnas_err *err)
         mnas_copy_str(se.wname, sizeof se.wname, s->wname);
         *s = se;
         p->tensors[gate].persistent = 1;
-        p->steps[gp].dead = p->steps[f1].dead = p->steps[f2].dead = 1;
+        p->steps[f1].dead = p->steps[f2].dead = 1;
+        if (!no_pool)
+            p->steps[gp].dead = 1;
     }
     return MNAS_OK;
 }

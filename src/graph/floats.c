@@ -84,7 +84,9 @@ void mnas_graph_halves_to_floats(const uint8_t *restrict p, size_t n, float *res
 
 void mnas_graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst)
 {
-    if (v->f) {
+    if (v->quant) {
+        mnas_graph_dequantize(v->quant, start, n, dst);
+    } else if (v->f) {
         memcpy(dst, v->f + start, n * sizeof *dst);
     } else if (v->dtype == GRAPH_DT_FLOAT16) {
         mnas_graph_halves_to_floats(v->raw + 2 * start, n, dst);

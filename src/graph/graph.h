@@ -13,11 +13,29 @@
 typedef enum {
     GRAPH_DT_UNDEFINED = 0,
     GRAPH_DT_FLOAT = 1,   /* ONNX TensorProto.FLOAT */
+    GRAPH_DT_UINT8 = 2,
+    GRAPH_DT_INT8 = 3,
     GRAPH_DT_INT32 = 6,
     GRAPH_DT_INT64 = 7,
     GRAPH_DT_FLOAT16 = 10,
     GRAPH_DT_DOUBLE = 11
 } graph_dtype;
+
+/* What DequantizeLinear makes of an integer initializer: element k of the
+ * value is (q[k] - zero[ch]) * scale[ch] with ch = k / inner % channels
+ * (channels 1: one scale for the tensor). The reader folds such nodes into
+ * their output value at load (onnx/read_dequant.c), so weights stored as
+ * int8 reach lowering as one more kind of float constant. */
+typedef struct {
+    int dtype;                /* of q: GRAPH_DT_INT8, GRAPH_DT_UINT8 or GRAPH_DT_INT32 */
+    const uint8_t *raw;       /* q as little-endian bytes in the model buffer, or NULL: */
+    const int64_t *i;         /* q decoded */
+    const float *scale;       /* channels floats */
+    const int32_t *zero;      /* channels zero points, or NULL for 0 */
+    int channels, axis;
+    size_t inner;             /* elements per step along the axis (per tensor: all of them) */
+    int q, q_scale, q_zero;   /* value indices of x, x_scale, x_zero_point (-1: none), to write them back */
+} graph_quant;
 
 /* A value is anything a node input/output names: the graph input, an
  * initializer, a Constant's output or an intermediate tensor. */
@@ -37,6 +55,9 @@ typedef struct {
      * model buffer (any alignment), valid while that buffer lives. Read
      * them with mnas_graph_value_floats. */
     const uint8_t *raw;
+    /* A dequantized integer constant (f, i and raw NULL; dtype FLOAT):
+     * mnas_graph_value_floats computes its values. */
+    const graph_quant *quant;
 } graph_value;
 
 typedef enum {
@@ -106,13 +127,17 @@ void *mnas_graph_calloc(graph *g, size_t count, size_t size);
 char *mnas_graph_strndup(graph *g, const char *s, size_t n);
 void mnas_graph_bump_free(graph *g);
 
-/* A float constant: decoded (f) or left in the file (raw). */
+/* A float constant: decoded (f), left in the file (raw) or dequantized
+ * from integers (quant). */
 static inline int graph_value_is_float(const graph_value *v)
 {
-    return v->f != NULL || v->raw != NULL;
+    return v->f != NULL || (v->raw != NULL && v->dtype != GRAPH_DT_INT8 && v->dtype != GRAPH_DT_UINT8) ||
+           v->quant != NULL;
 }
 /* Elements [start, start + n) of a float constant as fp32. */
 void mnas_graph_value_floats(const graph_value *v, size_t start, size_t n, float *dst);
+/* Elements [start, start + n) of a dequantized constant (graph/quant.c). */
+void mnas_graph_dequantize(const graph_quant *q, size_t start, size_t n, float *dst);
 /* n little-endian IEEE halves (any alignment) to floats. */
 void mnas_graph_halves_to_floats(const uint8_t *p, size_t n, float *out);
 

@@ -58,6 +58,15 @@ typedef struct mnas_row_reader {
  * min(co, MNAS_PACK_ROWS) * ci floats. */
 #define MNAS_PACK_ROWS 32
 
+/* Builds with threads also run kernels on parts of their output; the
+ * single-thread WebAssembly modules (no atomics) leave the parts out of
+ * the table, so the whole calls inline them and the modules stay small. */
+#if !defined(__wasm__) || defined(__wasm_atomics__)
+#define MNAS_KERNEL_PARTS 1
+#else
+#define MNAS_KERNEL_PARTS 0
+#endif
+
 typedef struct mnas_kernels {
     const char *name;
 
@@ -104,6 +113,26 @@ typedef struct mnas_kernels {
     /* Planar to interleaved: dst[p][ch] = src[ch][p] for hw pixels of c
      * channels (an NCHW input tensor to the engine's NHWC). */
     void (*nchw_to_nhwc)(const float *src, size_t hw, int c, float *dst);
+
+#if MNAS_KERNEL_PARTS
+    /* Parts of one call, for splitting a step across threads (plan/run.c).
+     * Each computes the outputs of its part exactly as the whole call does,
+     * bit for bit, so a result never depends on how a step was split:
+     *   pw_run_part:   pixels [p0, p1) x output channels [o0, o1); o0 and o1
+     *                  multiples of pw_cols_align (o1 may be co); pixel
+     *                  bounds on multiples of pw_rows_align keep tiles whole;
+     *   gemv_run on rows [o0, co') of w (pointers moved by o0): the same
+     *                  values when o0 is a multiple of gemv_rows_align;
+     *   dw_run_rows, conv_run_rows: output rows [y0, y1);
+     *   gap_run_part:  channels [c0, c1). */
+    int pw_rows_align, pw_cols_align, gemv_rows_align;
+    void (*pw_run_part)(const float *in, int pixels, int ci, const float *w, const float *bias, int co,
+                        mnas_act act, const float *residual, float *out, int p0, int p1, int o0, int o1);
+    void (*dw_run_rows)(const dw_params *p, const float *in, const float *packed, float *out, int y0, int y1);
+    void (*conv_run_rows)(const conv_params *p, const float *in, const float *packed, const float *residual,
+                          float *out, int y0, int y1);
+    void (*gap_run_part)(const float *in, int pixels, int c, float *out, int c0, int c1);
+#endif
 } mnas_kernels;
 
 extern const mnas_kernels mnas_kernels_ref;

@@ -54,25 +54,33 @@ static void ref_pw_pack(const mnas_row_reader *w, const float *bias, int ci, int
         b_dst[o] = bias ? bias[o] : 0.0f;
 }
 
-static void ref_pw_run(const float *in, int pixels, int ci, const float *w, const float *bias, int co,
-                       mnas_act act, const float *residual, float *out)
+/* Per output the sum runs over i in order, as in the whole-tensor loop. */
+static void ref_pw_run_part(const float *in, int pixels, int ci, const float *w, const float *bias, int co,
+                            mnas_act act, const float *residual, float *out, int p0, int p1, int o0, int o1)
 {
-    for (int p = 0; p < pixels; p++) {
+    (void)pixels;
+    for (int p = p0; p < p1; p++) {
         const float *x = in + (size_t)p * ci;
         float *y = out + (size_t)p * co;
-        for (int o = 0; o < co; o++)
+        for (int o = o0; o < o1; o++)
             y[o] = bias[o];
         for (int i = 0; i < ci; i++) {
             const float xi = x[i];
             const float *wr = w + (size_t)i * co;
-            for (int o = 0; o < co; o++)
+            for (int o = o0; o < o1; o++)
                 y[o] += xi * wr[o];
         }
-        for (int o = 0; o < co; o++) {
+        for (int o = o0; o < o1; o++) {
             float v = mnas_act_apply(act, y[o]);
             y[o] = residual ? v + residual[(size_t)p * co + o] : v;
         }
     }
+}
+
+static void ref_pw_run(const float *in, int pixels, int ci, const float *w, const float *bias, int co,
+                       mnas_act act, const float *residual, float *out)
+{
+    ref_pw_run_part(in, pixels, ci, w, bias, co, act, residual, out, 0, pixels, 0, co);
 }
 
 static void ref_gemv_run(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
@@ -104,11 +112,11 @@ static void ref_dw_pack(const float *w, const float *bias, int c, int k, float *
         dst[(size_t)taps * c + ch] = bias ? bias[ch] : 0.0f;
 }
 
-static void ref_dw_run(const dw_params *p, const float *in, const float *packed, float *out)
+static void ref_dw_run_rows(const dw_params *p, const float *in, const float *packed, float *out, int y0, int y1)
 {
     const int c = p->c, k = p->k;
     const float *bias = packed + (size_t)k * k * c;
-    for (int oy = 0; oy < p->out_h; oy++) {
+    for (int oy = y0; oy < y1; oy++) {
         for (int ox = 0; ox < p->out_w; ox++) {
             float *y = out + ((size_t)oy * p->out_w + ox) * c;
             for (int ch = 0; ch < c; ch++)
@@ -133,6 +141,11 @@ static void ref_dw_run(const dw_params *p, const float *in, const float *packed,
     }
 }
 
+static void ref_dw_run(const dw_params *p, const float *in, const float *packed, float *out)
+{
+    ref_dw_run_rows(p, in, packed, out, 0, p->out_h);
+}
+
 static size_t ref_conv_packed_floats(int ci, int co, int kh, int kw)
 {
     return (size_t)kh * kw * ci * co + (size_t)co;
@@ -151,12 +164,12 @@ static void ref_conv_pack(const float *w, const float *bias, int ci, int co, int
         dst[(size_t)kh * kw * ci * co + o] = bias ? bias[o] : 0.0f;
 }
 
-static void ref_conv_run(const conv_params *p, const float *in, const float *packed,
-                         const float *residual, float *out)
+static void ref_conv_run_rows(const conv_params *p, const float *in, const float *packed,
+                              const float *residual, float *out, int y0, int y1)
 {
     const int ci = p->ci, co = p->co;
     const float *bias = packed + (size_t)p->kh * p->kw * ci * co;
-    for (int oy = 0; oy < p->out_h; oy++) {
+    for (int oy = y0; oy < y1; oy++) {
         for (int ox = 0; ox < p->out_w; ox++) {
             const size_t op = (size_t)oy * p->out_w + ox;
             float *y = out + op * co;
@@ -185,15 +198,26 @@ static void ref_conv_run(const conv_params *p, const float *in, const float *pac
     }
 }
 
-/* Accumulated in double: see simd_gap_run for why pooling precision matters. */
-static void ref_gap_run(const float *in, int pixels, int c, float *out)
+static void ref_conv_run(const conv_params *p, const float *in, const float *packed,
+                         const float *residual, float *out)
 {
-    for (int ch = 0; ch < c; ch++) {
+    ref_conv_run_rows(p, in, packed, residual, out, 0, p->out_h);
+}
+
+/* Accumulated in double: see simd_gap_run for why pooling precision matters. */
+static void ref_gap_run_part(const float *in, int pixels, int c, float *out, int c0, int c1)
+{
+    for (int ch = c0; ch < c1; ch++) {
         double acc = 0.0;
         for (int p = 0; p < pixels; p++)
             acc += in[(size_t)p * c + ch];
         out[ch] = (float)(acc / (pixels > 0 ? pixels : 1));
     }
+}
+
+static void ref_gap_run(const float *in, int pixels, int c, float *out)
+{
+    ref_gap_run_part(in, pixels, c, out, 0, c);
 }
 
 static void ref_scale_ch_run(const float *in, int pixels, int c, const float *scale, float *out)
@@ -248,4 +272,13 @@ const mnas_kernels mnas_kernels_ref = {
     .add_run = ref_add_run,
     .mul_run = ref_mul_run,
     .nchw_to_nhwc = ref_nchw_to_nhwc,
+#if MNAS_KERNEL_PARTS
+    .pw_rows_align = 1,
+    .pw_cols_align = 1,
+    .gemv_rows_align = 1,
+    .pw_run_part = ref_pw_run_part,
+    .dw_run_rows = ref_dw_run_rows,
+    .conv_run_rows = ref_conv_run_rows,
+    .gap_run_part = ref_gap_run_part,
+#endif
 };

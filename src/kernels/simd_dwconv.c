@@ -156,8 +156,10 @@ static void dw_tail_row(const dw_params *p, const float *in, const float *wg, fl
     dw_group_row(p, in, wg, out_row, oy, c0, p->k, p->stride, 1, n, ox_lo, ox_hi);
 }
 
+/* Output rows [y0, y1): every row is computed on its own, so any split of
+ * the rows gives the whole call's values. */
 VEC_INLINE void dw_run_ks(const dw_params *p, const float *in, const float *packed, float *out,
-                          int K, int S)
+                          int y0, int y1, int K, int S)
 {
     const size_t gstride = (size_t)VEC_W * (size_t)(K * K + 1);
     /* Interior columns: ix0 >= 0 and ix0 + K <= in_w. */
@@ -174,7 +176,7 @@ VEC_INLINE void dw_run_ks(const dw_params *p, const float *in, const float *pack
     const int cfull = p->c / VEC_W * VEC_W;
     const int ctail = p->c - cfull;
 
-    for (int oy = 0; oy < p->out_h; oy++) {
+    for (int oy = y0; oy < y1; oy++) {
         float *out_row = out + (size_t)oy * (size_t)p->out_w * (size_t)p->c;
         const float *wg = packed;
         for (int c0 = 0; c0 < cfull; c0 += VEC_W, wg += gstride)
@@ -189,37 +191,42 @@ VEC_INLINE void dw_run_ks(const dw_params *p, const float *in, const float *pack
     }
 }
 
-static void dwconv_3x3s1_f32(const dw_params *p, const float *in, const float *w, float *out)
+static void dwconv_3x3s1_f32(const dw_params *p, const float *in, const float *w, float *out, int y0, int y1)
 {
-    dw_run_ks(p, in, w, out, 3, 1);
+    dw_run_ks(p, in, w, out, y0, y1, 3, 1);
 }
-static void dwconv_3x3s2_f32(const dw_params *p, const float *in, const float *w, float *out)
+static void dwconv_3x3s2_f32(const dw_params *p, const float *in, const float *w, float *out, int y0, int y1)
 {
-    dw_run_ks(p, in, w, out, 3, 2);
+    dw_run_ks(p, in, w, out, y0, y1, 3, 2);
 }
-static void dwconv_5x5s1_f32(const dw_params *p, const float *in, const float *w, float *out)
+static void dwconv_5x5s1_f32(const dw_params *p, const float *in, const float *w, float *out, int y0, int y1)
 {
-    dw_run_ks(p, in, w, out, 5, 1);
+    dw_run_ks(p, in, w, out, y0, y1, 5, 1);
 }
-static void dwconv_5x5s2_f32(const dw_params *p, const float *in, const float *w, float *out)
+static void dwconv_5x5s2_f32(const dw_params *p, const float *in, const float *w, float *out, int y0, int y1)
 {
-    dw_run_ks(p, in, w, out, 5, 2);
+    dw_run_ks(p, in, w, out, y0, y1, 5, 2);
 }
-static void dwconv_generic_f32(const dw_params *p, const float *in, const float *w, float *out)
+static void dwconv_generic_f32(const dw_params *p, const float *in, const float *w, float *out, int y0, int y1)
 {
-    dw_run_ks(p, in, w, out, p->k, p->stride);
+    dw_run_ks(p, in, w, out, y0, y1, p->k, p->stride);
+}
+
+void mnas_simd_dw_run_rows(const dw_params *p, const float *in, const float *packed, float *out, int y0, int y1)
+{
+    if (p->k == 3 && p->stride == 1)
+        dwconv_3x3s1_f32(p, in, packed, out, y0, y1);
+    else if (p->k == 3 && p->stride == 2)
+        dwconv_3x3s2_f32(p, in, packed, out, y0, y1);
+    else if (p->k == 5 && p->stride == 1)
+        dwconv_5x5s1_f32(p, in, packed, out, y0, y1);
+    else if (p->k == 5 && p->stride == 2)
+        dwconv_5x5s2_f32(p, in, packed, out, y0, y1);
+    else
+        dwconv_generic_f32(p, in, packed, out, y0, y1);
 }
 
 void mnas_simd_dw_run(const dw_params *p, const float *in, const float *packed, float *out)
 {
-    if (p->k == 3 && p->stride == 1)
-        dwconv_3x3s1_f32(p, in, packed, out);
-    else if (p->k == 3 && p->stride == 2)
-        dwconv_3x3s2_f32(p, in, packed, out);
-    else if (p->k == 5 && p->stride == 1)
-        dwconv_5x5s1_f32(p, in, packed, out);
-    else if (p->k == 5 && p->stride == 2)
-        dwconv_5x5s2_f32(p, in, packed, out);
-    else
-        dwconv_generic_f32(p, in, packed, out);
+    mnas_simd_dw_run_rows(p, in, packed, out, 0, p->out_h);
 }

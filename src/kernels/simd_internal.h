@@ -63,6 +63,32 @@ VEC_INLINE void vact_apply_n(const vact *act, vfloat *v, int n)
     }
 }
 
+/* The 1x1 register tile (simd_pointwise.c says why these sizes): PW_MR
+ * pixels by PW_NR output channels, PW_NR_HALF for a narrow last panel. */
+#if VEC_W == 16
+#define PW_MR 8
+#define PW_NR 32
+#define PW_NR_HALF 16
+#elif VEC_W == 8
+#define PW_MR 6
+#define PW_NR 16
+#define PW_NR_HALF 8
+#elif defined(MNAS_VEC_NEON)
+#define PW_MR 8
+#define PW_NR 8
+#define PW_NR_HALF 4
+#elif defined(MNAS_VEC_WASM_RELAXED) && !defined(PW_MR)
+#define PW_MR 6
+#define PW_NR 8
+#define PW_NR_HALF 4
+#else
+#ifndef PW_MR
+#define PW_MR 4
+#endif
+#define PW_NR 8
+#define PW_NR_HALF 4
+#endif
+
 /* The table built by simd_table.c (tests compare it with the reference
  * even when mnas_kernels_best() returns the reference). */
 extern const mnas_kernels mnas_kernels_simd;
@@ -79,19 +105,25 @@ void mnas_simd_pw_pack(const mnas_row_reader *w, const float *bias, int ci, int 
                        float *scratch);
 void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, const float *bias, int co,
                       mnas_act act, const float *residual, float *out);
+void mnas_simd_pw_run_part(const float *in, int pixels, int ci, const float *packed, const float *bias, int co,
+                           mnas_act act, const float *residual, float *out, int p0, int p1, int o0, int o1);
 void mnas_simd_gemv_run(const float *x, int ci, const float *w, const float *bias, int co, mnas_act act,
                            const float *residual, float *out);
 
 size_t mnas_simd_dw_packed_floats(int c, int k);
 void mnas_simd_dw_pack(const float *w, const float *bias, int c, int k, float *dst);
 void mnas_simd_dw_run(const dw_params *p, const float *in, const float *packed, float *out);
+void mnas_simd_dw_run_rows(const dw_params *p, const float *in, const float *packed, float *out, int y0, int y1);
 
 size_t mnas_simd_conv_packed_floats(int ci, int co, int kh, int kw);
 void mnas_simd_conv_pack(const float *w, const float *bias, int ci, int co, int kh, int kw, float *dst);
 void mnas_simd_conv_run(const conv_params *p, const float *in, const float *packed,
                         const float *residual, float *out);
+void mnas_simd_conv_run_rows(const conv_params *p, const float *in, const float *packed,
+                             const float *residual, float *out, int y0, int y1);
 
 void mnas_simd_gap_run(const float *in, int pixels, int c, float *out);
+void mnas_simd_gap_run_part(const float *in, int pixels, int c, float *out, int c0, int c1);
 void mnas_simd_scale_ch_run(const float *in, int pixels, int c, const float *scale, float *out);
 void mnas_simd_act_run(const float *in, size_t n, mnas_act act, float *out);
 void mnas_simd_add_run(const float *a, const float *b, size_t n, mnas_act act, float *out);

@@ -22,29 +22,7 @@
  */
 #include "kernels/simd_internal.h"
 
-#if VEC_W == 16
-#define PW_MR 8
-#define PW_NR 32
-#define PW_NR_HALF 16
-#elif VEC_W == 8
-#define PW_MR 6
-#define PW_NR 16
-#define PW_NR_HALF 8
-#elif defined(MNAS_VEC_NEON)
-#define PW_MR 8
-#define PW_NR 8
-#define PW_NR_HALF 4
-#elif defined(MNAS_VEC_WASM_RELAXED) && !defined(PW_MR)
-#define PW_MR 6
-#define PW_NR 8
-#define PW_NR_HALF 4
-#else
-#ifndef PW_MR
-#define PW_MR 4
-#endif
-#define PW_NR 8
-#define PW_NR_HALF 4
-#endif
+/* PW_MR, PW_NR, PW_NR_HALF: simd_internal.h (the thread split needs them too). */
 
 /* k unroll of the micro-kernel (see gemm_tile). */
 #ifndef PW_KU
@@ -393,17 +371,22 @@ static void matvec_half(int ci, const float *x, const float *w, const float *b, 
     matvec_panel(1, ci, x, w, b, nc, act, res, out);
 }
 
-void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, const float *bias, int co,
-                      mnas_act act, const float *residual, float *out)
+/* Panels before a part's first channel o0 (a multiple of PW_NR) are all
+ * full width, so its panel starts o0 * ci floats in. Each output is the
+ * same tile code over the same k order whichever tile holds its row, so a
+ * part computes exactly what the whole call does. */
+void mnas_simd_pw_run_part(const float *in, int pixels, int ci, const float *packed, const float *bias, int co,
+                           mnas_act act, const float *residual, float *out, int p0, int p1, int o0, int o1)
 {
     const vact va = vact_make(act);
+    const float *first = packed + (size_t)o0 * (size_t)ci;
     if (pixels == 1) {
-        const float *panel = packed;
-        for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {
-            int nr = panel_width(co, o0);
-            int nc = co - o0 < nr ? co - o0 : nr;
-            (nr == PW_NR ? matvec_full : matvec_half)(ci, in, panel, bias + o0, nc, &va,
-                                                      residual ? residual + o0 : NULL, out + o0);
+        const float *panel = first;
+        for (int o = o0; o < o1; o += panel_width(co, o)) {
+            int nr = panel_width(co, o);
+            int nc = co - o < nr ? co - o : nr;
+            (nr == PW_NR ? matvec_full : matvec_half)(ci, in, panel, bias + o, nc, &va,
+                                                      residual ? residual + o : NULL, out + o);
             panel += (size_t)nr * (size_t)ci;
         }
         return;
@@ -411,14 +394,20 @@ void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, 
     int chunk = (int)(PW_CHUNK_BYTES / (sizeof(float) * (size_t)(ci > 0 ? ci : 1))) / PW_MR * PW_MR;
     if (chunk < PW_MR)
         chunk = PW_MR;
-    for (int p0 = 0; p0 < pixels; p0 += chunk) {
-        int p1 = pixels - p0 < chunk ? pixels : p0 + chunk;
-        const float *panel = packed;
-        for (int o0 = 0; o0 < co; o0 += panel_width(co, o0)) {
-            int nr = panel_width(co, o0);
-            int nc = co - o0 < nr ? co - o0 : nr;
-            gemm_panel(in, p0, p1, ci, panel, bias + o0, nr, nc, o0, co, &va, residual, out);
+    for (int pa = p0; pa < p1; pa += chunk) {
+        int pb = p1 - pa < chunk ? p1 : pa + chunk;
+        const float *panel = first;
+        for (int o = o0; o < o1; o += panel_width(co, o)) {
+            int nr = panel_width(co, o);
+            int nc = co - o < nr ? co - o : nr;
+            gemm_panel(in, pa, pb, ci, panel, bias + o, nr, nc, o, co, &va, residual, out);
             panel += (size_t)nr * (size_t)ci;
         }
     }
+}
+
+void mnas_simd_pw_run(const float *in, int pixels, int ci, const float *packed, const float *bias, int co,
+                      mnas_act act, const float *residual, float *out)
+{
+    mnas_simd_pw_run_part(in, pixels, ci, packed, bias, co, act, residual, out, 0, pixels, 0, co);
 }

@@ -21,6 +21,15 @@ const mnas_kernels mnas_kernels_simd = {
     .add_run = mnas_simd_add_run,
     .mul_run = mnas_simd_mul_run,
     .nchw_to_nhwc = mnas_simd_nchw_to_nhwc,
+#if MNAS_KERNEL_PARTS
+    .pw_rows_align = PW_MR,
+    .pw_cols_align = PW_NR,
+    .gemv_rows_align = 4, /* simd_gemv.c: blocks of four rows, then one at a time */
+    .pw_run_part = mnas_simd_pw_run_part,
+    .dw_run_rows = mnas_simd_dw_run_rows,
+    .conv_run_rows = mnas_simd_conv_run_rows,
+    .gap_run_part = mnas_simd_gap_run_part,
+#endif
 };
 
 const mnas_kernels *mnas_kernels_best(void)

@@ -1,6 +1,7 @@
 /* mnas_pack: an ONNX model in, the same model out with mnas.* metadata
- * (labels, preprocessing) and optionally fp16 weights, so the browser
- * downloads one self-describing file of half the size. */
+ * (labels, preprocessing) and optionally fp16 or int8 weights, so the
+ * browser downloads one self-describing file of half or a quarter the
+ * size. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,7 @@ static mnas_status pack(const void *onnx, size_t len, const mnas_pack_options *o
         snprintf(src, sizeof src, "%d", opt->source_size);
         props[np++] = (graph_prop){"mnas.source_size", src};
     }
-    onnx_write_opts wo = {opt ? opt->fp16 : 0, props, np, NULL};
+    onnx_write_opts wo = {opt ? opt->fp16 : 0, props, np, NULL, opt ? opt->int8 : 0};
     st = mnas_onnx_write_graph(&g, &wo, out, out_len, err);
 done:
     free(labels);

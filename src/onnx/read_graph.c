@@ -336,5 +336,5 @@ mnas_status mnas_onnx_read_graph(reader *r, pb_cursor m)
         }
     }
     free(parts);
-    return st;
+    return st ? st : mnas_onnx_fold_dequantize(r);
 }

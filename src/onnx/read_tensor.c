@@ -1,7 +1,8 @@
 /* TensorProto -> graph_value: dims, data type, and the values, from raw_data
  * or from the typed repeated field of the tensor's type, decoded to fp32 or
- * int64 (or, for mnas_onnx_read_view, large float data left raw). Used for
- * initializers and for tensor attributes, Constant values among them. */
+ * int64 (or, for mnas_onnx_read_view, large float and 8-bit integer data
+ * left raw). Used for initializers and for tensor attributes, Constant
+ * values among them. */
 #include <string.h>
 
 #include "graph/graph.h"
@@ -16,6 +17,8 @@ static size_t dtype_size(int dt)
 {
     switch (dt) {
     case GRAPH_DT_FLOAT: return 4;
+    case GRAPH_DT_UINT8:
+    case GRAPH_DT_INT8: return 1;
     case GRAPH_DT_INT32: return 4;
     case GRAPH_DT_INT64: return 8;
     case GRAPH_DT_FLOAT16: return 2;
@@ -58,7 +61,10 @@ static void store_typed(graph_value *v, size_t k, int wire, double d, int64_t iv
             v->f[k] = (float)d;
         (void)wire;
     } else {
-        v->i[k] = v->dtype == GRAPH_DT_INT32 ? (int64_t)(int32_t)iv : iv;
+        v->i[k] = v->dtype == GRAPH_DT_INT32 ? (int64_t)(int32_t)iv
+                : v->dtype == GRAPH_DT_INT8  ? (int64_t)(int8_t)iv
+                : v->dtype == GRAPH_DT_UINT8 ? (int64_t)(uint8_t)iv
+                                             : iv;
     }
 }
 
@@ -82,6 +88,14 @@ static void store_raw(graph_value *v, const uint8_t *p)
         for (size_t k = 0; k < n; k++)
             v->i[k] = (int32_t)mnas_le32(p + 4 * k);
         break;
+    case GRAPH_DT_INT8:
+        for (size_t k = 0; k < n; k++)
+            v->i[k] = (int8_t)p[k];
+        break;
+    case GRAPH_DT_UINT8:
+        for (size_t k = 0; k < n; k++)
+            v->i[k] = p[k];
+        break;
     case GRAPH_DT_INT64:
         for (size_t k = 0; k < n; k++)
             v->i[k] = (int64_t)mnas_le64(p + 8 * k);
@@ -96,6 +110,8 @@ static uint32_t typed_field(int dt)
     switch (dt) {
     case GRAPH_DT_FLOAT: return 4;
     case GRAPH_DT_FLOAT16:
+    case GRAPH_DT_INT8:
+    case GRAPH_DT_UINT8:
     case GRAPH_DT_INT32: return 5;
     case GRAPH_DT_INT64: return 7;
     case GRAPH_DT_DOUBLE: return 10;
@@ -277,7 +293,7 @@ static mnas_status tensor_check(reader *r, const graph_value *v, const tensor_sc
     size_t esz = dtype_size(v->dtype);
     if (!esz)
         return mnas_fail(r->err, MNAS_E_UNSUPPORTED,
-                         "tensor %s (byte %zu) has data type %d; only float, float16, double, int32 and int64 are supported",
+                         "tensor %s (byte %zu) has data type %d; only float, float16, double, int8, uint8, int32 and int64 are supported",
                          NM, start, v->dtype);
     int64_t n = 1;
     for (int k = 0; k < v->ndim; k++) {
@@ -352,7 +368,8 @@ mnas_status mnas_onnx_read_tensor(reader *r, pb_cursor m, graph_value *v, const 
     if (count == 0)
         return MNAS_OK;
     if (r->view && ts.has_raw && count >= ONNX_VIEW_MIN_ELEMS &&
-        (v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16)) {
+        (v->dtype == GRAPH_DT_FLOAT || v->dtype == GRAPH_DT_FLOAT16 || v->dtype == GRAPH_DT_INT8 ||
+         v->dtype == GRAPH_DT_UINT8)) {
         v->raw = ts.raw;
         return MNAS_OK;
     }

@@ -15,6 +15,7 @@
  *   read_node.c    NodeProto, Constant nodes
  *   read_attr.c    AttributeProto and its float/int lists
  *   read_tensor.c  TensorProto: dims, raw data, typed values
+ *   read_dequant.c DequantizeLinear of initializers, folded into values
  *   reader.c       checked strings, the value table and its name index */
 #ifndef MNAS_ONNX_READER_H
 #define MNAS_ONNX_READER_H
@@ -89,5 +90,11 @@ mnas_status mnas_onnx_read_node(reader *r, pb_cursor m, int file_idx);
 
 /* ---- read_graph.c ---------------------------------------------------------- */
 mnas_status mnas_onnx_read_graph(reader *r, pb_cursor m);
+
+/* ---- read_dequant.c -------------------------------------------------------- */
+/* Once the graph is read: every DequantizeLinear of constants becomes its
+ * output value (a quantized constant, graph_value.quant) and leaves the
+ * node list. One on a tensor computed at run time stays a node. */
+mnas_status mnas_onnx_fold_dequantize(reader *r);
 
 #endif

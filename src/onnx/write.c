@@ -3,6 +3,7 @@
  * writer never needs a separate sizing pass. */
 #include "onnx/write.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,8 @@ static int const_dtype(const graph_value *v)
         if (v->f || !v->i)
             return v->dtype;
         break;
+    case GRAPH_DT_INT8:
+    case GRAPH_DT_UINT8:
     case GRAPH_DT_INT32:
     case GRAPH_DT_INT64:
         if (v->i || !v->f)
@@ -163,8 +166,9 @@ static void write_tensor(wbuf *w, uint32_t field, const graph_value *v, const ch
     wb_int(w, 2, dtype);
     if (name && name[0])
         wb_str(w, 8, name);
-    size_t esz = dtype == GRAPH_DT_FLOAT16 ? 2 : dtype == GRAPH_DT_FLOAT || dtype == GRAPH_DT_INT32 ? 4 : 8;
-    size_t n = (v->f || v->i) ? v->count : 0;
+    const int bytes8 = dtype == GRAPH_DT_INT8 || dtype == GRAPH_DT_UINT8;
+    size_t esz = bytes8 ? 1 : dtype == GRAPH_DT_FLOAT16 ? 2 : dtype == GRAPH_DT_FLOAT || dtype == GRAPH_DT_INT32 ? 4 : 8;
+    size_t n = (v->f || v->i || (bytes8 && v->raw)) ? v->count : 0;
     wb_key(w, 9, 2);
     if (n > SIZE_MAX / esz) {
         w->oom = 1;
@@ -185,6 +189,8 @@ static void write_tensor(wbuf *w, uint32_t field, const graph_value *v, const ch
         } else if (dtype == GRAPH_DT_DOUBLE) {
             double d = v->f[k];
             memcpy(&u, &d, 8);
+        } else if (bytes8 && !v->i) {
+            u = v->raw[k];
         } else {
             u = (uint64_t)v->i[k];
         }
@@ -300,7 +306,8 @@ static mnas_status check_graph(const graph *g, mnas_err *err)
                     return mnas_fail(err, MNAS_E_ARG, "constant '%s' has bad dims", v->name ? v->name : "");
                 c *= (size_t)v->dims[d];
             }
-            if (c != v->count || (v->count && !v->f && !v->i))
+            if (c != v->count || (v->count && !v->f && !v->i && !v->quant &&
+                                  !(v->raw && (v->dtype == GRAPH_DT_INT8 || v->dtype == GRAPH_DT_UINT8))))
                 return mnas_fail(err, MNAS_E_ARG, "constant '%s' holds %zu elements but its dims give %zu",
                                  v->name ? v->name : "", v->count, c);
         }
@@ -328,6 +335,12 @@ static mnas_status check_graph(const graph *g, mnas_err *err)
                 return mnas_fail(err, MNAS_E_ARG, "node '%s' (%s): attribute '%s' has bad list", nm, n->op, a->name);
         }
     }
+    for (int k = 0; k < g->n_values; k++) {
+        const graph_quant *q = g->values[k].quant;
+        if (q && (q->q < 0 || q->q >= g->n_values || q->q_scale < 0 || q->q_scale >= g->n_values ||
+                  q->q_zero >= g->n_values))
+            return mnas_fail(err, MNAS_E_ARG, "value '%s': dequantized from bad values", g->values[k].name);
+    }
     for (int k = 0; k < g->n_inputs + g->n_outputs; k++) {
         int v = k < g->n_inputs ? g->inputs[k] : g->outputs[k - g->n_inputs];
         if (v < 0 || v >= g->n_values || !g->values[v].name || !g->values[v].name[0])
@@ -337,20 +350,23 @@ static mnas_status check_graph(const graph *g, mnas_err *err)
     return MNAS_OK;
 }
 
-enum { F_ATTR = 1, F_INPUT = 2, F_OUTPUT = 4, F_FP16 = 8 };
+/* F_DQ: a folded DequantizeLinear, written back as one; F_QPARAM: its scale
+ * or zero point (kept as it is); F_INT8: a weight stored as int8 now. */
+enum { F_ATTR = 1, F_INPUT = 2, F_OUTPUT = 4, F_FP16 = 8, F_DQ = 16, F_QPARAM = 32, F_INT8 = 64 };
 
-/* A name for the fp16 copy of `base` that no value already uses. */
-static char *fresh_name(const graph *g, const char *base, char **extra, int n_extra)
+/* A name `base` + `suffix` (+ a number) that no value and no name in
+ * extra[0 .. n_extra) already uses. */
+static char *fresh_name(const graph *g, const char *base, const char *suffix, char **extra, int n_extra)
 {
-    size_t n = strlen(base) + 32;
+    size_t n = strlen(base) + strlen(suffix) + 32;
     char *s = malloc(n);
     if (!s)
         return NULL;
     for (int k = 0;; k++) {
         if (k == 0)
-            snprintf(s, n, "%s_fp16", base);
+            snprintf(s, n, "%s%s", base, suffix);
         else
-            snprintf(s, n, "%s_fp16_%d", base, k);
+            snprintf(s, n, "%s%s_%d", base, suffix, k);
         int clash = mnas_graph_find_value(g, s) >= 0;
         for (int j = 0; !clash && j < n_extra; j++)
             clash = extra[j] && strcmp(extra[j], s) == 0;
@@ -369,13 +385,71 @@ typedef struct {
     const graph *g;
     unsigned char *flag;     /* F_* per value */
     char **fp16_name;        /* the fp16 copy's name, for values stored as fp16 */
+    char **q_name;           /* F_INT8: the names of its int8 data, scale and zero point, */
+    float **q_scale;         /* its scales, */
+    int *q_axis;             /* and the axis they run along */
     int any_fp16;
 } write_plan;
 
-/* Flags every value (attribute tensor, graph input/output) and, with
- * fp16, gives each large fp32 initializer a fresh name for its fp16 copy.
- * 0 when out of memory. */
-static int plan_values(write_plan *wp, int fp16)
+/* The axis of value vi's output channels when every reader takes it as
+ * weights (Conv W: axis 0; Gemm B: 0 with transB, else 1; MatMul B: 1),
+ * else -1. */
+static int weight_axis(const graph *g, int vi)
+{
+    const graph_value *v = &g->values[vi];
+    int axis = -1, readers = 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        const graph_node *n = &g->nodes[k];
+        for (int j = 0; j < n->n_in; j++) {
+            if (n->in[j] != vi)
+                continue;
+            int a = -1;
+            const int std = !n->domain || !n->domain[0] || strcmp(n->domain, "ai.onnx") == 0;
+            if (std && j == 1 && strcmp(n->op, "Conv") == 0 && v->ndim >= 3) {
+                a = 0;
+            } else if (std && j == 1 && v->ndim == 2 && (strcmp(n->op, "Gemm") == 0 || strcmp(n->op, "MatMul") == 0)) {
+                const graph_attr *t = mnas_graph_node_attr(n, "transB");
+                a = strcmp(n->op, "Gemm") == 0 && t && t->type == ATTR_INT && t->i ? 0 : 1;
+            }
+            if (a < 0 || (readers && a != axis))
+                return -1;
+            axis = a;
+            readers++;
+        }
+    }
+    for (int k = 0; k < g->n_outputs; k++)
+        if (g->outputs[k] == vi)
+            return -1;
+    return axis;
+}
+
+/* Symmetric per-channel scales of float weights v along axis: max |w| / 127
+ * (1 for an all-zero channel). */
+static float *int8_scales(const graph_value *v, int axis)
+{
+    const int ch = (int)v->dims[axis];
+    size_t inner = 1;
+    for (int d = axis + 1; d < v->ndim; d++)
+        inner *= (size_t)v->dims[d];
+    float *sc = calloc((size_t)ch + 1, sizeof *sc);
+    if (!sc)
+        return NULL;
+    for (size_t k = 0; k < v->count; k++) {
+        const float a = fabsf(v->f[k]);
+        const size_t c = k / inner % (size_t)ch;
+        if (a > sc[c])
+            sc[c] = a;
+    }
+    for (int c = 0; c < ch; c++)
+        sc[c] = sc[c] > 0.0f ? sc[c] / 127.0f : 1.0f;
+    return sc;
+}
+
+/* Flags every value (attribute tensor, graph input/output, folded
+ * DequantizeLinear and its parameters); with int8, quantizes the weights
+ * (names and scales); with fp16, gives each other large fp32 initializer a
+ * fresh name for its fp16 copy. 0 when out of memory. */
+static int plan_values(write_plan *wp, int fp16, int int8)
 {
     const graph *g = wp->g;
     for (int k = 0; k < g->n_nodes; k++)
@@ -386,17 +460,109 @@ static int plan_values(write_plan *wp, int fp16)
         wp->flag[g->inputs[k]] |= F_INPUT;
     for (int k = 0; k < g->n_outputs; k++)
         wp->flag[g->outputs[k]] |= F_OUTPUT;
+    for (int k = 0; k < g->n_values; k++) {
+        const graph_quant *q = g->values[k].quant;
+        if (!q)
+            continue;
+        wp->flag[k] |= F_DQ;
+        wp->flag[q->q_scale] |= F_QPARAM;
+        if (q->q_zero >= 0)
+            wp->flag[q->q_zero] |= F_QPARAM;
+    }
+    for (int k = 0; int8 && k < g->n_values; k++) {
+        const graph_value *v = &g->values[k];
+        if (!v->is_const || (wp->flag[k] & (F_ATTR | F_QPARAM)) || !v->name || !v->name[0] || !v->f ||
+            const_dtype(v) != GRAPH_DT_FLOAT || (wp->q_axis[k] = weight_axis(g, k)) < 0)
+            continue;
+        char **nm = &wp->q_name[3 * (size_t)k];
+        if (!(nm[0] = fresh_name(g, v->name, "_quantized", wp->q_name, 3 * g->n_values)) ||
+            !(nm[1] = fresh_name(g, v->name, "_scale", wp->q_name, 3 * g->n_values)) ||
+            !(nm[2] = fresh_name(g, v->name, "_zero_point", wp->q_name, 3 * g->n_values)) ||
+            !(wp->q_scale[k] = int8_scales(v, wp->q_axis[k])))
+            return 0;
+        wp->flag[k] |= F_INT8;
+    }
     for (int k = 0; fp16 && k < g->n_values; k++) {
         const graph_value *v = &g->values[k];
-        if (v->is_const && !(wp->flag[k] & F_ATTR) && v->name && v->name[0] && v->f &&
+        if (v->is_const && !(wp->flag[k] & (F_ATTR | F_QPARAM | F_INT8)) && v->name && v->name[0] && v->f &&
             const_dtype(v) == GRAPH_DT_FLOAT && v->count >= 16) {
-            if (!(wp->fp16_name[k] = fresh_name(g, v->name, wp->fp16_name, g->n_values)))
+            if (!(wp->fp16_name[k] = fresh_name(g, v->name, "_fp16", wp->fp16_name, g->n_values)))
                 return 0;
             wp->flag[k] |= F_FP16;
             wp->any_fp16 = 1;
         }
     }
     return 1;
+}
+
+/* DequantizeLinear(x, x_scale[, x_zero_point]) -> y, with its axis when
+ * there is more than one scale. */
+static void write_dequantize(wbuf *w, const char *x, const char *scale, const char *zero, const char *y, int channels,
+                             int axis)
+{
+    size_t m = wb_begin(w, 1);
+    wb_str(w, 1, x);
+    wb_str(w, 1, scale);
+    if (zero)
+        wb_str(w, 1, zero);
+    wb_str(w, 2, y);
+    size_t at = wb_begin(w, 3); /* the node's name: "<y>/DequantizeLinear" */
+    wb_raw(w, y, strlen(y));
+    wb_raw(w, "/DequantizeLinear", 17);
+    wb_end(w, at);
+    wb_str(w, 4, "DequantizeLinear");
+    if (channels > 1) {
+        size_t a = wb_begin(w, 5);
+        wb_str(w, 1, "axis");
+        wb_int(w, 3, axis);
+        wb_int(w, 20, 2);
+        wb_end(w, a);
+    }
+    wb_end(w, m);
+}
+
+/* The int8 data, scales and zero points of weight k (F_INT8). */
+static void write_int8_weight(wbuf *w, const write_plan *wp, int k)
+{
+    const graph_value *v = &wp->g->values[k];
+    const int axis = wp->q_axis[k], ch = (int)v->dims[axis];
+    const float *sc = wp->q_scale[k];
+    char *const *nm = &wp->q_name[3 * (size_t)k];
+    size_t inner = 1;
+    for (int d = axis + 1; d < v->ndim; d++)
+        inner *= (size_t)v->dims[d];
+    size_t m = wb_begin(w, 5);
+    size_t d = wb_begin(w, 1);
+    for (int j = 0; j < v->ndim; j++)
+        wb_varint(w, (uint64_t)v->dims[j]);
+    wb_end(w, d);
+    wb_int(w, 2, GRAPH_DT_INT8);
+    wb_str(w, 8, nm[0]);
+    wb_key(w, 9, 2);
+    wb_varint(w, v->count);
+    if (wb_reserve(w, v->count)) {
+        for (size_t j = 0; j < v->count; j++) {
+            const float q = nearbyintf(v->f[j] / sc[j / inner % (size_t)ch]);
+            w->p[w->n + j] = (uint8_t)(int8_t)(q > 127.0f ? 127 : q < -127.0f ? -127 : (int)q);
+        }
+        w->n += v->count;
+    }
+    wb_end(w, m);
+    const graph_value scale = {.ndim = 1, .dims = {ch}, .count = (size_t)ch, .f = (float *)sc};
+    write_tensor(w, 5, &scale, nm[1], GRAPH_DT_FLOAT);
+    m = wb_begin(w, 5);
+    d = wb_begin(w, 1);
+    wb_varint(w, (uint64_t)ch);
+    wb_end(w, d);
+    wb_int(w, 2, GRAPH_DT_INT8);
+    wb_str(w, 8, nm[2]);
+    wb_key(w, 9, 2);
+    wb_varint(w, (uint64_t)ch);
+    if (wb_reserve(w, (size_t)ch)) {
+        memset(w->p + w->n, 0, (size_t)ch);
+        w->n += (size_t)ch;
+    }
+    wb_end(w, m);
 }
 
 /* ModelProto's head: IR version, producer, the opsets in use. */
@@ -455,17 +621,29 @@ static void write_graph_body(wbuf *w, const write_plan *wp)
 {
     const graph *g = wp->g;
     size_t gm = wb_begin(w, 7);
-    for (int k = 0; k < g->n_values; k++)
+    for (int k = 0; k < g->n_values; k++) {
+        const graph_value *v = &g->values[k];
         if (wp->flag[k] & F_FP16)
             write_fp16_cast(w, wp, k);
+        if (wp->flag[k] & F_DQ)
+            write_dequantize(w, g->values[v->quant->q].name, g->values[v->quant->q_scale].name,
+                             v->quant->q_zero >= 0 ? g->values[v->quant->q_zero].name : NULL, v->name,
+                             v->quant->channels, v->quant->axis);
+        if (wp->flag[k] & F_INT8) {
+            char *const *nm = &wp->q_name[3 * (size_t)k];
+            write_dequantize(w, nm[0], nm[1], nm[2], v->name, (int)v->dims[wp->q_axis[k]], wp->q_axis[k]);
+        }
+    }
     for (int k = 0; k < g->n_nodes; k++)
         write_node(w, g, &g->nodes[k]);
     wb_str(w, 2, "mnas");
     for (int k = 0; k < g->n_values; k++) {
         const graph_value *v = &g->values[k];
-        if (!v->is_const || (wp->flag[k] & F_ATTR) || !v->name || !v->name[0])
+        if (!v->is_const || (wp->flag[k] & (F_ATTR | F_DQ)) || !v->name || !v->name[0])
             continue;
-        if (wp->flag[k] & F_FP16)
+        if (wp->flag[k] & F_INT8)
+            write_int8_weight(w, wp, k);
+        else if (wp->flag[k] & F_FP16)
             write_tensor(w, 5, v, wp->fp16_name[k], GRAPH_DT_FLOAT16);
         else
             write_tensor(w, 5, v, v->name, const_dtype(v));
@@ -521,7 +699,7 @@ static void write_props(wbuf *w, const graph *g, const onnx_write_opts *opts)
 mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, uint8_t **out, size_t *len,
                                   mnas_err *err)
 {
-    static const onnx_write_opts none = {0, NULL, 0, NULL};
+    static const onnx_write_opts none = {0, NULL, 0, NULL, 0};
     if (!g || !out || !len)
         return mnas_fail(err, MNAS_E_ARG, "mnas_onnx_write_graph: NULL argument");
     *out = NULL;
@@ -533,10 +711,16 @@ mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, u
     mnas_status st = check_graph(g, err);
     if (st)
         return st;
-    write_plan wp = {.g = g, .flag = calloc((size_t)g->n_values + 1, 1),
-                     .fp16_name = calloc((size_t)g->n_values + 1, sizeof(char *))};
+    if (opts->int8 && g->opset < 13)
+        return mnas_fail(err, MNAS_E_UNSUPPORTED,
+                         "int8 weights need opset 13 or later (per-channel DequantizeLinear); the model declares opset %lld",
+                         (long long)g->opset);
+    const size_t nv = (size_t)g->n_values + 1;
+    write_plan wp = {.g = g, .flag = calloc(nv, 1), .fp16_name = calloc(nv, sizeof(char *)),
+                     .q_name = calloc(3 * nv, sizeof(char *)), .q_scale = calloc(nv, sizeof(float *)),
+                     .q_axis = calloc(nv, sizeof(int))};
     wbuf w = {NULL, 0, 0, 0};
-    if (wp.flag && wp.fp16_name && plan_values(&wp, opts->fp16)) {
+    if (wp.flag && wp.fp16_name && wp.q_name && wp.q_scale && wp.q_axis && plan_values(&wp, opts->fp16, opts->int8)) {
         write_model_head(&w, &wp, opts->producer ? opts->producer : g->producer);
         write_graph_body(&w, &wp);
         write_props(&w, g, opts);
@@ -545,7 +729,14 @@ mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, u
     }
     for (int k = 0; wp.fp16_name && k < g->n_values; k++)
         free(wp.fp16_name[k]);
+    for (size_t k = 0; wp.q_name && k < 3 * (size_t)g->n_values; k++)
+        free(wp.q_name[k]);
+    for (int k = 0; wp.q_scale && k < g->n_values; k++)
+        free(wp.q_scale[k]);
     free(wp.fp16_name);
+    free(wp.q_name);
+    free(wp.q_scale);
+    free(wp.q_axis);
     free(wp.flag);
     if (w.oom) {
         free(w.p);

@@ -7,7 +7,9 @@
  * declared shapes (as input/output/value_info), ir_version, opset, producer
  * and metadata_props. Not kept: fields graph.h does not hold (doc strings,
  * the graph name), value order, and the Constant nodes the reader turned
- * into values (they come back as initializers). All output buffers are
+ * into values (they come back as initializers). DequantizeLinear nodes the
+ * reader folded into values come back as DequantizeLinear nodes (first in
+ * the node list). All output buffers are
  * malloc'ed; release them with free() (or mnas_buffer_free). */
 #ifndef MNAS_ONNX_WRITE_H
 #define MNAS_ONNX_WRITE_H
@@ -27,6 +29,12 @@ typedef struct {
     const graph_prop *props;
     int n_props;
     const char *producer;     /* NULL: keep g->producer */
+    /* Store the weights of Conv (input W), Gemm and MatMul (input B) as
+     * int8, symmetric per output channel (scale = max |w| / 127, zero point
+     * 0), each followed by a DequantizeLinear back to the original name.
+     * Needs opset 13 (per-axis DequantizeLinear). With fp16, the other
+     * float initializers are stored as fp16. */
+    int int8;
 } onnx_write_opts;
 
 /* opts may be NULL. On success *out (malloc'ed) holds *len bytes. */

@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "kernels/kernels.h"
+#include "threads/pool.h"
 
 typedef enum {
     STEP_CONV,      /* full convolution (the stem) */
@@ -23,7 +24,8 @@ typedef enum {
     STEP_ACT,       /* standalone activation */
     STEP_ADD,       /* elementwise add (+act) */
     STEP_MUL,       /* elementwise multiply */
-    STEP_SCALE_CH   /* x[h][w][c] * g[c] */
+    STEP_SCALE_CH,  /* x[h][w][c] * g[c] */
+    STEP_SOFTMAX    /* the output's softmax over its classes */
 } step_kind;
 
 #define PLAN_NAME_MAX 80
@@ -117,6 +119,8 @@ typedef struct {
     int n_se, cap_se;
     plan_se *se;
     int input, output;   /* tensor ids */
+    int output_probabilities; /* the output is a Softmax's: probabilities, not logits */
+    int input_channels_last;  /* the model declares its input (1, H, W, C) */
     int embedding;       /* the classifier's input (persistent), or -1 */
     int in_h, in_w, in_c;
     int classes;
@@ -149,7 +153,10 @@ mnas_status mnas_plan_add_se(plan *p, const plan_se *se, mnas_err *err);
  * in the arena by liveness, allocate the arena, total params and macs. */
 mnas_status mnas_plan_finish(plan *p, mnas_err *err);
 void mnas_plan_free(plan *p);
-mnas_status mnas_plan_run(plan *p, int profile);
+/* One run: every step in order. With a pool and threads > 1, heavy steps
+ * are split across that many threads (run.c says how); results are the
+ * same bit for bit whatever the thread count. */
+mnas_status mnas_plan_run(plan *p, mnas_pool *pool, int threads, int profile);
 
 static inline float *plan_data(const plan *p, int tensor)
 {

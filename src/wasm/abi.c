@@ -23,7 +23,8 @@ _Static_assert(sizeof(void *) == 4 && sizeof(size_t) == 4 && sizeof(int) == 4 &&
     X(".std",                offsetof(mnas_options, std),                          12) \
     X(".source_size",        offsetof(mnas_options, source_size),                  24) \
     X(".reference_kernels",  offsetof(mnas_options, reference_kernels),            28) \
-    X(".size",               sizeof(mnas_options),                                 32) \
+    X(".threads",            offsetof(mnas_options, threads),                      32) \
+    X(".size",               sizeof(mnas_options),                                 36) \
     X("stats.params",        offsetof(mnas_stats, params),                          0) \
     X(".macs",               offsetof(mnas_stats, macs),                            8) \
     X(".arena_bytes",        offsetof(mnas_stats, arena_bytes),                    16) \
@@ -33,7 +34,9 @@ _Static_assert(sizeof(void *) == 4 && sizeof(size_t) == 4 && sizeof(int) == 4 &&
     X(".mean",               offsetof(mnas_stats, mean),                           40) \
     X(".std",                offsetof(mnas_stats, std),                            52) \
     X(".source_size",        offsetof(mnas_stats, source_size),                    64) \
-    X(".size",               sizeof(mnas_stats),                                   72) \
+    X(".output_is_probabilities", offsetof(mnas_stats, output_is_probabilities),  68) \
+    X(".input_channels_last", offsetof(mnas_stats, input_channels_last),           72) \
+    X(".size",               sizeof(mnas_stats),                                   80) \
     X("layer.name",          offsetof(mnas_layer, name),                            0) \
     X(".kind",               offsetof(mnas_layer, kind),                            4) \
     X(".category",           offsetof(mnas_layer, category),                        8) \

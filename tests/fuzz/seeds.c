@@ -257,6 +257,80 @@ static void model_opset18(onnx_builder *b)
     ob_output(b, "y", NULL, -1);
 }
 
+/* What tf2onnx makes of a Keras model, with int8 weights: a channels-last
+ * input rescaled by Mul/Sub and transposed, hard swish spelled out, a Pad
+ * before a stride-2 depthwise, an SE block on a 1x1 map with a decomposed
+ * hard-sigmoid gate, a conv whose weights come through DequantizeLinear
+ * (int8, per axis, zero points), the pooled vector squeezed, MatMul + Add
+ * and a final Softmax. */
+static void model_keras_int8(onnx_builder *b)
+{
+    const int64_t xd[4] = {1, 2, 2, 3}, c3[1] = {3}, w0[4] = {8, 3, 3, 3}, c8[1] = {8}, wd[4] = {8, 1, 3, 3},
+                  ws1[4] = {4, 8, 1, 1}, ws2[4] = {8, 4, 1, 1}, c4[1] = {4}, wq[4] = {6, 8, 1, 1}, c6[1] = {6},
+                  wm[2] = {6, 5}, c5[1] = {5}, a8[1] = {8}, a2[1] = {2};
+    ob_input(b, "image", xd, 4);
+    init(b, "scale", c3, 1, 91, 0.02f, 0);
+    init(b, "offset", c3, 1, 92, 1.0f, 0);
+    init(b, "stem.w", w0, 4, 93, 1.0f, 0);
+    init(b, "stem.b", c8, 1, 94, 0.5f, 0);
+    init(b, "dw.w", wd, 4, 95, 1.0f, 0);
+    init(b, "se1.w", ws1, 4, 96, 1.0f, 0);
+    init(b, "se1.b", c4, 1, 97, 0.5f, 0);
+    init(b, "se2.w", ws2, 4, 98, 1.0f, 0);
+    init(b, "se2.b", c8, 1, 99, 0.5f, 0);
+    init(b, "q.scale", c6, 1, 100, 0.01f, 0);
+    init(b, "fc.w", wm, 2, 101, 1.0f, 0);
+    init(b, "fc.b", c5, 1, 102, 0.5f, 0);
+    const float three = 3.0f, zero = 0.0f, six = 6.0f, sixth = 1.0f / 6.0f;
+    ob_init_f32(b, "three", NULL, 0, &three, 0);
+    ob_init_f32(b, "zero", NULL, 0, &zero, 0);
+    ob_init_f32(b, "six", NULL, 0, &six, 0);
+    ob_init_f32(b, "sixth", NULL, 0, &sixth, 0);
+    int64_t q[6 * 8], z[6];
+    for (int i = 0; i < 48; i++)
+        q[i] = (i * 37) % 255 - 127;
+    for (int i = 0; i < 6; i++)
+        z[i] = i - 3;
+    ob_init_int(b, "q.x", wq, 4, GRAPH_DT_INT8, q);
+    ob_init_int(b, "q.zero", c6, 1, GRAPH_DT_INT8, z);
+    const int64_t pads[8] = {0, 0, 0, 0, 0, 0, 1, 1}, axes[2] = {2, 3};
+    ob_init_i64(b, "pads", a8, 1, pads);
+    ob_init_i64(b, "axes", a2, 1, axes);
+    int n;
+    binary(b, "Mul", "rescale", "image", "scale", "r1");
+    binary(b, "Sub", "shift", "r1", "offset", "r2");
+    const int64_t perm[4] = {0, 3, 1, 2};
+    const char *t_in[] = {"r2"}, *t_out[] = {"nchw"};
+    ob_node(b, "Transpose", "to_nchw", t_in, 1, t_out, 1, &n);
+    ob_attr_ints(b, n, "perm", perm, 4);
+    conv(b, "stem", "nchw", "stem.w", "stem.b", "s", 3, 1, 1, 1);
+    binary(b, "Add", "hs.add", "s", "three", "h1");
+    const char *c_in[] = {"h1", "zero", "six"}, *c_out[] = {"h2"};
+    ob_node(b, "Clip", "hs.clip", c_in, 3, c_out, 1, NULL);
+    binary(b, "Mul", "hs.mul", "s", "h2", "h3");
+    binary(b, "Div", "hs.div", "h3", "six", "h");
+    binary(b, "Pad", "pad", "h", "pads", "hp");
+    conv(b, "dw", "hp", "dw.w", NULL, "d0", 3, 2, 0, 8);
+    unary(b, "Relu", "dw.relu", "d0", "d");
+    conv(b, "se1", "d", "se1.w", "se1.b", "e1", 1, 1, 0, 1);
+    unary(b, "Relu", "se1.relu", "e1", "e2");
+    conv(b, "se2", "e2", "se2.w", "se2.b", "e3", 1, 1, 0, 1);
+    binary(b, "Add", "gate.add", "e3", "three", "g1");
+    const char *g_in[] = {"g1", "zero", "six"}, *g_out[] = {"g2"};
+    ob_node(b, "Clip", "gate.clip", g_in, 3, g_out, 1, NULL);
+    binary(b, "Mul", "gate.mul", "g2", "sixth", "g");
+    binary(b, "Mul", "se", "d", "g", "x");
+    const char *dq_in[] = {"q.x", "q.scale", "q.zero"}, *dq_out[] = {"q.w"};
+    ob_node(b, "DequantizeLinear", "q.dq", dq_in, 3, dq_out, 1, &n);
+    ob_attr_int(b, n, "axis", 0);
+    conv(b, "proj", "x", "q.w", NULL, "p", 1, 1, 0, 1);
+    binary(b, "Squeeze", "squeeze", "p", "axes", "v");
+    binary(b, "MatMul", "fc", "v", "fc.w", "m");
+    binary(b, "Add", "fc.bias", "m", "fc.b", "l");
+    unary(b, "Softmax", "softmax", "l", "probs");
+    ob_output(b, "probs", NULL, -1);
+}
+
 typedef struct {
     const char *name;
     int64_t opset;
@@ -268,6 +342,7 @@ static const seed_def seeds[] = {
     {"clip_constant_matmul", 13, model_clip},
     {"fp16_swish_gemm", 13, model_fp16},
     {"opset18_reduce_scale", 18, model_opset18},
+    {"keras_int8", 13, model_keras_int8},
 };
 
 int fuzz_seed_count(void)

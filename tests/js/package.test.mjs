@@ -5,16 +5,17 @@
 // MNAS_NODE18=/path/to/node-18 runs the installed package on Node 18 too.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JS, ROOT, TESTDATA, cifarImage, describeIf, encodePng, wasmMissing } from './helpers.mjs';
 
 const skip = wasmMissing();
 const ALLOWED = [
   'package.json', 'README.md', 'index.d.ts',
-  'src/index.js', 'src/mnasnet.js', 'src/loader.js', 'src/errors.js', 'src/abi.js', 'src/head.js', 'src/png.js', 'src/sniff.js',
+  'src/index.js', 'src/mnasnet.js', 'src/loader.js', 'src/errors.js', 'src/abi.js', 'src/head.js', 'src/png.js', 'src/sniff.js', 'src/threads.js',
   'src/platform.js', 'src/platform-node.js',
-  'dist/mnasnet.js', 'dist/mnasnet.node.js', 'dist/mnasnet.cjs', 'dist/mnasnet.d.cts', 'dist/mnasnet.wasm', 'dist/mnasnet-relaxed.wasm', 'dist/mnasnet-scalar.wasm', 'dist/mnasnet_a1_cifar10.onnx',
+  'dist/mnasnet.js', 'dist/mnasnet.node.js', 'dist/mnasnet.cjs', 'dist/mnasnet.d.cts', 'dist/mnasnet.wasm', 'dist/mnasnet-relaxed.wasm', 'dist/mnasnet-scalar.wasm',
+  'dist/mnasnet-threads.wasm', 'dist/mnasnet-threads-relaxed.wasm', 'dist/mnasnet_a1_cifar10.onnx',
 ];
 const MAX_TARBALL = 6 * 1024 * 1024;
 
@@ -62,7 +63,7 @@ describeIf(describe, skip, 'npm package', () => {
       const t2 = performance.now();
       const png = net.classify(readFileSync('image.png'), { topK: 3 });
       console.log(JSON.stringify({ top: r.top, png: png.top, backend: net.info.backend, se: r.excitations.length,
-                                   coldMs: t1 - t0, firstMs: t2 - t1 }));
+                                   threads: net.info.threads, coldMs: t1 - t0, firstMs: t2 - t1 }));
       net.dispose();
     `);
     const out = JSON.parse(execFileSync(process.execPath, ['classify.mjs'], { cwd: app, env, encoding: 'utf8' }));
@@ -72,6 +73,8 @@ describeIf(describe, skip, 'npm package', () => {
     expect(out.png).toEqual(out.top); // the PNG file of the same pixels, decoded by the SDK
     expect(out.backend).toBe('wasm-simd128');
     expect(out.se).toBe(8);
+    // the bundle finds its threaded build and starts its workers from an installed package
+    expect(out.threads).toBe(Math.min(4, availableParallelism()));
     console.log(`installed package: cold start ${out.coldMs.toFixed(1)} ms (import + compile + load default model), first classify ${out.firstMs.toFixed(1)} ms`);
   });
 
@@ -121,7 +124,9 @@ describeIf(describe, skip, 'npm package', () => {
     writeFileSync(join(dir, 'use.ts'), `
       import { MnasNet, MnasNetError, TeachableHead, VERSION, type HeadJSON, type Result } from 'mnasnet-wasm';
       export async function main(bytes: Uint8Array): Promise<string> {
-        const net = await MnasNet.load(bytes, { wasm: 'scalar', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], sourceSize: 32 });
+        const net = await MnasNet.load(bytes, { wasm: 'scalar', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], sourceSize: 32, threads: 'auto' });
+        net.setThreads(Math.min(2, net.info.threads));
+        const reason: string | null = net.info.threadsReason;
         const cdn = await MnasNet.load(null, { wasm: 'auto', baseUrl: 'https://cdn.example/mnasnet-wasm/dist/' });
         cdn.classify(bytes); // the bytes of a PNG file
         cdn.classify({ displayWidth: 64, displayHeight: 48 }); // a VideoFrame, structurally
@@ -137,7 +142,7 @@ describeIf(describe, skip, 'npm package', () => {
         if (head.ready && head.method === 'mean') head.train({ epochs: 10 });
         try { await MnasNet.load('model.onnx'); } catch (err) { if (err instanceof MnasNetError && (err.code === 'E_IO' || err.code === 'E_MODEL_MISMATCH')) return err.message + p.label + p.scores[0].similarity; }
         net.dispose();
-        return \`\${VERSION} \${net.info.backend} \${r.top[0].label} \${gate.length} \${r.timeMs}\`;
+        return \`\${VERSION} \${net.info.backend} \${r.top[0].label} \${gate.length} \${r.timeMs} \${net.threads} \${reason}\`;
       }
     `);
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({

@@ -1,8 +1,10 @@
 /* The `mnas` CLI end to end, as a user runs it: --version/--help, info
  * --json, run on a .npy batch with --save-logits/--save-se checked against
  * the PyTorch reference files, run on a PNG sample image, eval-cifar on the
- * fixture, pack with labels and fp16, and clear errors with a non-zero exit
- * for bad input. Skips when the CLI cannot be executed (cross builds). */
+ * fixture, pack with labels and fp16 or int8, a channels-last model (info
+ * and .npy rows in its layout) and one ending in a Softmax, and clear
+ * errors with a non-zero exit for bad input. Skips when the CLI cannot be
+ * executed (cross builds). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,14 +30,15 @@ static double max_rel(const float *a, const float *b, size_t n)
 }
 
 /* `run` on the fp32 model's reference inputs in ../shared, the saved files
- * compared with PyTorch's (fp16 weights: same bound as test_models'
- * default-model check), and `eval-cifar` on the split's first 100 images. */
+ * compared with PyTorch's, and `eval-cifar` of the default model on the
+ * split's first 100 images. */
 static void check_shared_inputs(check_state *st, const char *cli, const char *model, const char *tmp)
 {
     const char *data = check_testdata();
-    char refs[1024], path[2048], err[512];
+    char refs[1024], path[2048], err[512], m32[1024];
     static char out[1 << 16];
     snprintf(refs, sizeof refs, "%s/models/refs/mnasnet_a1_cifar10", data);
+    snprintf(m32, sizeof m32, "%s/models/mnasnet_a1_cifar10.onnx", data);
     snprintf(path, sizeof path, "%s/input.npy", refs);
     FILE *probe = fopen(path, "rb");
     if (!probe) {
@@ -43,8 +46,9 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
         return;
     }
     fclose(probe);
-    int rc = cli_run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --se --save-logits '%s/logits.npy' --save-se '%s'",
-                 cli, model, refs, tmp, tmp);
+    int rc = cli_run(out, sizeof out,
+                 "'%s' run '%s' '%s/input.npy' --se --save-logits '%s/logits.npy' --save-se '%s' --source-size 32", cli,
+                 m32, refs, tmp, tmp);
     CHECK(st, rc == 0 && strstr(out, "row 7") && strstr(out, "SE blocks.2.0.se"), "run .npy: %s", out);
     npy_array got, ref;
     snprintf(path, sizeof path, "%s/logits.npy", tmp);
@@ -54,19 +58,67 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
     CHECK(st, g_ok && r_ok && got.count == ref.count && got.ndim == 2, "--save-logits: %s", err);
     if (g_ok && r_ok && got.count == ref.count)
         CHECK(st, max_rel(got.f, ref.f, got.count) < 1e-2, "saved logits off by %g", max_rel(got.f, ref.f, got.count));
-    if (g_ok)
-        npy_free(&got);
     if (r_ok)
         npy_free(&ref);
+    /* --threads: one thread and three give the same bits as automatic */
+    for (int t = 1; g_ok && t <= 3; t += 2) {
+        rc = cli_run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --threads %d --save-logits '%s/logits%d.npy'", cli,
+                 m32, refs, t, tmp, t);
+        snprintf(path, sizeof path, "%s/logits%d.npy", tmp, t);
+        const int t_ok = rc == 0 && npy_read(path, &ref, err, sizeof err) == 0;
+        CHECK(st, t_ok && ref.count == got.count && memcmp(ref.f, got.f, got.count * sizeof(float)) == 0,
+              "run --threads %d: logits differ from automatic threads (%s)", t, out);
+        if (t_ok)
+            npy_free(&ref);
+    }
+    if (g_ok)
+        npy_free(&got);
     snprintf(path, sizeof path, "%s/se07.npy", tmp);
     const int se_ok = npy_read(path, &got, err, sizeof err) == 0;
     CHECK(st, se_ok && got.ndim == 2 && got.dims[0] == 8 && got.dims[1] == 960, "--save-se se07.npy: %s", err);
     if (se_ok)
         npy_free(&got);
 
-    rc = cli_run(out, sizeof out, "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --save-pred '%s/pred.npy'",
-             cli, model, data, tmp);
+    rc = cli_run(out, sizeof out,
+             "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --threads 2 --save-pred '%s/pred.npy'", cli,
+             model, data, tmp);
     CHECK(st, rc == 0 && strstr(out, "accuracy ") && strstr(out, "/ 100)"), "eval-cifar: %s", out);
+
+    /* pack --int8 of the fp32 model: the default model's recipe (models/README.md) */
+    rc = cli_run(out, sizeof out, "'%s' pack '%s' '%s/int8.onnx' --int8", cli, m32, tmp);
+    CHECK(st, rc == 0 && strstr(out, "int8 weights"), "pack --int8: %s", out);
+    rc = cli_run(out, sizeof out, "'%s' run '%s/int8.onnx' '%s/input.npy' --source-size 32", cli, tmp, refs);
+    CHECK(st, rc == 0 && strstr(out, "row 7"), "run int8: %s", out);
+}
+
+/* A channels-last model (Keras through tf2onnx) and one ending in a
+ * Softmax, from the pattern fixtures: info says so, run takes .npy rows in
+ * the model's own layout. */
+static void check_layouts(check_state *st, const char *cli, const char *src, const char *tmp)
+{
+    static char out[1 << 16];
+    char model[1024], path[2048], err[512];
+    snprintf(model, sizeof model, "%s/tests/fixtures/patterns/keras_all.onnx", src);
+    int rc = cli_run(out, sizeof out, "'%s' info '%s' --json", cli, model);
+    CHECK(st, rc == 0 && strstr(out, "\"input\": [1, 12, 12, 3]") && strstr(out, "\"input_layout\": \"NHWC\"") &&
+                  strstr(out, "\"output\": \"logits\""),
+          "info of a channels-last model: %.300s", out);
+    float x[2 * 12 * 12 * 3];
+    for (int i = 0; i < 2 * 12 * 12 * 3; i++)
+        x[i] = (float)(i % 255);
+    const int64_t nhwc[4] = {2, 12, 12, 3}, nchw[4] = {2, 3, 12, 12};
+    snprintf(path, sizeof path, "%s/nhwc.npy", tmp);
+    CHECK(st, npy_write_f32(path, x, 4, nhwc, err, sizeof err) == 0, "%s", err);
+    rc = cli_run(out, sizeof out, "'%s' run '%s' '%s' --top 2", cli, model, path);
+    CHECK(st, rc == 0 && strstr(out, "row 1") && strstr(out, " 2. "), "run NHWC rows: %s", out);
+    snprintf(path, sizeof path, "%s/nchw.npy", tmp);
+    CHECK(st, npy_write_f32(path, x, 4, nchw, err, sizeof err) == 0, "%s", err);
+    rc = cli_run(out, sizeof out, "'%s' run '%s' '%s'", cli, model, path);
+    CHECK(st, rc == 1 && strstr(out, "(N, 12, 12, 3) (NHWC"), "NCHW rows for an NHWC model: %s", out);
+    snprintf(model, sizeof model, "%s/tests/fixtures/patterns/softmax.onnx", src);
+    rc = cli_run(out, sizeof out, "'%s' info '%s'", cli, model);
+    CHECK(st, rc == 0 && strstr(out, "probabilities (the model ends in a Softmax)") && strstr(out, "softmax"),
+          "info of a Softmax model: %.300s", out);
 }
 
 int main(void)
@@ -98,6 +150,7 @@ int main(void)
 
     /* run .npy and eval-cifar on data from ../shared */
     check_shared_inputs(&st, cli, model, tmp);
+    check_layouts(&st, cli, src, tmp);
 
     char path[2048];
     int rc;
@@ -123,13 +176,20 @@ int main(void)
           "packed labels/mean not read back: %.300s", out);
 
     /* errors: clear message, non-zero exit */
-    CHECK(&st, cli_run(out, sizeof out, "'%s' run '%s' /nonexistent.ppm", cli, model) != 0 && strstr(out, "cannot open /nonexistent.ppm: No such file or directory"),
+    CHECK(&st, cli_run(out, sizeof out, "'%s' run '%s' /nonexistent.ppm", cli, model) != 0 &&
+                   strstr(out, "cannot open /nonexistent.ppm: No such file or directory"),
           "missing image: %s", out);
     CHECK(&st, cli_run(out, sizeof out, "'%s' info '%s/web/samples/index.json'", cli, src) == 1 &&
                    strstr(out, "malformed model"),
           "not a model: %s", out);
     CHECK(&st, cli_run(out, sizeof out, "'%s' bench '%s' --runs zero", cli, model) == 2 && strstr(out, "--runs"),
           "bad --runs: %s", out);
+    CHECK(&st, cli_run(out, sizeof out, "'%s' bench '%s' --runs 2 --threads 2", cli, model) == 0 &&
+                   strstr(out, ", 2 threads"),
+          "bench --threads 2 does not say so: %s", out);
+    CHECK(&st, cli_run(out, sizeof out, "'%s' run '%s' x.npy --threads 65", cli, model) == 2 &&
+                   strstr(out, "--threads"),
+          "bad --threads: %s", out);
     CHECK(&st, cli_run(out, sizeof out, "'%s' pack '%s' '%s/x.onnx' --mean 1,2", cli, model, tmp) == 2,
           "bad --mean accepted: %s", out);
 

@@ -1,6 +1,7 @@
 /* The `mnas` CLI's arguments and files, as a user meets them: per-command
- * help on stdout with exit 0, options missing their value or given a bad
- * one named with what they take, output paths checked (or created) before
+ * help on stdout with exit 0 (--threads and its range for the commands
+ * that run a model, --int8 for pack), options missing their value or given
+ * a bad one named with what they take, output paths checked (or created) before
  * anything runs, files that cannot be opened named with the system's
  * reason, pack refusing to overwrite its input, and eval-cifar refusing a
  * model that is not 10-class and spreading --limit over the class-ordered
@@ -36,6 +37,14 @@ static void check_help(check_state *st, const char *cli)
     CHECK(st, cli_run(out, sizeof out, "{ '%s' eval-cifar --help 2>/dev/null; }", cli) == 0 &&
                   strstr(out, "spread evenly over"),
           "eval-cifar --help does not say how --limit picks records: %.300s", out);
+    static const char *const threaded[] = {"run", "bench", "eval-cifar"};
+    for (size_t c = 0; c < sizeof threaded / sizeof threaded[0]; c++)
+        CHECK(st, cli_run(out, sizeof out, "{ '%s' %s --help 2>/dev/null; }", cli, threaded[c]) == 0 &&
+                      strstr(out, "--threads N") && strstr(out, "0..64"),
+              "%s --help lacks --threads and its range: %.300s", threaded[c], out);
+    CHECK(st, cli_run(out, sizeof out, "{ '%s' pack --help 2>/dev/null; }", cli) == 0 && strstr(out, "--int8") &&
+                  strstr(out, "--fp16"),
+          "pack --help lacks --int8: %.300s", out);
     CHECK(st, cli_run(out, sizeof out, "'%s' help frobnicate", cli) == 2 && strstr(out, "unknown command 'frobnicate'"),
           "help of an unknown command: %.200s", out);
 }
@@ -59,6 +68,11 @@ static void check_option_values(check_state *st, const char *cli, const char *mo
         {"info M --mean 1,2", "mnas: --mean takes three numbers like 0.485,0.456,0.406, got '1,2'\n"},
         {"eval-cifar M x.bin --limit", "mnas: --limit needs a value (a whole number 1..100000000)\n"},
         {"eval-cifar M x.bin --save-pred", "mnas: --save-pred needs a value (a .npy file to write)\n"},
+        {"run M x.ppm --threads", "mnas: --threads needs a value (a whole number 0..64)\n"},
+        {"bench M --threads 65", "mnas: --threads takes a whole number 0..64, got '65'\n"},
+        {"eval-cifar M x.bin --threads -1", "mnas: --threads takes a whole number 0..64, got '-1'\n"},
+        {"info M --threads two", "mnas: --threads takes a whole number 0..64, got 'two'\n"},
+        {"pack M y.onnx --threads 2", "mnas: pack: unknown option '--threads' (mnas pack --help lists them)\n"},
         {"pack M y.onnx --labels", "mnas: --labels needs a value (a labels file)\n"},
         {"pack M y.onnx --source-size 0", "mnas: --source-size takes a whole number 1..4096, got '0'\n"},
         {"bench M --frobnicate", "mnas: bench: unknown option '--frobnicate' (mnas bench --help lists them)\n"},

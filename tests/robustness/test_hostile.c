@@ -347,7 +347,7 @@ int main(void)
     mnas_free(m);
     mnas_free(NULL);
 
-    owned_loads(&st, orig, len, "default model (fp16)");
+    owned_loads(&st, orig, len, "default model (int8 weights)");
     const char *data = getenv("MNAS_TESTDATA");
     char p32[1024];
     snprintf(p32, sizeof p32, "%s/models/mnasnet_a1_cifar10.onnx", data && *data ? data : "../shared");

@@ -237,6 +237,19 @@ mnas_status ob_init_i64(onnx_builder *b, const char *name, const int64_t *dims, 
     return b->st;
 }
 
+mnas_status ob_init_int(onnx_builder *b, const char *name, const int64_t *dims, int ndim, int dtype,
+                        const int64_t *data)
+{
+    if (!b)
+        return MNAS_E_ARG;
+    if (b->st)
+        return b->st;
+    if (!name || !name[0] || (dtype != GRAPH_DT_INT8 && dtype != GRAPH_DT_UINT8 && dtype != GRAPH_DT_INT32))
+        return b->st = mnas_fail(&b->err, MNAS_E_ARG, "builder: integer initializer needs a name and an integer type");
+    ob_const(b, name, dims, ndim, NULL, data, dtype);
+    return b->st;
+}
+
 mnas_status ob_prop(onnx_builder *b, const char *key, const char *value)
 {
     if (!b)

@@ -34,6 +34,10 @@ mnas_status ob_init_f32(onnx_builder *b, const char *name, const int64_t *dims, 
                         const float *data, int as_fp16);
 mnas_status ob_init_i64(onnx_builder *b, const char *name, const int64_t *dims, int ndim,
                         const int64_t *data);
+/* An integer initializer of another element type (GRAPH_DT_INT8, _UINT8,
+ * _INT32): data holds its values, which must fit that type. */
+mnas_status ob_init_int(onnx_builder *b, const char *name, const int64_t *dims, int ndim, int dtype,
+                        const int64_t *data);
 mnas_status ob_prop(onnx_builder *b, const char *key, const char *value);
 
 /* Adds a node; *node (may be NULL) receives its handle for ob_attr_*.

@@ -123,6 +123,32 @@ static mnas_act rnd_act(uint32_t *s)
     return a;
 }
 
+/* ---- parts of one call (threads split steps into them) ---- */
+
+#define MAX_CUTS 6
+
+/* Bounds 0 = b[0] < ... < b[n] = total with inner bounds on multiples of
+ * align; returns n, the number of parts (1 .. MAX_CUTS). */
+static int random_cuts(uint32_t *s, int total, int align, int *b)
+{
+    const int blocks = (total + align - 1) / align;
+    int n = 0;
+    b[0] = 0;
+    for (int k = 1; k < MAX_CUTS && blocks > 1; k++) {
+        const int at = rnd_int(s, 1, blocks - 1) * align;
+        if (at > b[n] && at < total)
+            b[++n] = at;
+    }
+    b[++n] = total;
+    return n;
+}
+
+/* Parts must reproduce the whole call bit for bit. */
+static int same_bits(const guarded *parts, const float *whole, size_t n)
+{
+    return guards_intact(parts) && memcmp(parts->p, whole, n * sizeof(float)) == 0;
+}
+
 #define REPORT(ok_guard, idx, err, ...)                                                 \
     do {                                                                                \
         CHECK(&st, (idx) < 0, __VA_ARGS__);                                             \
@@ -254,6 +280,21 @@ static void run_pw(uint32_t *s, int pixels, int ci, int co, mnas_act act, int ha
     REPORT(guards_intact(&os), idx, err, "pw pixels=%d ci=%d co=%d act=%d bias=%d res=%d", pixels, ci,
            co, act.kind, has_bias, has_res);
 
+    /* Any grid of parts gives the whole call's bits, in both tables. */
+    for (int which = 0; which < 2; which++) {
+        const mnas_kernels *K = which ? S : R;
+        const float *pk = which ? ps : pr, *bk = which ? bs : br;
+        guarded op = guarded_alloc(n);
+        int rb[MAX_CUTS + 1], cb[MAX_CUTS + 1];
+        const int nr = random_cuts(s, pixels, 1, rb), nc = random_cuts(s, co, K->pw_cols_align, cb);
+        for (int i = 0; i < nr; i++)
+            for (int j = 0; j < nc; j++)
+                K->pw_run_part(in, pixels, ci, pk, bk, co, act, res, op.p, rb[i], rb[i + 1], cb[j], cb[j + 1]);
+        CHECK(&st, same_bits(&op, which ? os.p : or.p, n), "pw parts %s pixels=%d ci=%d co=%d (%dx%d parts)",
+              K->name, pixels, ci, co, nr, nc);
+        free(op.base);
+    }
+
     /* Packing in place over the rows themselves gives the same panels. */
     if (S->pw_pack_in_place && nps == (size_t)ci * co) {
         guarded wp = guarded_alloc(nps);
@@ -320,6 +361,20 @@ static void run_gemv(uint32_t *s, int ci, int co, mnas_act act, int has_bias, in
     REPORT(guards_intact(&os), idx, err, "gemv ci=%d co=%d act=%d bias=%d res=%d", ci, co, act.kind, has_bias,
            has_res);
 
+    /* Rows cut on the kernel's row granule give the whole call's bits. */
+    for (int which = 0; which < 2; which++) {
+        const mnas_kernels *K = which ? S : R;
+        guarded op2 = guarded_alloc((size_t)co);
+        int b[MAX_CUTS + 1];
+        const int np = random_cuts(s, co, K->gemv_rows_align, b);
+        for (int i = 0; i < np; i++)
+            K->gemv_run(x, ci, w + (size_t)b[i] * ci, bias ? bias + b[i] : NULL, b[i + 1] - b[i], act,
+                        res ? res + b[i] : NULL, op2.p + b[i]);
+        CHECK(&st, same_bits(&op2, which ? os.p : or.p, (size_t)co), "gemv parts %s ci=%d co=%d (%d parts)", K->name,
+              ci, co, np);
+        free(op2.base);
+    }
+
     /* The same product as pw_run over packed weights. */
     float *pr = malloc(R->pw_packed_floats(ci, co) * sizeof(float));
     float *br = malloc(R->pw_bias_floats(co) * sizeof(float));
@@ -374,6 +429,17 @@ static void run_dw(uint32_t *s, dw_params p, int has_bias)
     REPORT(guards_intact(&os), idx, err,
            "dw in=%dx%d c=%d k=%d s=%d pad=%d,%d out=%dx%d act=%d bias=%d", p.in_h, p.in_w, p.c, p.k,
            p.stride, p.pad_t, p.pad_l, p.out_h, p.out_w, p.act.kind, has_bias);
+    for (int which = 0; which < 2; which++) {
+        const mnas_kernels *K = which ? S : R;
+        guarded op = guarded_alloc(n);
+        int b[MAX_CUTS + 1];
+        const int np = random_cuts(s, p.out_h, 1, b);
+        for (int i = 0; i < np; i++)
+            K->dw_run_rows(&p, in, which ? ps : pr, op.p, b[i], b[i + 1]);
+        CHECK(&st, same_bits(&op, which ? os.p : or.p, n), "dw rows %s out=%dx%d c=%d k=%d (%d parts)", K->name,
+              p.out_h, p.out_w, p.c, p.k, np);
+        free(op.base);
+    }
 
     free(in);
     free(w);
@@ -448,6 +514,17 @@ static void run_conv(uint32_t *s, conv_params p, int has_bias, int has_res)
            "conv in=%dx%dx%d co=%d k=%dx%d s=%d,%d pad=%d,%d out=%dx%d act=%d bias=%d res=%d", p.in_h,
            p.in_w, p.ci, p.co, p.kh, p.kw, p.stride_h, p.stride_w, p.pad_t, p.pad_l, p.out_h, p.out_w,
            p.act.kind, has_bias, has_res);
+    for (int which = 0; which < 2; which++) {
+        const mnas_kernels *K = which ? S : R;
+        guarded op = guarded_alloc(n);
+        int b[MAX_CUTS + 1];
+        const int np = random_cuts(s, p.out_h, 1, b);
+        for (int i = 0; i < np; i++)
+            K->conv_run_rows(&p, in, which ? ps : pr, res, op.p, b[i], b[i + 1]);
+        CHECK(&st, same_bits(&op, which ? os.p : or.p, n), "conv rows %s out=%dx%d co=%d (%d parts)", K->name,
+              p.out_h, p.out_w, p.co, np);
+        free(op.base);
+    }
 
     free(in);
     free(w);
@@ -510,6 +587,17 @@ static void test_elementwise(void)
         S->gap_run(in, pixels, c, gs.p);
         idx = compare(gs.p, gr.p, (size_t)c, &err);
         REPORT(guards_intact(&gs), idx, err, "gap pixels=%d c=%d", pixels, c);
+        for (int which = 0; which < 2; which++) {
+            const mnas_kernels *K = which ? S : R;
+            guarded gp = guarded_alloc((size_t)c);
+            int b[MAX_CUTS + 1];
+            const int np = random_cuts(&s, c, 1, b);
+            for (int i = 0; i < np; i++)
+                K->gap_run_part(in, pixels, c, gp.p, b[i], b[i + 1]);
+            CHECK(&st, same_bits(&gp, which ? gs.p : gr.p, (size_t)c), "gap parts %s pixels=%d c=%d (%d parts)",
+                  K->name, pixels, c, np);
+            free(gp.base);
+        }
 
         guarded sr = guarded_alloc(n), ss = guarded_alloc(n);
         R->scale_ch_run(in, pixels, c, scale, sr.p);

@@ -108,7 +108,7 @@ static void test_builder_roundtrip(void)
 
         /* fp16 rewrite: w (108) and ct... only FLOAT constants >= 16 elements. */
         graph_prop extra[2] = {{"author", "packer"}, {"mnas.std", "[1,1,1]"}};
-        onnx_write_opts wo = {1, extra, 2, NULL};
+        onnx_write_opts wo = {1, extra, 2, NULL, 0};
         CHECK(&S, mnas_onnx_write_graph(&g, &wo, &b2, &l2, &e) == MNAS_OK, "write fp16: %s", e.msg);
         if (b2 && mnas_onnx_read(b2, l2, &g2, &e) == MNAS_OK) {
             CHECK(&S, g2.n_nodes == g.n_nodes + 1 && strcmp(g2.nodes[0].op, "Cast") == 0, "one Cast first");
@@ -171,7 +171,7 @@ static void test_builder_roundtrip(void)
             loaded++;
             uint8_t *o = NULL;
             size_t ol;
-            if (mnas_onnx_write_graph(&g, &(onnx_write_opts){1, NULL, 0, NULL}, &o, &ol, &e) == MNAS_OK) {
+            if (mnas_onnx_write_graph(&g, &(onnx_write_opts){1, NULL, 0, NULL, 0}, &o, &ol, &e) == MNAS_OK) {
                 graph g3;
                 if (mnas_onnx_read(o, ol, &g3, &e) == MNAS_OK)
                     mnas_graph_free(&g3);
@@ -296,7 +296,7 @@ static void test_models(void)
         free(out);
         out = NULL;
         char err[256];
-        mnas_pack_options po = {NULL, NULL, NULL, 0, 1};
+        mnas_pack_options po = {NULL, NULL, NULL, 0, 1, 0};
         CHECK(&S, mnas_pack(buf, len, &po, &out, &ol, err, sizeof err) == MNAS_OK, "%s: pack: %s", de->d_name, err);
         if (out) {
             CHECK(&S, ol < len * 6 / 10, "%s: fp16 pack %zu of %zu bytes", de->d_name, ol, len);

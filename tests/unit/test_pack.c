@@ -27,7 +27,7 @@ static void test_pack(void)
         return;
     }
     const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
-    mnas_pack_options o = {" [\"cat\", \"d\\u00f6g\", \"x\", \"y\"] ", mean, std, 32, 1};
+    mnas_pack_options o = {" [\"cat\", \"d\\u00f6g\", \"x\", \"y\"] ", mean, std, 32, 1, 0};
     mnas_status st = mnas_pack(src, len, &o, &out, &out_len, err, sizeof err);
     CHECK(&S, st == MNAS_OK && err[0] == 0, "pack: %s", err);
     if (!st && mnas_onnx_read(out, out_len, &g, &e) == MNAS_OK) {

@@ -26,12 +26,14 @@ export const CHROMIUM_ARGS = [
 export const DEFAULT_MODELS = ['mnasnet_a1', 'mnasnet_b1_0.5', 'mnasnet_a1_cifar10'];
 export const QUICK_MODEL = 'mnasnet_a1_cifar10';
 
-// env: which of our engines each peer is compared with. threads: the peer's
-// intra-op threads (default 1); this engine runs one thread everywhere, so the
-// -2t rows show what a peer gains from a second core. onnxruntime-web runs
-// threads only in a cross-origin isolated browser page. TF.js-wasm 4.22 has
-// no -2t row: in Chromium here its XNNPACK pool reported one thread after
-// setThreadsCount(2) (the adapter checks), and in Node it runs one.
+// env: where an engine runs; threads: its intra-op threads (default 1).
+// Every peer is compared with our engine in the same environment at the same
+// thread count (oursFor), so the -2t rows put each engine's two threads side
+// by side and our 1t/2t pair gives our scaling. onnxruntime-web and TF.js-wasm
+// run threads only in a cross-origin isolated browser page (the bench server
+// sends COOP/COEP); TF.js-wasm sizes its pool from hardwareConcurrency / 2,
+// so its adapter reports enough processors for two threads on this 2-core
+// machine, and checks that the pool really has them.
 export const ENGINES = {
   'ort-web-node':       { adapter: 'ort-web',   env: 'node',     ours: false, label: 'onnxruntime-web (wasm, Node)' },
   'tfjs-wasm-node':     { adapter: 'tfjs-wasm', env: 'node',     ours: false, label: 'TF.js tfjs-backend-wasm (Node)' },
@@ -41,10 +43,25 @@ export const ENGINES = {
   'mnas-wasm-chromium': { adapter: 'mnas-wasm', env: 'chromium', ours: true,  label: 'mnasnet-wasm SDK (Chromium)' },
   'ort-node':           { adapter: 'ort-node',  env: 'native',   ours: false, label: 'onnxruntime-node (native CPU EP)' },
   'mnas-native':        { adapter: null,        env: 'native',   ours: true,  label: 'mnas CLI (native C)' },
+  'mnas-wasm-node-2t':     { adapter: 'mnas-wasm', env: 'node',     ours: true,  threads: 2, label: 'mnasnet-wasm SDK (Node), 2 threads' },
+  'mnas-wasm-chromium-2t': { adapter: 'mnas-wasm', env: 'chromium', ours: true,  threads: 2, label: 'mnasnet-wasm SDK (Chromium, cross-origin isolated), 2 threads' },
+  'mnas-native-2t':        { adapter: null,        env: 'native',   ours: true,  threads: 2, label: 'mnas CLI (native C), 2 threads' },
   'ort-web-chromium-2t':   { adapter: 'ort-web',   env: 'chromium', ours: false, threads: 2, label: 'onnxruntime-web (wasm, Chromium), 2 threads' },
+  'tfjs-wasm-chromium-2t': { adapter: 'tfjs-wasm', env: 'chromium', ours: false, threads: 2, label: 'TF.js tfjs-backend-wasm (threaded SIMD, Chromium), 2 threads' },
   'ort-node-2t':           { adapter: 'ort-node',  env: 'native',   ours: false, threads: 2, label: 'onnxruntime-node (native CPU EP), 2 threads' },
 };
 export const OURS_FOR_ENV = { node: 'mnas-wasm-node', chromium: 'mnas-wasm-chromium', native: 'mnas-native' };
+
+/** Our engine a row is compared with: the same environment and thread count. */
+export function oursFor(engine) {
+  const e = ENGINES[engine];
+  const t = e.threads ?? 1;
+  return Object.keys(ENGINES).find((k) => ENGINES[k].ours && ENGINES[k].env === e.env && (ENGINES[k].threads ?? 1) === t)
+    ?? OURS_FOR_ENV[e.env];
+}
+
+/** Our native CLI rows (timed by `mnas bench`, not by an adapter). */
+export const isNativeOurs = (engine) => ENGINES[engine].ours && ENGINES[engine].env === 'native';
 
 export function nm(...p) { return path.join(REPO_ROOT, 'node_modules', ...p); }
 
@@ -57,16 +74,17 @@ export function binaryFiles(engine) {
   switch (engine) {
     case 'ort-web-node': case 'ort-web-chromium': case 'ort-web-chromium-2t': return ortWeb;
     case 'tfjs-wasm-node': case 'tfjs-wasm-chromium': return tfjs;
+    case 'tfjs-wasm-chromium-2t': return [nm('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm'), ...tfjs.slice(1)];
     case 'ort-node': case 'ort-node-2t': {
       const dir = nm('onnxruntime-node/bin/napi-v6', process.platform, process.arch);
       const alt = fs.existsSync(dir) ? dir : findDir(nm('onnxruntime-node/bin'), 'onnxruntime_binding.node');
       return alt ? fs.readdirSync(alt).filter((f) => /\.(so(\.\d+)*|node|dylib|dll)$/.test(f)).map((f) => path.join(alt, f)) : [];
     }
-    case 'mnas-wasm-node': case 'mnas-wasm-chromium': {
+    case 'mnas-wasm-node': case 'mnas-wasm-chromium': case 'mnas-wasm-node-2t': case 'mnas-wasm-chromium-2t': {
       const dir = path.dirname(path.join(REPO_ROOT, MNAS_JS_ENTRY));
       return walk(dir).filter((f) => f.endsWith('.wasm'));
     }
-    case 'mnas-native': return [path.resolve(REPO_ROOT, MNAS_NATIVE_BIN)];
+    case 'mnas-native': case 'mnas-native-2t': return [path.resolve(REPO_ROOT, MNAS_NATIVE_BIN)];
     default: return [];
   }
 }

@@ -54,6 +54,13 @@ const tfjsWasm = {
     if (threads > 1 && !globalThis.crossOriginIsolated) {
       throw new Unavailable('TF.js-wasm runs threads only in a cross-origin isolated browser page');
     }
+    // TF.js-wasm's threaded build sizes its worker pool when it loads, as
+    // hardwareConcurrency / 2 (1..4): one worker on a 2-core machine, where
+    // setThreadsCount(2) then still runs one thread. For the 2-thread row the
+    // page reports enough processors for the pool to hold the threads asked.
+    if (threads > 1 && globalThis.Navigator && (navigator.hardwareConcurrency || 1) < 2 * threads) {
+      Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 2 * threads, configurable: true });
+    }
     const { tf, wasm } = await ctx.loadTfjs();
     // One thread: make the backend pick the single-threaded SIMD binary;
     // more: the threaded SIMD binary with that many workers.
@@ -91,6 +98,7 @@ const mnasWasm = {
       throw new Unavailable(`${ctx.mnasEntry} does not export MnasNet.load`);
     }
     let last = null;
+    const threads = ctx.threads ?? 1;
     return {
       version: mod.version ?? mod.VERSION ?? MnasNet.version ?? null,
       // The build the SDK picked for this runtime (relaxed SIMD, SIMD or
@@ -100,9 +108,16 @@ const mnasWasm = {
         get backend() {
           return last?.info.backend ?? null;
         },
+        threads,
       },
       async load(bytes) {
-        const net = await MnasNet.load(bytes);
+        const net = await MnasNet.load(bytes, { threads });
+        const got = net.info?.threads ?? 1;
+        if (got !== threads) {
+          const why = net.info.threadsReason;
+          net.dispose();
+          throw new Unavailable(`mnasnet-wasm runs ${got} thread(s) here, not ${threads}: ${why}`);
+        }
         last = net;
         return {
           async run(x) {

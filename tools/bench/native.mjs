@@ -87,7 +87,7 @@ export async function checkNative(spec, tmpDir, maxRelDiff) {
   const inPath = path.join(tmpDir, `${spec.model}.native-in.npy`);
   const outPath = path.join(tmpDir, `${spec.model}.native-out.npy`);
   writeNpyF32(inPath, spec.input, spec.inputShape);
-  const r = await run(nativeBinPath(), ['run', spec.modelPath, inPath, '--save-logits', outPath], 120000);
+  const r = await run(nativeBinPath(), ['run', spec.modelPath, inPath, '--threads', String(spec.threads ?? 1), '--save-logits', outPath], 120000);
   if (r.code !== 0 || !fs.existsSync(outPath)) {
     return { checked: false, why: `\`${MNAS_NATIVE_BIN} run ... --save-logits\` failed (${r.code}): ${r.err.trim().split('\n').slice(-1)[0] ?? ''}` };
   }
@@ -98,7 +98,8 @@ export async function checkNative(spec, tmpDir, maxRelDiff) {
 export async function runNative(spec, { timeoutMs = 600000 } = {}) {
   const res = { engine: spec.engine, model: spec.model, status: 'ok' };
   const bin = nativeBinPath();
-  const args = ['bench', spec.modelPath, '--runs', String(spec.runs), '--warmup', String(spec.warmup), '--json'];
+  const args = ['bench', spec.modelPath, '--runs', String(spec.runs), '--warmup', String(spec.warmup),
+    '--threads', String(spec.threads ?? 1), '--json'];
   const useTime = fs.existsSync('/usr/bin/time');
   const cmd = useTime ? '/usr/bin/time' : bin;
   const argv = useTime ? ['-f', '@@MAXRSS_KB@@ %M', bin, ...args] : args;
@@ -146,11 +147,11 @@ export async function runNative(spec, { timeoutMs = 600000 } = {}) {
 }
 
 /** Optional: our per-layer times (`<bin> bench MODEL --per-layer --json`), tolerant parse. */
-export async function runNativePerLayer(modelPath, { runs = 10, warmup = 2 } = {}) {
+export async function runNativePerLayer(modelPath, { runs = 10, warmup = 2, threads = 1 } = {}) {
   if (nativeUnavailableReason()) return { status: 'unavailable', reason: nativeUnavailableReason() };
   const out = await new Promise((resolve) => {
     let s = '', e = '';
-    const p = spawn(nativeBinPath(), ['bench', modelPath, '--per-layer', '--json', '--runs', String(runs), '--warmup', String(warmup)],
+    const p = spawn(nativeBinPath(), ['bench', modelPath, '--per-layer', '--json', '--runs', String(runs), '--warmup', String(warmup), '--threads', String(threads)],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout.on('data', (d) => { s += d; });
     p.stderr.on('data', (d) => { e += d; });

@@ -1,5 +1,5 @@
 // Aggregation of per-round results and the markdown report.
-import { ENGINES, OURS_FOR_ENV } from './config.mjs';
+import { ENGINES, oursFor } from './config.mjs';
 
 export function quantile(sorted, q) {
   if (!sorted.length) return null;
@@ -59,17 +59,50 @@ export function summarize(engine, model, rounds, binary) {
 export function addRatios(summaries) {
   for (const s of summaries) {
     if (s.ours || s.status !== 'ok') continue;
-    const ours = summaries.find((o) => o.model === s.model && o.engine === OURS_FOR_ENV[s.env]);
-    s.vs = OURS_FOR_ENV[s.env];
+    const vs = oursFor(s.engine);
+    const ours = summaries.find((o) => o.model === s.model && o.engine === vs);
+    s.vs = vs;
     if (ours && ours.status === 'ok') {
       s.ratio_min = s.min_ms / ours.min_ms;
       s.ratio_median = s.median_ms / ours.median_ms;
     } else {
       s.ratio_min = s.ratio_median = null;
-      s.ratio_note = ours ? `${ours.engine} ${ours.status}` : `${OURS_FOR_ENV[s.env]} not run`;
+      s.ratio_note = ours ? `${ours.engine} ${ours.status}` : `${vs} not run`;
     }
   }
   return summaries;
+}
+
+// The issue's targets for threads (2 threads on a 2-core machine): our
+// scaling from 1 to 2 threads, and our 2-thread latency against the peers'.
+const SCALING_TARGET = { node: 1.6, chromium: 1.6, native: 1.7 };
+const SCALING_TARGET_SMALL = 1.4; // the CIFAR-10 model (96x96, small layers)
+const PEER_TARGET = { 'ort-web-chromium-2t': 0.6, 'tfjs-wasm-chromium-2t': 0.6, 'ort-node-2t': 1.0 };
+
+/** Rows of the threads table: per model and environment, scaling and 2t ratios. */
+export function threadRows(summaries) {
+  const rows = [];
+  const ok = (s) => s && s.status === 'ok';
+  for (const model of [...new Set(summaries.map((s) => s.model))]) {
+    for (const env of ['node', 'chromium', 'native']) {
+      const one = summaries.find((s) => s.model === model && s.ours && s.env === env && (ENGINES[s.engine].threads ?? 1) === 1);
+      const two = summaries.find((s) => s.model === model && s.ours && s.env === env && ENGINES[s.engine].threads === 2);
+      if (!one && !two) continue;
+      const target = model === 'mnasnet_a1_cifar10' ? SCALING_TARGET_SMALL : SCALING_TARGET[env];
+      const scaling = ok(one) && ok(two) ? one.min_ms / two.min_ms : null;
+      rows.push({ model, env, what: `ours 1 → 2 threads (${one?.engine ?? '—'} / ${two?.engine ?? '—'})`,
+        value: scaling, target: `≥ ${target}×`, met: scaling == null ? null : scaling >= target,
+        note: ok(one) && ok(two) ? `${one.min_ms.toFixed(2)} → ${two.min_ms.toFixed(2)} ms` : `${one?.status ?? 'not run'} / ${two?.status ?? 'not run'}` });
+      for (const peer of summaries.filter((s) => s.model === model && !s.ours && s.env === env && ENGINES[s.engine].threads === 2)) {
+        const t = PEER_TARGET[peer.engine];
+        const ratio = ok(two) && ok(peer) ? two.min_ms / peer.min_ms : null;
+        rows.push({ model, env, what: `ours 2t ÷ ${peer.engine}`, value: ratio, target: t != null ? `≤ ${t}×` : '—',
+          met: ratio == null || t == null ? null : ratio <= t,
+          note: ok(two) && ok(peer) ? `${two.min_ms.toFixed(2)} vs ${peer.min_ms.toFixed(2)} ms` : `${peer.status}${peer.reason ? `: ${String(peer.reason).slice(0, 120)}` : ''}` });
+      }
+    }
+  }
+  return rows;
 }
 
 const f1 = (v) => (v == null ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -85,10 +118,10 @@ export function markdown({ env, settings, summaries, notes }) {
   L.push(`- CPU: ${env.cpu} (${env.cores} logical cores), ${env.os}`);
   L.push(`- Node ${env.node}; Chromium: ${env.chromium ?? 'n/a'}; playwright-core ${env.versions['playwright-core'] ?? '—'}`);
   L.push(`- peers: onnxruntime-web ${env.versions['onnxruntime-web'] ?? '—'}, onnxruntime-node ${env.versions['onnxruntime-node'] ?? '—'}, @tensorflow/tfjs-core ${env.versions['@tensorflow/tfjs-core'] ?? '—'} + tfjs-backend-wasm ${env.versions['@tensorflow/tfjs-backend-wasm'] ?? '—'}`);
-  L.push(`- settings: ${settings.rounds} round(s) × ${settings.runs} timed runs after a warm-up of ≥${settings.warmup} runs and ≥${settings.warmupMs} ms, one thread everywhere except the -2t rows (a peer with two threads, against our one), batch 1, fp32; engines interleaved within each round; each round in a fresh process / fresh browser profile`);
+  L.push(`- settings: ${settings.rounds} round(s) × ${settings.runs} timed runs after a warm-up of ≥${settings.warmup} runs and ≥${settings.warmupMs} ms, one thread everywhere except the -2t rows (two threads, ours and the peers'), batch 1, fp32; engines interleaved within each round; each round in a fresh process / fresh browser profile`);
   L.push('');
   L.push('Latency = one `run()` from a Float32Array NCHW input to the logits back in JS (native: as timed by the CLI). min / median over all timed runs of all rounds. ' +
-    '**×ours** = peer latency ÷ our latency in the same environment (Node wasm ↔ `mnas-wasm-node`, Chromium ↔ `mnas-wasm-chromium`, native ↔ `mnas-native`): above 1 means we are faster. ' +
+    '**×ours** = peer latency ÷ our latency in the same environment at the same thread count (Node wasm ↔ `mnas-wasm-node`, Chromium ↔ `mnas-wasm-chromium`, native ↔ `mnas-native`; the -2t rows ↔ our -2t row): above 1 means we are faster. ' +
     'Cold start = import + wasm compile/instantiate + model load + session creation (model bytes already in memory), median over rounds; first inference is timed separately. ' +
     'Binary = the .wasm bytes the engine compiled (native: shared library / executable bytes). Peak RSS = the Node process (ru_maxrss) / the Chromium renderer (VmHWM) / the CLI process. Wasm mem = linear memory size at the end.');
   L.push('');
@@ -108,6 +141,19 @@ export function markdown({ env, settings, summaries, notes }) {
       const rmed = s.ours ? '(ours)' : s.ratio_median != null ? fx(s.ratio_median) : 'n/a';
       const status = s.pooled_from_round_summaries ? 'ok (CLI summary)' : `ok (${s.runs} runs${s.backend ? `, ${s.backend}` : ''})`;
       L.push(`| ${name} | ${f1(s.min_ms)} | ${f1(s.median_ms)} | ${rmin} | ${rmed} | ${f1(s.cold_start_ms)} | ${f1(s.first_inference_ms)} | ${mb(s.binary?.loaded_wasm_bytes ?? s.binary?.binary_bytes)} | ${mb(s.peak_rss_bytes)} | ${mb(s.wasm_memory_bytes)} | ${status} |`);
+    }
+    L.push('');
+  }
+  const tr = threadRows(summaries);
+  if (tr.length) {
+    L.push('## Threads');
+    L.push('');
+    L.push('Minimum latencies of this run. Scaling = our 1-thread ÷ our 2-thread latency; ours 2t ÷ peer = our 2-thread latency ÷ the peer\'s (below 1: we are faster). Targets from the threads issue (2 threads on this 2-core machine).');
+    L.push('');
+    L.push('| model | env | measure | value | target | met | latencies |');
+    L.push('|---|---|---|---:|---:|---|---|');
+    for (const r of tr) {
+      L.push(`| ${r.model} | ${r.env} | ${r.what} | ${fx(r.value)} | ${r.target} | ${r.met == null ? '—' : r.met ? 'yes' : '**no**'} | ${cell(r.note)} |`);
     }
     L.push('');
   }

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   BENCH_DIR, REPO_ROOT, TESTDATA, MNAS_JS_ENTRY, MNAS_JS_ENTRY_CANDIDATES, ENGINES, DEFAULT_MODELS, QUICK_MODEL,
-  binarySize, CHROMIUM_PATH,
+  binarySize, CHROMIUM_PATH, isNativeOurs,
 } from './config.mjs';
 import { parseOnnx } from './onnx_proto.mjs';
 import { parseNpy } from './npy.mjs';
@@ -215,7 +215,7 @@ async function main() {
     const mnasEntryAbs = path.resolve(REPO_ROOT, MNAS_JS_ENTRY);
     for (const e of opt.engines) {
       if (ENGINES[e].adapter === 'mnas-wasm' && !fs.existsSync(mnasEntryAbs)) unavailable[e] ??= `SDK entry not found (${process.env.MNAS_JS_ENTRY ? MNAS_JS_ENTRY : MNAS_JS_ENTRY_CANDIDATES.join(" or ")}; MNAS_JS_ENTRY in tools/bench/config.mjs)`;
-      if (e === 'mnas-native' && nativeUnavailableReason()) unavailable[e] = nativeUnavailableReason();
+      if (isNativeOurs(e) && nativeUnavailableReason()) unavailable[e] = nativeUnavailableReason();
     }
     for (const e of opt.engines) {
       const mod = { 'ort-web': 'onnxruntime-web', 'tfjs-wasm': '@tensorflow/tfjs-backend-wasm', 'ort-node': 'onnxruntime-node' }[ENGINES[e].adapter];
@@ -261,12 +261,12 @@ async function main() {
               inputUrl: `/tmp/${path.basename(P.inputPath)}`,
               refUrl: P.refPath ? `/tmp/${path.basename(P.refPath)}` : null,
             }, server, { timeoutMs, verbose: opt.verbose });
-          } else if (e === 'mnas-native') {
+          } else if (isNativeOurs(e)) {
             let check = null;
             if (round === 0 && P.refPath) {
               const readF32 = (f) => { const b = fs.readFileSync(f); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)); };
               check = await checkNative({ ...spec, modelPath: P.modelPath, input: readF32(P.inputPath), reference: readF32(P.refPath) }, tmpDir, maxRelDiff);
-              if (!check.checked) notes.push(`${m}: mnas-native logits not checked: ${check.why}`);
+              if (!check.checked) notes.push(`${m}: ${e} logits not checked: ${check.why}`);
             }
             if (check?.checked && !(check.max_rel_diff <= opt.tol)) {
               r = { engine: e, model: m, status: 'error', max_rel_diff: check.max_rel_diff,

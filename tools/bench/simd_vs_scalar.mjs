@@ -33,7 +33,7 @@ if (!fs.existsSync(modelPath)) {
 }
 
 const bench = (bin, n) =>
-  JSON.parse(execFileSync(bin, ['bench', modelPath, '--runs', String(n), '--warmup', '3', '--per-layer', '--json'],
+  JSON.parse(execFileSync(bin, ['bench', modelPath, '--runs', String(n), '--warmup', '3', '--per-layer', '--threads', '1', '--json'],
     { encoding: 'utf8', maxBuffer: 64 << 20 }));
 
 const best = {};

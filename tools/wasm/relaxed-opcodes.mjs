@@ -79,6 +79,13 @@ function miscImmediates(r, op) {
   else throw new Error(`unknown 0xfc opcode ${op}`);
 }
 
+// Immediates of the 0xfe-prefixed (threads: atomics) instruction op.
+function atomicImmediates(r, op) {
+  if (op === 0x03) r.skip(1); // atomic.fence
+  else if (op <= 0x02 || (op >= 0x10 && op <= 0x4e)) r.memarg(); // notify, waits, loads, stores, rmw, cmpxchg
+  else throw new Error(`unknown 0xfe opcode ${op}`);
+}
+
 function blockType(r) {
   const b = r.b[r.pos];
   if (b === 0x40 || (b >= 0x6f && b <= 0x7f)) r.skip(1);
@@ -110,6 +117,7 @@ function decodeBody(r, onMadd) {
     else if (op === 0x43) r.skip(4);
     else if (op === 0x44) r.skip(8);
     else if (op === 0xfc) miscImmediates(r, r.u32());
+    else if (op === 0xfe) atomicImmediates(r, r.u32());
     else if (op === 0xfd) {
       const at = r.pos;
       const sop = r.u32();

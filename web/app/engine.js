@@ -55,6 +55,11 @@ export class Engine {
     return this._call({ type: 'classify', image, topK, addTo }, image instanceof ImageBitmap ? [image] : []);
   }
 
+  /** Threads for the next frames: 1 .. info.threads. Resolves to { threads }. */
+  setThreads(threads) {
+    return this._call({ type: 'threads', threads });
+  }
+
   /** An operation on the worker's TeachableHead (see HEAD_OPS in worker.js); an `image` is transferred. */
   head(op, args = {}) {
     return this._call({ type: 'head', op, ...args }, args.image instanceof ImageBitmap ? [args.image] : []);

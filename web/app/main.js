@@ -13,6 +13,7 @@ import { Camera } from './camera.js';
 import { Stills } from './stills.js';
 import { installDrop } from './drop.js';
 import { Teacher } from './teach.js';
+import { ThreadsControl } from './threads.js';
 
 const el = elements();
 const state = createState();
@@ -24,6 +25,9 @@ const notices = new Notices(el, demo);
 const stage = new Stage(el);
 const results = new ResultsView(el, state);
 const gates = new GateView(el, demo);
+const threads = new ThreadsControl(document.getElementById('mi-threads'), engine,
+  (t) => { demo.threads = t; results.resetRate(); },
+  (e) => notices.error('Could not change the thread count', e));
 
 // The taught classes' prediction, when the panel shows them.
 const taughtOf = (res) => (teacher.showingTaught && res.taught ? res.taught : null);
@@ -74,6 +78,7 @@ async function loadModel(model, name) {
     state.lastResult = null;
     gates.reset(info.seBlocks || []);
     showModelInfo(info, res.loadMs, el.footVersion);
+    threads.show(info.threads, info.threadsReason);
     demo.modelInfo = modelSummary(info, res.loadMs);
     demo.ready = true;
     results.resetRate();

@@ -10,6 +10,7 @@ export function createState() {
   const demo = {
     ready: false, // a model is loaded
     loading: false, // a model is being loaded
+    threads: null, // { available, using, reason }: the model's threads and how many frames run on
     frames: 0, // classifications shown
     lastTop: null, // [{index, label, probability}] as shown: the model's classes or the taught ones
     predictionSource: 'model', // what the prediction panel shows: 'model' | 'taught'

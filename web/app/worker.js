@@ -8,6 +8,7 @@
 // Messages in:  { id, type: 'load', model: ArrayBuffer | string(URL) | null, name }
 //               { id, type: 'classify', image: ImageBitmap | {data,width,height}, topK, addTo?: class name }
 //               { id, type: 'head', op, ...args }   (see HEAD_OPS)
+//               { id, type: 'threads', threads }  (1 .. info.threads, from the next frame on)
 // Messages out: { id, ok: true, ...result } or { id, ok: false, error: {code, message} }
 // A classify result carries `taught` (the head's prediction, once two classes
 // have examples), `added` (the example id when addTo was given) and `head`
@@ -44,6 +45,8 @@ function plainInfo(info, name) {
     embeddingSize: info.embeddingSize,
     fingerprint: info.fingerprint,
     backend: info.backend,
+    threads: info.threads ?? 1,
+    threadsReason: info.threadsReason ?? null,
     version: info.version,
   };
 }
@@ -153,6 +156,10 @@ self.onmessage = (ev) => {
       } else if (m.type === 'classify') {
         const { msg, transfer } = classify(m);
         self.postMessage({ id: m.id, ok: true, ...msg }, transfer);
+      } else if (m.type === 'threads') {
+        if (!net) throw Object.assign(new Error('no model loaded'), { code: 'NO_MODEL' });
+        net.setThreads(m.threads);
+        self.postMessage({ id: m.id, ok: true, threads: net.threads });
       } else if (m.type === 'head') {
         self.postMessage({ id: m.id, ok: true, ...headOp(m) });
       } else {
