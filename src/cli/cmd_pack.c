@@ -1,19 +1,24 @@
 /* mnas pack: attach labels and preprocessing to a model and optionally
  * store its weights as fp16 or int8, so the file carries what the SDK
  * needs. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
 #define MAX_FILE ((size_t)512 << 20)
 
+/* The file's bytes (NUL-terminated), or NULL after the message. */
 static uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
+    if (!f) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
         return NULL;
+    }
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = malloc(cap + 1);
     while (buf) {
@@ -32,9 +37,14 @@ static uint8_t *read_file(const char *path, size_t *len)
             cap *= 2;
         }
     }
+    const int e = ferror(f) ? errno : 0;
     fclose(f);
-    if (buf)
-        buf[n] = 0;
+    if (!buf || e || n > MAX_FILE) {
+        cli_error("cannot read %s: %s", path, !buf ? "out of memory" : e ? strerror(e) : "larger than 512 MB");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
     *len = n;
     return buf;
 }
@@ -52,6 +62,7 @@ static char *labels_json(const char *path)
     char *out = malloc(len * 6 + 16);
     if (!out) {
         free(text);
+        cli_error("out of memory");
         return NULL;
     }
     size_t o = 0;
@@ -86,82 +97,139 @@ static char *labels_json(const char *path)
     return out;
 }
 
-int cmd_pack(int argc, char **argv)
-{
-    const char *in = NULL, *out = NULL, *labels = NULL;
+const char cmd_pack_usage[] =
+    "usage: mnas pack IN.onnx OUT.onnx [options]\n"
+    "\n"
+    "Write a copy of a model with labels and preprocessing in its metadata and\n"
+    "optionally fp16 or int8 weights, so the file carries what the SDK needs. The\n"
+    "packed model is loaded before it is written; OUT must not be IN.\n"
+    "\n"
+    "options:\n"
+    "  --labels FILE              class names: a JSON array or one label per line\n"
+    "  --mean a,b,c --std a,b,c   normalization (both or neither)\n"
+    "  --source-size N            area-downscale frames to NxN first, 1.." CLI_STR(MNAS_MAX_SOURCE_SIZE) "\n"
+    "  --fp16                     store the weights as fp16 (with --int8: the other floats)\n"
+    "  --int8                     store Conv, Gemm and MatMul weights as int8, symmetric per\n"
+    "                             output channel (opset 13 or later)\n"
+    "  -h, --help                 this help\n";
+
+typedef struct {
+    const char *labels;
     float mean[3], std[3];
-    int have_mean = 0, have_std = 0, fp16 = 0, int8 = 0;
-    long source = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--fp16") == 0) {
-            fp16 = 1;
-        } else if (strcmp(a, "--int8") == 0) {
-            int8 = 1;
-        } else if (i + 1 < argc && strcmp(a, "--labels") == 0) {
-            labels = argv[++i];
-        } else if (i + 1 < argc && (strcmp(a, "--mean") == 0 || strcmp(a, "--std") == 0)) {
-            const int is_mean = a[2] == 'm';
-            if (cli_parse_floats3(argv[++i], is_mean ? mean : std))
-                return cli_error("%s takes three numbers like 0.485,0.456,0.406", a), 2;
-            *(is_mean ? &have_mean : &have_std) = 1;
-        } else if (i + 1 < argc && strcmp(a, "--source-size") == 0) {
-            if (cli_parse_int(argv[++i], 1, MNAS_MAX_SOURCE_SIZE, &source))
-                return cli_error("--source-size takes 1..%d, got '%s'", MNAS_MAX_SOURCE_SIZE, argv[i]), 2;
-        } else if (a[0] == '-') {
-            return cli_error("pack: unknown option '%s'", a), 2;
-        } else if (!in) {
-            in = a;
-        } else if (!out) {
-            out = a;
-        } else {
-            return cli_error("pack: too many arguments at '%s'", a), 2;
-        }
+    int have_mean, have_std, fp16, int8;
+    long source;
+} pack_args;
+
+static int pack_option(void *args, int argc, char **argv, int *i)
+{
+    pack_args *a = args;
+    const char *o = argv[*i];
+    const int is_fp16 = strcmp(o, "--fp16") == 0;
+    if (is_fp16 || strcmp(o, "--int8") == 0) {
+        *(is_fp16 ? &a->fp16 : &a->int8) = 1;
+        return 1;
     }
-    if (!in || !out)
-        return cli_error("usage: mnas pack IN.onnx OUT.onnx [--labels FILE] [--mean a,b,c --std a,b,c] "
-                         "[--source-size N] [--fp16] [--int8]"),
-               2;
-    if (have_mean != have_std)
-        return cli_error("--mean and --std go together"), 2;
+    if (strcmp(o, "--labels") == 0)
+        return (a->labels = cli_option_value(argc, argv, i, "a labels file")) ? 1 : -1;
+    const int is_mean = strcmp(o, "--mean") == 0;
+    if (is_mean || strcmp(o, "--std") == 0) {
+        if (cli_option_floats3(argc, argv, i, is_mean ? a->mean : a->std))
+            return -1;
+        *(is_mean ? &a->have_mean : &a->have_std) = 1;
+        return 1;
+    }
+    if (strcmp(o, "--source-size") == 0)
+        return cli_option_int(argc, argv, i, 1, MNAS_MAX_SOURCE_SIZE, &a->source) ? -1 : 1;
+    return 0;
+}
+
+static const cli_command pack_command = {"pack", 2, 0, pack_option};
+
+/* OUT must be a new path or another file than IN: writing it must never
+ * destroy the input. 0, or 1 after the message. */
+static int check_paths(const char *in, const char *out)
+{
+    struct stat si, so;
+    if (stat(in, &si))
+        return cli_error("cannot open %s: %s", in, strerror(errno));
+    const int same = strcmp(in, out) == 0 ||
+                     (stat(out, &so) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino);
+    if (same)
+        return cli_error("pack: OUT %s is the input file %s; write the packed model to another path", out, in);
+    return cli_check_output(out) ? 1 : 0;
+}
+
+/* The packed model, checked to load; NULL after the message. */
+static uint8_t *pack_bytes(const char *in, const pack_args *a, size_t *plen)
+{
     size_t len;
     uint8_t *bytes = read_file(in, &len);
     if (!bytes)
-        return cli_error("%s: cannot read", in);
+        return NULL;
     char *lj = NULL;
-    if (labels && !(lj = labels_json(labels))) {
+    if (a->labels && !(lj = labels_json(a->labels))) {
         free(bytes);
-        return cli_error("%s: cannot read labels", labels);
+        return NULL;
     }
-    mnas_pack_options po = {.labels_json = lj, .mean = have_mean ? mean : NULL, .std = have_std ? std : NULL,
-                            .source_size = (int)source, .fp16 = fp16, .int8 = int8};
+    mnas_pack_options po = {.labels_json = lj, .mean = a->have_mean ? a->mean : NULL,
+                            .std = a->have_std ? a->std : NULL, .source_size = (int)a->source, .fp16 = a->fp16,
+                            .int8 = a->int8};
     uint8_t *packed = NULL;
-    size_t plen = 0;
     char err[512] = "";
-    const mnas_status st = mnas_pack(bytes, len, &po, &packed, &plen, err, sizeof err);
+    const mnas_status st = mnas_pack(bytes, len, &po, &packed, plen, err, sizeof err);
     free(bytes);
     free(lj);
-    if (st)
-        return cli_error("%s: %s: %s", in, mnas_status_name(st), err);
+    if (st) {
+        cli_error("%s: %s: %s", in, mnas_status_name(st), err);
+        return NULL;
+    }
     /* prove the result loads before writing it */
     mnas_model *m = NULL;
     mnas_status ls = mnas_create(&m);
     if (!ls)
-        ls = mnas_load(m, packed, plen, NULL);
+        ls = mnas_load(m, packed, *plen, NULL);
     if (ls) {
         cli_error("packed model does not load: %s", m ? mnas_error(m) : "out of memory");
-        mnas_free(m);
         mnas_buffer_free(packed);
-        return 1;
+        packed = NULL;
     }
     mnas_free(m);
-    FILE *f = fopen(out, "wb");
-    const int ok = f && fwrite(packed, 1, plen, f) == plen;
-    const int closed = f ? fclose(f) == 0 : 0;
+    return packed;
+}
+
+static int write_file(const char *path, const uint8_t *bytes, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return cli_error("cannot create %s: %s", path, strerror(errno));
+    int e = fwrite(bytes, 1, len, f) == len ? 0 : errno;
+    if (fclose(f) && !e)
+        e = errno;
+    return e ? cli_error("cannot write %s: %s", path, strerror(e)) : 0;
+}
+
+int cmd_pack(int argc, char **argv)
+{
+    pack_args a;
+    memset(&a, 0, sizeof a);
+    cli_common c;
+    memset(&c, 0, sizeof c);
+    const int parsed = cli_parse(&pack_command, argc, argv, &a, &c);
+    if (parsed != CLI_PARSED)
+        return cli_parse_exit(parsed, cmd_pack_usage);
+    if (a.have_mean != a.have_std)
+        return cli_error("--mean and --std go together"), 2;
+    const char *in = c.positional[0], *out = c.positional[1];
+    if (check_paths(in, out))
+        return 1;
+    size_t plen = 0;
+    uint8_t *packed = pack_bytes(in, &a, &plen);
+    if (!packed)
+        return 1;
+    const int rc = write_file(out, packed, plen);
     mnas_buffer_free(packed);
-    if (!ok || !closed)
-        return cli_error("%s: write failed", out);
-    printf("wrote %s (%zu bytes%s%s)\n", out, plen, int8 ? ", int8 weights" : "",
-           fp16 ? (int8 ? ", other floats fp16" : ", fp16 weights") : "");
-    return 0;
+    if (!rc)
+        printf("wrote %s (%zu bytes%s%s)\n", out, plen, a.int8 ? ", int8 weights" : "",
+               a.fp16 ? (a.int8 ? ", other floats fp16" : ", fp16 weights") : "");
+    return rc;
 }

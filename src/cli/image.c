@@ -1,7 +1,10 @@
 /* Decoding image files for mnas run (see image.h): PPM always, PNG and
- * JPEG through the system libraries when the build found them. */
+ * JPEG through the system libraries when the build found them. Decoder
+ * errors come back by longjmp and end as a message naming the file. */
 #include "image.h"
 
+#include <errno.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,66 +69,155 @@ static int read_ppm(FILE *f, const char *path, image_rgb *img, char *err, size_t
 }
 
 #ifdef MNAS_HAVE_PNG
+/* libpng's state, the error message's destination and the row table. */
+typedef struct {
+    png_structp png;
+    png_infop info;
+    png_bytep *rows;
+    const char *path;
+    char *err;
+    size_t cap;
+} png_reader;
+
+static void png_on_error(png_structp png, png_const_charp msg)
+{
+    png_reader *r = png_get_error_ptr(png);
+    snprintf(r->err, r->cap, "%s: %s", r->path, msg);
+    png_longjmp(png, 1);
+}
+
+static void png_on_warning(png_structp png, png_const_charp msg)
+{
+    png_reader *r = png_get_error_ptr(png);
+    fprintf(stderr, "mnas: %s: warning: %s\n", r->path, msg);
+}
+
+/* 8-bit RGB with the colour channels as stored, as the SDK's decoder
+ * (js/src/png.js) gives: palette looked up, grey replicated, 16-bit samples
+ * rounded to 8 bits, alpha and tRNS dropped, no gamma applied. */
+static void png_to_rgb_as_stored(png_structp png)
+{
+    png_set_scale_16(png);
+    png_set_palette_to_rgb(png);
+    png_set_expand_gray_1_2_4_to_8(png);
+    png_set_gray_to_rgb(png);
+    png_set_strip_alpha(png);
+    png_set_interlace_handling(png);
+}
+
+/* libpng reports errors by longjmp to here; nothing this function keeps in
+ * its own locals is used after the jump. */
+static int png_decode(png_reader *r, FILE *f, image_rgb *img)
+{
+    if (setjmp(png_jmpbuf(r->png)))
+        return -1;
+    png_init_io(r->png, f);
+    png_read_info(r->png, r->info);
+    const png_uint_32 w = png_get_image_width(r->png, r->info), h = png_get_image_height(r->png, r->info);
+    if (w < 1 || h < 1 || w > MNAS_MAX_IMAGE_SIDE || h > MNAS_MAX_IMAGE_SIDE)
+        return failf(r->err, r->cap, r->path, "PNG sides must be 1.." MNAS_STR(MNAS_MAX_IMAGE_SIDE));
+    png_to_rgb_as_stored(r->png);
+    png_read_update_info(r->png, r->info);
+    if (png_get_rowbytes(r->png, r->info) != (size_t)w * 3)
+        return failf(r->err, r->cap, r->path, "PNG does not convert to 8-bit RGB");
+    img->rgb = malloc((size_t)w * h * 3);
+    r->rows = malloc(h * sizeof *r->rows);
+    if (!img->rgb || !r->rows)
+        return failf(r->err, r->cap, r->path, "out of memory");
+    for (png_uint_32 y = 0; y < h; y++)
+        r->rows[y] = img->rgb + (size_t)y * w * 3;
+    png_read_image(r->png, r->rows);
+    png_read_end(r->png, NULL);
+    img->width = (int)w;
+    img->height = (int)h;
+    return 0;
+}
+
 static int read_png(FILE *f, const char *path, image_rgb *img, char *err, size_t cap)
 {
-    png_image pi;
-    memset(&pi, 0, sizeof pi);
-    pi.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_stdio(&pi, f))
-        return failf(err, cap, path, pi.message);
-    if (pi.width < 1 || pi.height < 1 || pi.width > MNAS_MAX_IMAGE_SIDE || pi.height > MNAS_MAX_IMAGE_SIDE) {
-        png_image_free(&pi);
-        return failf(err, cap, path, "PNG sides must be 1.." MNAS_STR(MNAS_MAX_IMAGE_SIDE));
-    }
-    pi.format = PNG_FORMAT_RGB;
-    const size_t n = PNG_IMAGE_SIZE(pi);
-    if (!(img->rgb = malloc(n))) {
-        png_image_free(&pi);
-        return failf(err, cap, path, "out of memory");
-    }
-    if (!png_image_finish_read(&pi, NULL, img->rgb, 0, NULL)) {
+    png_reader r = {NULL, NULL, NULL, path, err, cap};
+    r.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r, png_on_error, png_on_warning);
+    r.info = r.png ? png_create_info_struct(r.png) : NULL;
+    const int rc = r.info ? png_decode(&r, f, img) : failf(err, cap, path, "out of memory");
+    png_destroy_read_struct(&r.png, &r.info, NULL);
+    free(r.rows);
+    if (rc)
         image_free(img);
-        return failf(err, cap, path, pi.message);
-    }
-    img->width = (int)pi.width;
-    img->height = (int)pi.height;
-    return 0;
+    return rc;
 }
 #endif
 
 #ifdef MNAS_HAVE_JPEG
-static int read_jpeg(FILE *f, const char *path, image_rgb *img, char *err, size_t cap)
+/* libjpeg's error manager with the jump back and where the message goes. */
+typedef struct {
+    struct jpeg_error_mgr mgr;
+    jmp_buf jump;
+    const char *path;
+    char *err;
+    size_t cap;
+} jpeg_failure;
+
+static void jpeg_on_error(j_common_ptr cinfo)
 {
-    /* libjpeg's default error handler exits; decode only what it validated */
-    struct jpeg_decompress_struct cinfo;
-    struct jpeg_error_mgr jerr;
-    cinfo.err = jpeg_std_error(&jerr);
-    jpeg_create_decompress(&cinfo);
-    jpeg_stdio_src(&cinfo, f);
-    if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
-        jpeg_destroy_decompress(&cinfo);
-        return failf(err, cap, path, "not a readable JPEG");
+    jpeg_failure *e = (jpeg_failure *)cinfo->err;
+    char msg[JMSG_LENGTH_MAX];
+    cinfo->err->format_message(cinfo, msg);
+    snprintf(e->err, e->cap, "%s: %s", e->path, msg);
+    longjmp(e->jump, 1);
+}
+
+static void jpeg_on_message(j_common_ptr cinfo)
+{
+    const jpeg_failure *e = (const jpeg_failure *)cinfo->err;
+    char msg[JMSG_LENGTH_MAX];
+    cinfo->err->format_message(cinfo, msg);
+    fprintf(stderr, "mnas: %s: warning: %s\n", e->path, msg);
+}
+
+/* libjpeg reports errors by longjmp to here; nothing this function keeps in
+ * its own locals is used after the jump. */
+static int jpeg_decode(struct jpeg_decompress_struct *cinfo, jpeg_failure *e, FILE *f, image_rgb *img)
+{
+    if (setjmp(e->jump))
+        return -1;
+    jpeg_create_decompress(cinfo);
+    jpeg_stdio_src(cinfo, f);
+    jpeg_read_header(cinfo, TRUE);
+    if (cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK)
+        return failf(e->err, e->cap, e->path, "CMYK JPEG is not supported; convert to RGB");
+    cinfo->out_color_space = JCS_RGB;
+    jpeg_start_decompress(cinfo);
+    const int w = (int)cinfo->output_width, h = (int)cinfo->output_height;
+    if (w < 1 || h < 1 || w > MNAS_MAX_IMAGE_SIDE || h > MNAS_MAX_IMAGE_SIDE || cinfo->output_components != 3)
+        return failf(e->err, e->cap, e->path, "JPEG must be RGB with sides 1.." MNAS_STR(MNAS_MAX_IMAGE_SIDE));
+    if (!(img->rgb = malloc((size_t)w * h * 3)))
+        return failf(e->err, e->cap, e->path, "out of memory");
+    while (cinfo->output_scanline < cinfo->output_height) {
+        JSAMPROW row = img->rgb + (size_t)cinfo->output_scanline * w * 3;
+        jpeg_read_scanlines(cinfo, &row, 1);
     }
-    cinfo.out_color_space = JCS_RGB;
-    jpeg_start_decompress(&cinfo);
-    const int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
-    if (w < 1 || h < 1 || w > MNAS_MAX_IMAGE_SIDE || h > MNAS_MAX_IMAGE_SIDE || cinfo.output_components != 3) {
-        jpeg_destroy_decompress(&cinfo);
-        return failf(err, cap, path, "JPEG must be RGB with sides 1.." MNAS_STR(MNAS_MAX_IMAGE_SIDE));
-    }
-    if (!(img->rgb = malloc((size_t)w * h * 3))) {
-        jpeg_destroy_decompress(&cinfo);
-        return failf(err, cap, path, "out of memory");
-    }
-    while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = img->rgb + (size_t)cinfo.output_scanline * w * 3;
-        jpeg_read_scanlines(&cinfo, &row, 1);
-    }
-    jpeg_finish_decompress(&cinfo);
-    jpeg_destroy_decompress(&cinfo);
+    jpeg_finish_decompress(cinfo);
     img->width = w;
     img->height = h;
     return 0;
+}
+
+static int read_jpeg(FILE *f, const char *path, image_rgb *img, char *err, size_t cap)
+{
+    struct jpeg_decompress_struct cinfo;
+    jpeg_failure e;
+    memset(&cinfo, 0, sizeof cinfo);
+    cinfo.err = jpeg_std_error(&e.mgr);
+    e.mgr.error_exit = jpeg_on_error;
+    e.mgr.output_message = jpeg_on_message;
+    e.path = path;
+    e.err = err;
+    e.cap = cap;
+    const int rc = jpeg_decode(&cinfo, &e, f, img);
+    jpeg_destroy_decompress(&cinfo);
+    if (rc)
+        image_free(img);
+    return rc;
 }
 #endif
 
@@ -133,8 +225,10 @@ int image_read(const char *path, image_rgb *img, char *err, size_t cap)
 {
     memset(img, 0, sizeof *img);
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return failf(err, cap, path, "cannot open");
+    if (!f) {
+        snprintf(err, cap, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
     unsigned char magic[4] = {0, 0, 0, 0};
     const size_t got = fread(magic, 1, 4, f);
     int rc;

@@ -16,35 +16,63 @@ static const char usage[] =
     "  eval-cifar MODEL BIN       accuracy on a CIFAR-10 binary file: --limit N --save-pred FILE.npy\n"
     "  pack IN.onnx OUT.onnx      add metadata / fp16 or int8 weights: --labels FILE --mean a,b,c\n"
     "                             --std a,b,c --source-size N --fp16 --int8\n"
+    "\n" CLI_MODEL_OPTIONS_HELP
     "\n"
-    "options for every command that loads a model:\n"
-    "  --json                     machine-readable output\n"
-    "  --mean a,b,c --std a,b,c   normalization when the model's metadata has none (ImageNet otherwise)\n"
-    "  --source-size N            area-downscale frames to NxN before resizing (as mnas.source_size)\n"
-    "  --reference                use the scalar reference kernels\n"
-    "  --threads N                threads, this one included (0: automatic = the processors online,\n"
-    "                             at most 8; 1: this thread only); results are the same for every N\n"
-    "\n"
+    "  mnas COMMAND --help | mnas help COMMAND    one command's options\n"
     "  mnas --version | --help\n";
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *usage;
+} command;
+
+static const command commands[] = {{"info", cmd_info, cmd_info_usage},
+                                   {"run", cmd_run, cmd_run_usage},
+                                   {"bench", cmd_bench, cmd_bench_usage},
+                                   {"eval-cifar", cmd_eval_cifar, cmd_eval_cifar_usage},
+                                   {"pack", cmd_pack, cmd_pack_usage}};
+
+static const command *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static int unknown(const char *name)
+{
+    fprintf(stderr, "mnas: unknown command '%s'\n\n%s", name, usage);
+    return 2;
+}
+
+/* mnas help [COMMAND] */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    const command *c = find(argv[2]);
+    if (!c)
+        return unknown(argv[2]);
+    fputs(c->usage, stdout);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
     }
+    if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0)
+        return help(argc, argv);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("mnas %s (kernels: %s)\n", mnas_version(), mnas_backend());
         return 0;
     }
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } cmds[] = {{"info", cmd_info}, {"run", cmd_run}, {"bench", cmd_bench},
-                {"eval-cifar", cmd_eval_cifar}, {"pack", cmd_pack}};
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (strcmp(argv[1], cmds[i].name) == 0)
-            return cmds[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "mnas: unknown command '%s'\n\n%s", argv[1], usage);
-    return 2;
+    const command *c = find(argv[1]);
+    return c ? c->fn(argc - 1, argv + 1) : unknown(argv[1]);
 }

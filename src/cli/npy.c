@@ -2,6 +2,7 @@
  * for inputs, logits and gates. */
 #include "npy.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,13 @@
 static int failf(char *err, size_t cap, const char *path, const char *what)
 {
     snprintf(err, cap, "%s: %s", path, what);
+    return -1;
+}
+
+/* "cannot open PATH: REASON" from errno */
+static int fail_errno(char *err, size_t cap, const char *what, const char *path)
+{
+    snprintf(err, cap, "%s %s: %s", what, path, strerror(errno));
     return -1;
 }
 
@@ -67,7 +75,7 @@ int npy_read(const char *path, npy_array *a, char *err, size_t cap)
     memset(a, 0, sizeof *a);
     FILE *fp = fopen(path, "rb");
     if (!fp)
-        return failf(err, cap, path, "cannot open");
+        return fail_errno(err, cap, "cannot open", path);
     unsigned char pre[10];
     int rc = -1;
     char *hdr = NULL;
@@ -144,7 +152,7 @@ static int write_any(const char *path, const char *descr, const void *data, size
     const int pad = (64 - total % 64) % 64;
     FILE *fp = fopen(path, "wb");
     if (!fp)
-        return failf(err, cap, path, "cannot create");
+        return fail_errno(err, cap, "cannot create", path);
     const unsigned hl = (unsigned)(n + pad + 1);
     const unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hl & 255),
                                    (unsigned char)(hl >> 8)};
@@ -152,8 +160,11 @@ static int write_any(const char *path, const char *descr, const void *data, size
     for (int i = 0; ok && i < pad; i++)
         ok = fputc(' ', fp) != EOF;
     ok = ok && fputc('\n', fp) != EOF && fwrite(data, esz, count, fp) == count;
+    const int e = ok ? 0 : errno;
     ok = (fclose(fp) == 0) && ok;
-    return ok ? 0 : failf(err, cap, path, "write failed");
+    if (!ok && e)
+        errno = e;
+    return ok ? 0 : fail_errno(err, cap, "cannot write", path);
 }
 
 int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *dims, char *err, size_t cap)

@@ -6,37 +6,13 @@
  * errors with a non-zero exit for bad input. Skips when the CLI cannot be
  * executed (cross builds). */
 #define _POSIX_C_SOURCE 200809L
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "check.h"
 #include "cli/npy.h"
-
-/* Runs a shell command; captures up to cap-1 bytes of stdout+stderr; returns the exit code. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int run(char *out, size_t cap, const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    while (fread(cmd, 1, sizeof cmd, p) > 0) {
-    }
-    const int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+#include "cli_run.h"
 
 static double max_rel(const float *a, const float *b, size_t n)
 {
@@ -70,7 +46,7 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
         return;
     }
     fclose(probe);
-    int rc = run(out, sizeof out,
+    int rc = cli_run(out, sizeof out,
                  "'%s' run '%s' '%s/input.npy' --se --save-logits '%s/logits.npy' --save-se '%s' --source-size 32", cli,
                  m32, refs, tmp, tmp);
     CHECK(st, rc == 0 && strstr(out, "row 7") && strstr(out, "SE blocks.2.0.se"), "run .npy: %s", out);
@@ -86,7 +62,7 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
         npy_free(&ref);
     /* --threads: one thread and three give the same bits as automatic */
     for (int t = 1; g_ok && t <= 3; t += 2) {
-        rc = run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --threads %d --save-logits '%s/logits%d.npy'", cli,
+        rc = cli_run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --threads %d --save-logits '%s/logits%d.npy'", cli,
                  m32, refs, t, tmp, t);
         snprintf(path, sizeof path, "%s/logits%d.npy", tmp, t);
         const int t_ok = rc == 0 && npy_read(path, &ref, err, sizeof err) == 0;
@@ -103,15 +79,15 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
     if (se_ok)
         npy_free(&got);
 
-    rc = run(out, sizeof out,
+    rc = cli_run(out, sizeof out,
              "'%s' eval-cifar '%s' '%s/data/cifar10_test.bin' --limit 100 --threads 2 --save-pred '%s/pred.npy'", cli,
              model, data, tmp);
     CHECK(st, rc == 0 && strstr(out, "accuracy ") && strstr(out, "/ 100)"), "eval-cifar: %s", out);
 
     /* pack --int8 of the fp32 model (models/README.md) */
-    rc = run(out, sizeof out, "'%s' pack '%s' '%s/int8.onnx' --int8", cli, m32, tmp);
+    rc = cli_run(out, sizeof out, "'%s' pack '%s' '%s/int8.onnx' --int8", cli, m32, tmp);
     CHECK(st, rc == 0 && strstr(out, "int8 weights"), "pack --int8: %s", out);
-    rc = run(out, sizeof out, "'%s' run '%s/int8.onnx' '%s/input.npy' --source-size 32", cli, tmp, refs);
+    rc = cli_run(out, sizeof out, "'%s' run '%s/int8.onnx' '%s/input.npy' --source-size 32", cli, tmp, refs);
     CHECK(st, rc == 0 && strstr(out, "row 7"), "run int8: %s", out);
 }
 
@@ -123,7 +99,7 @@ static void check_layouts(check_state *st, const char *cli, const char *src, con
     static char out[1 << 16];
     char model[1024], path[2048], err[512];
     snprintf(model, sizeof model, "%s/tests/fixtures/patterns/keras_all.onnx", src);
-    int rc = run(out, sizeof out, "'%s' info '%s' --json", cli, model);
+    int rc = cli_run(out, sizeof out, "'%s' info '%s' --json", cli, model);
     CHECK(st, rc == 0 && strstr(out, "\"input\": [1, 12, 12, 3]") && strstr(out, "\"input_layout\": \"NHWC\"") &&
                   strstr(out, "\"output\": \"logits\""),
           "info of a channels-last model: %.300s", out);
@@ -133,14 +109,14 @@ static void check_layouts(check_state *st, const char *cli, const char *src, con
     const int64_t nhwc[4] = {2, 12, 12, 3}, nchw[4] = {2, 3, 12, 12};
     snprintf(path, sizeof path, "%s/nhwc.npy", tmp);
     CHECK(st, npy_write_f32(path, x, 4, nhwc, err, sizeof err) == 0, "%s", err);
-    rc = run(out, sizeof out, "'%s' run '%s' '%s' --top 2", cli, model, path);
+    rc = cli_run(out, sizeof out, "'%s' run '%s' '%s' --top 2", cli, model, path);
     CHECK(st, rc == 0 && strstr(out, "row 1") && strstr(out, " 2. "), "run NHWC rows: %s", out);
     snprintf(path, sizeof path, "%s/nchw.npy", tmp);
     CHECK(st, npy_write_f32(path, x, 4, nchw, err, sizeof err) == 0, "%s", err);
-    rc = run(out, sizeof out, "'%s' run '%s' '%s'", cli, model, path);
+    rc = cli_run(out, sizeof out, "'%s' run '%s' '%s'", cli, model, path);
     CHECK(st, rc == 1 && strstr(out, "(N, 12, 12, 3) (NHWC"), "NCHW rows for an NHWC model: %s", out);
     snprintf(model, sizeof model, "%s/tests/fixtures/patterns/softmax.onnx", src);
-    rc = run(out, sizeof out, "'%s' info '%s'", cli, model);
+    rc = cli_run(out, sizeof out, "'%s' info '%s'", cli, model);
     CHECK(st, rc == 0 && strstr(out, "probabilities (the model ends in a Softmax)") && strstr(out, "softmax"),
           "info of a Softmax model: %.300s", out);
 }
@@ -148,28 +124,26 @@ static void check_layouts(check_state *st, const char *cli, const char *src, con
 int main(void)
 {
     check_state st = {0, 0, 0};
-    const char *cli = getenv("MNAS_CLI");
+    const char *cli = cli_under_test(&st, "test_cli");
     const char *src = getenv("MNAS_SOURCE_DIR");
     const char *bdir = getenv("MNAS_BUILD_DIR");
     src = src && *src ? src : ".";
     bdir = bdir && *bdir ? bdir : ".";
     static char out[1 << 16];
-    if (!cli || run(out, sizeof out, "'%s' --version", cli) != 0) {
-        SKIP(&st, "the CLI (MNAS_CLI=%s) cannot be executed here", cli ? cli : "unset");
+    if (!cli || cli_run(out, sizeof out, "'%s' --version", cli) != 0)
         return check_summary(&st, "test_cli");
-    }
     CHECK(&st, strstr(out, "mnas 0.") != NULL, "--version printed '%s'", out);
-    CHECK(&st, run(out, sizeof out, "'%s' --help", cli) == 0 && strstr(out, "eval-cifar"), "--help");
-    CHECK(&st, run(out, sizeof out, "'%s' frobnicate", cli) == 2 && strstr(out, "unknown command"),
+    CHECK(&st, cli_run(out, sizeof out, "'%s' --help", cli) == 0 && strstr(out, "eval-cifar"), "--help");
+    CHECK(&st, cli_run(out, sizeof out, "'%s' frobnicate", cli) == 2 && strstr(out, "unknown command"),
           "unknown command: %s", out);
 
     char model[1024], tmp[1024];
     snprintf(model, sizeof model, "%s/models/mnasnet_a1_cifar10.onnx", src);
     snprintf(tmp, sizeof tmp, "%s/test_cli_tmp", bdir);
-    run(out, sizeof out, "rm -rf '%s' && mkdir -p '%s'", tmp, tmp);
+    cli_run(out, sizeof out, "rm -rf '%s' && mkdir -p '%s'", tmp, tmp);
 
     /* info --json: the default model's metadata and SE blocks */
-    CHECK(&st, run(out, sizeof out, "'%s' info '%s' --json", cli, model) == 0, "info: %s", out);
+    CHECK(&st, cli_run(out, sizeof out, "'%s' info '%s' --json", cli, model) == 0, "info: %s", out);
     CHECK(&st, strstr(out, "\"classes\": 10") && strstr(out, "\"automobile\"") && strstr(out, "\"source_size\": 32") &&
                    strstr(out, "blocks.5.2.se"),
           "info --json lacks classes/labels/source size/SE blocks");
@@ -181,7 +155,7 @@ int main(void)
     char path[2048];
     int rc;
     /* an image file: a demo sample PNG (when this build reads PNG) */
-    rc = run(out, sizeof out, "'%s' run '%s' '%s/web/samples/automobile-1000.png' --top 3", cli, model, src);
+    rc = cli_run(out, sizeof out, "'%s' run '%s' '%s/web/samples/automobile-1000.png' --top 3", cli, model, src);
     if (strstr(out, "unrecognised image format"))
         SKIP(&st, "this build reads no PNG: %s", out);
     else
@@ -194,29 +168,31 @@ int main(void)
         fprintf(f, "class \"%d\"\n", i);
     if (f)
         fclose(f);
-    rc = run(out, sizeof out, "'%s' pack '%s' '%s/packed.onnx' --labels '%s' --mean 0.5,0.5,0.5 --std 0.25,0.25,0.25 --fp16",
+    rc = cli_run(out, sizeof out, "'%s' pack '%s' '%s/packed.onnx' --labels '%s' --mean 0.5,0.5,0.5 --std 0.25,0.25,0.25 --fp16",
              cli, model, tmp, path);
     CHECK(&st, rc == 0 && strstr(out, "fp16 weights"), "pack: %s", out);
-    rc = run(out, sizeof out, "'%s' info '%s/packed.onnx' --json", cli, tmp);
+    rc = cli_run(out, sizeof out, "'%s' info '%s/packed.onnx' --json", cli, tmp);
     CHECK(&st, rc == 0 && strstr(out, "\"class \\\"3\\\"\"") && strstr(out, "\"mean\": [0.5, 0.5, 0.5]"),
           "packed labels/mean not read back: %.300s", out);
 
     /* errors: clear message, non-zero exit */
-    CHECK(&st, run(out, sizeof out, "'%s' run '%s' /nonexistent.ppm", cli, model) != 0 && strstr(out, "cannot open"),
+    CHECK(&st, cli_run(out, sizeof out, "'%s' run '%s' /nonexistent.ppm", cli, model) != 0 &&
+                   strstr(out, "cannot open /nonexistent.ppm: No such file or directory"),
           "missing image: %s", out);
-    CHECK(&st, run(out, sizeof out, "'%s' info '%s/web/samples/index.json'", cli, src) == 1 &&
+    CHECK(&st, cli_run(out, sizeof out, "'%s' info '%s/web/samples/index.json'", cli, src) == 1 &&
                    strstr(out, "malformed model"),
           "not a model: %s", out);
-    CHECK(&st, run(out, sizeof out, "'%s' bench '%s' --runs zero", cli, model) == 2 && strstr(out, "--runs"),
+    CHECK(&st, cli_run(out, sizeof out, "'%s' bench '%s' --runs zero", cli, model) == 2 && strstr(out, "--runs"),
           "bad --runs: %s", out);
-    CHECK(&st, run(out, sizeof out, "'%s' bench '%s' --runs 2 --threads 2", cli, model) == 0 &&
+    CHECK(&st, cli_run(out, sizeof out, "'%s' bench '%s' --runs 2 --threads 2", cli, model) == 0 &&
                    strstr(out, ", 2 threads"),
           "bench --threads 2 does not say so: %s", out);
-    CHECK(&st, run(out, sizeof out, "'%s' run '%s' x.npy --threads 65", cli, model) == 2 && strstr(out, "--threads"),
+    CHECK(&st, cli_run(out, sizeof out, "'%s' run '%s' x.npy --threads 65", cli, model) == 2 &&
+                   strstr(out, "--threads"),
           "bad --threads: %s", out);
-    CHECK(&st, run(out, sizeof out, "'%s' pack '%s' '%s/x.onnx' --mean 1,2", cli, model, tmp) == 2,
+    CHECK(&st, cli_run(out, sizeof out, "'%s' pack '%s' '%s/x.onnx' --mean 1,2", cli, model, tmp) == 2,
           "bad --mean accepted: %s", out);
 
-    run(out, sizeof out, "rm -rf '%s'", tmp);
+    cli_run(out, sizeof out, "rm -rf '%s'", tmp);
     return check_summary(&st, "test_cli");
 }

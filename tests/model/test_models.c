@@ -220,11 +220,16 @@ static void compare_rows(check_state *st, const char *what, const outputs *a, co
             ref_top = q[i] > q[ref_top] ? i : ref_top;
         }
         CHECK(st, top == ref_top, "%s row %d: top-1 %d, reference %d", what, r, top, ref_top);
-        worst[0] = fmax(worst[0], row_error(z, q, a->classes));
+        /* plain comparisons: aarch64 gcc 12 crashes vectorizing an fmax reduction here */
+        const double e = row_error(z, q, a->classes);
+        if (e > worst[0])
+            worst[0] = e;
         for (int b = 0; b < a->n_se; b++)
             for (int c = 0; c < a->ch[b]; c++) {
                 const size_t k = (size_t)a->ch[b] * r + c;
-                worst[1] = fmax(worst[1], fabs(a->gates[b][k] - ref->gates[b][k]));
+                const double d = fabs(a->gates[b][k] - ref->gates[b][k]);
+                if (d > worst[1])
+                    worst[1] = d;
             }
     }
 }

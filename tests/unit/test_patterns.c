@@ -512,9 +512,13 @@ static void fixture(const char *name, const uint8_t *bytes, size_t len)
 
 static double rel_diff(const float *a, const float *b, int n)
 {
+    /* plain comparisons: aarch64 gcc 12 crashes vectorizing an fmax reduction here */
     double worst = 0;
-    for (int i = 0; i < n; i++)
-        worst = fmax(worst, fabs((double)a[i] - b[i]) / fmax(1.0, fabs((double)b[i])));
+    for (int i = 0; i < n; i++) {
+        const double d = fabs((double)a[i] - b[i]) / fmax(1.0, fabs((double)b[i]));
+        if (d > worst)
+            worst = d;
+    }
     return worst;
 }
 
@@ -662,12 +666,16 @@ static void test_softmax(void)
         const result rp = run_bytes(bp, lp, 0, x, 12), rt = run_bytes(bt, lt, 0, x, 12);
         CHECK(&S, rp.st == MNAS_OK && rt.st == MNAS_OK, "softmax: %s / %s", rp.err, rt.err);
         double mx = rt.logits[0], sum = 0, worst = 0, psum = 0;
+        /* plain comparisons: aarch64 gcc 12 crashes vectorizing an fmax reduction here */
         for (int i = 1; i < NCLS; i++)
-            mx = fmax(mx, rt.logits[i]);
+            if (rt.logits[i] > mx)
+                mx = rt.logits[i];
         for (int i = 0; i < NCLS; i++)
             sum += exp(rt.logits[i] - mx);
         for (int i = 0; i < NCLS; i++) {
-            worst = fmax(worst, fabs(rp.logits[i] - exp(rt.logits[i] - mx) / sum));
+            const double d = fabs(rp.logits[i] - exp(rt.logits[i] - mx) / sum);
+            if (d > worst)
+                worst = d;
             psum += rp.logits[i];
         }
         CHECK(&S, worst <= 1e-6 && fabs(psum - 1.0) < 1e-5, "softmax: output off by %.3g (sum %.7f)", worst, psum);
@@ -728,8 +736,11 @@ static void test_se_1x1(void)
         CHECK(&S, rp.se == 1 && rp.se_h == 1 && rp.se_w == 1, "%s: %d SE blocks on %dx%d", names[pool], rp.se,
               rp.se_h, rp.se_w);
         double worst = 0;
-        for (int o = 0; o < C1; o++)
-            worst = fmax(worst, fabs(rp.gate[o] - want[o]));
+        for (int o = 0; o < C1; o++) {
+            const double d = fabs(rp.gate[o] - want[o]);
+            if (d > worst)
+                worst = d;
+        }
         CHECK(&S, worst < 1e-5, "%s: gate off by %.3g", names[pool], worst);
         printf("%-34s gate off by %.1e, %d steps\n", names[pool], worst, rp.layers);
         free(bp);
