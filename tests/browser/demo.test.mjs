@@ -392,6 +392,12 @@ test('teach: record from the camera, add files, the prediction switches to the t
   assert.equal(await page.textContent('#pred-source'), 'taught classes');
   const labels = await page.$$eval('#top3 .pred-label', (els) => els.map((e) => e.textContent));
   assert.deepEqual(labels, ['road', 'animals', '–'], `taught panel shows ${labels}`);
+  // The class view holds the gates of every example, recorded frames and files alike.
+  await page.click('#cv-toggle');
+  await waitDemo(page, () => window.__demo.classStats.length === 8 &&
+    window.__demo.classStats.every((b) => b.counts.join() === window.__demo.teach.classes.map((c) => c.count).join()),
+  10_000, 'class view with the gates of every taught example');
+  await page.click('#cv-toggle');
   await page.screenshot({ path: path.join(OUT, 'teach.png'), fullPage: true });
 
   // The visible way back to the model's classes, and again to the taught ones.
