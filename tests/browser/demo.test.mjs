@@ -9,7 +9,7 @@
 // already running server instead of starting tools/serve.mjs in-process.
 // Screenshots go to test-output/ (camera.png, camera-contrast.png, camera-detail.png,
 // no-camera.png, no-camera-phone.png, custom-model.png, custom-model-error.png,
-// teach.png, teach-images.png).
+// teach.png, teach-images.png, class-view.png, class-view-model.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -392,6 +392,12 @@ test('teach: record from the camera, add files, the prediction switches to the t
   assert.equal(await page.textContent('#pred-source'), 'taught classes');
   const labels = await page.$$eval('#top3 .pred-label', (els) => els.map((e) => e.textContent));
   assert.deepEqual(labels, ['road', 'animals', '–'], `taught panel shows ${labels}`);
+  // The class view holds the gates of every example, recorded frames and files alike.
+  await page.click('#cv-toggle');
+  await waitDemo(page, () => window.__demo.classStats.length === 8 &&
+    window.__demo.classStats.every((b) => b.counts.join() === window.__demo.teach.classes.map((c) => c.count).join()),
+  10_000, 'class view with the gates of every taught example');
+  await page.click('#cv-toggle');
   await page.screenshot({ path: path.join(OUT, 'teach.png'), fullPage: true });
 
   // The visible way back to the model's classes, and again to the taught ones.
@@ -473,6 +479,53 @@ test('teach from sample images: the prediction follows the input among the taugh
   await page.click('#samples .sample[data-name="cat-3496.png"]');
   await waitDemo(page, () => window.__demo.resultSource === 'cat-3496.png' && window.__demo.lastTop[0].label === 'cat', 10_000, 'renamed class predicted');
   await page.screenshot({ path: path.join(OUT, 'teach-images.png'), fullPage: true });
+
+  // Excitation by class over the two taught classes, two pictures each (the
+  // gates recorded under "kitty" follow the rename to "cat").
+  await teachShown('cat', 'cat-3496.png');
+  await teachShown('boat', 'ship-8498.png');
+  await page.click('#cv-toggle');
+  assert.equal(await page.getAttribute('#cv-toggle', 'aria-expanded'), 'true');
+  await waitDemo(page, () => window.__demo.classStats.length > 0 && window.__demo.classStats[0].counts.join() === '2,2', 10_000, 'class view of the taught classes');
+  const taughtStats = await demo(page, () => window.__demo.classStats);
+  assert.equal(taughtStats.length, 8, `${taughtStats.length} SE blocks in the class view`);
+  for (const b of taughtStats) {
+    assert.deepEqual(b.classes, ['cat', 'boat']);
+    assert.ok(Number.isFinite(b.specificity) && b.specificity >= 0 && b.specificity <= 1, `${b.name}: specificity ${b.specificity}`);
+  }
+  // Two pictures a class differ in their gates: no block separates the classes perfectly.
+  assert.ok(taughtStats.every((b) => b.specificity < 1), `specificity 1 on ${taughtStats.filter((b) => b.specificity >= 1).map((b) => b.name)}`);
+  assert.equal(await page.locator('.cv-row').count(), 8);
+  assert.deepEqual(await page.$$eval('.cv-row .cv-spec', (els) => els.map((e) => e.textContent)), taughtStats.map((b) => b.specificity.toFixed(3)));
+  assert.deepEqual(await page.$$eval('.cv-legend .cv-key', (els) => els.map((e) => e.textContent)), ['cat', 'boat']);
+  // Each class draws a line on every block's plot.
+  const plotted = await page.$$eval('canvas.cv-plot', (cs) => cs.map((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let lit = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 100 && d[i] + d[i + 1] + d[i + 2] > 200) lit++;
+    return lit;
+  }));
+  assert.ok(plotted.length === 8 && plotted.every((n) => n > 20), `plots look empty: ${plotted}`);
+  // Keyboard: Enter on the last block lists its 20 most class-separating channels.
+  await page.focus('.cv-row >> nth=7');
+  await page.keyboard.press('Enter');
+  await waitDemo(page, () => !document.getElementById('cv-channels').hidden, 5_000, 'channel list');
+  assert.equal(await demo(page, () => window.__demo.classView.selected), taughtStats[7].name);
+  assert.equal(await page.locator('#cv-channels tbody tr').count(), 20);
+  const shares = await page.$$eval('#cv-channels tbody tr', (rows) => rows.map((r) => Number(r.cells[1].textContent)));
+  for (let k = 1; k < shares.length; k++) assert.ok(shares[k] <= shares[k - 1], `channel shares not sorted: ${shares}`);
+  await page.locator('#classview').screenshot({ path: path.join(OUT, 'class-view.png') });
+
+  // The model's own classes over the sample pictures (each is classified as its own class).
+  await page.click('#cv-model');
+  await waitDemo(page, () => window.__demo.classView.source === 'model' && window.__demo.classStats[0]?.classes.length === 10, 20_000, "class view of the model's classes");
+  const modelStats = await demo(page, () => window.__demo.classStats);
+  assert.equal(modelStats.length, 8);
+  for (const b of modelStats) assert.ok(Number.isFinite(b.specificity) && b.specificity >= 0 && b.specificity <= 1, `${b.name}: specificity ${b.specificity}`);
+  assert.match(await page.textContent('#cv-status'), /top-1 = CIFAR-10 label on 20\/20/);
+  console.log(`# class-specificity, taught cat/boat: ${taughtStats.map((b) => b.specificity.toFixed(3)).join(' ')}`);
+  console.log(`# class-specificity, model classes over the samples: ${modelStats.map((b) => b.specificity.toFixed(3)).join(' ')}`);
+  await page.locator('#classview').screenshot({ path: path.join(OUT, 'class-view-model.png') });
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -60,6 +60,15 @@ export class Engine {
     return this._call({ type: 'threads', threads });
   }
 
+  /**
+   * Per-class gate sums for the class view (see classStatsOf in worker.js):
+   * source 'taught', or 'images' with ImageBitmaps (transferred, closed by the
+   * worker) and the label each one is expected to get.
+   */
+  classStats(source, images = [], labels = []) {
+    return this._call({ type: 'class-stats', source, images, labels }, images.filter((i) => i instanceof ImageBitmap));
+  }
+
   /** An operation on the worker's TeachableHead (see HEAD_OPS in worker.js); an `image` is transferred. */
   head(op, args = {}) {
     return this._call({ type: 'head', op, ...args }, args.image instanceof ImageBitmap ? [args.image] : []);

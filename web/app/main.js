@@ -14,6 +14,7 @@ import { Stills } from './stills.js';
 import { installDrop } from './drop.js';
 import { Teacher } from './teach.js';
 import { ThreadsControl } from './threads.js';
+import { ClassView } from './class-view.js';
 
 const el = elements();
 const state = createState();
@@ -58,11 +59,18 @@ const stills = new Stills(el, engine, state, stage, {
   showImages: () => showImages(),
 });
 
+const classView = new ClassView(engine, demo, notices, {
+  samples: () => [...el.samples.querySelectorAll('button.sample')].map((b) => ({ img: b.querySelector('img'), label: b.dataset.label })),
+});
+
 const teacher = new Teacher(el, engine, state, notices, {
   video: () => (state.mode === 'camera' && camera.live ? el.video : null),
   still: () => stills.current?.bitmap ?? null,
   // The shown picture is classified again so the panel follows the head at once.
-  onHeadChanged: () => { if (state.mode === 'images') stills.classify(); },
+  onHeadChanged: () => {
+    if (state.mode === 'images') stills.classify();
+    classView.headChanged();
+  },
   onViewChanged: () => { if (state.lastResult) results.showTop(state.lastResult, taughtOf(state.lastResult)); },
 });
 
@@ -87,6 +95,7 @@ async function loadModel(model, name) {
     el.diff.disabled = false;
     if (state.mode === 'images' && stills.current) stills.classify();
     teacher.modelChanged(info, res.head);
+    classView.modelChanged();
     return true;
   } catch (e) {
     notices.error(`Could not load model ${name}`, e);
