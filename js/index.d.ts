@@ -138,6 +138,11 @@ export interface Shape {
 }
 
 export interface LayerInfo {
+  /**
+   * The layer's weights' name without its last '.' or '/' component ('blocks.2.0.conv_pw' for
+   * 'blocks.2.0.conv_pw.weight'); the ONNX node name for layers without weights (pooling, adds) and where the
+   * exporter generated the weight name ('onnx::Conv_5'). An SE block is named after its two 1x1 layers ('blocks.2.0.se').
+   */
   name: string;
   /** 'conv', 'conv1x1', 'dwconv', 'se', 'gap', 'fc', 'add', 'act', ... */
   kind: string;

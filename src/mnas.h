@@ -121,7 +121,9 @@ typedef struct {
 MNAS_API mnas_status mnas_get_stats(const mnas_model *m, mnas_stats *out);
 
 typedef struct {
-    const char *name;        /* ONNX node name (or output tensor name) */
+    const char *name;        /* the weight initializer's name without its last '.' or '/' component
+                              * ("blocks.2.0.conv_pw"); the ONNX node name (or output tensor name)
+                              * for steps without weights or with generated ones ("onnx::Conv_5") */
     const char *kind;        /* "conv", "conv1x1", "dwconv", "se", "gap", "fc", "add", "act", ... */
     const char *category;    /* "stem/conv", "1x1", "depthwise", "se", "other" */
     int in_h, in_w, in_c;

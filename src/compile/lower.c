@@ -40,6 +40,27 @@ void mnas_alias_value(lowering *L, int dst, int src, int rank, int cax)
     }
 }
 
+/* A step is named after its weights, which exporters name after the module
+ * ("blocks.2.0.conv_pw.weight" -> "blocks.2.0.conv_pw"), where node names are
+ * serial ("node_Conv_714"). Generated weight names ("onnx::Conv_5", "123")
+ * say nothing, so such steps, and steps without weights, keep the node's
+ * name (or the output's). */
+static void name_step(const lowering *L, const graph_node *n, plan_step *s, int out_value)
+{
+    char *name = s->name, *cut = NULL; /* the last '.' or '/' */
+    int digits = 1;                    /* also when there are no weights */
+    mnas_copy_str(name, sizeof s->name, s->wname);
+    for (char *c = name; *c; c++) {
+        if (*c == '.' || *c == '/')
+            cut = c;
+        digits &= *c >= '0' && *c <= '9';
+    }
+    if (digits || !strncmp(name, "onnx::", 6))
+        mnas_copy_str(name, sizeof s->name, n->name && n->name[0] ? n->name : mnas_value_name(L, out_value));
+    else if (cut > name) /* else all of it: the cut would leave nothing */
+        *cut = '\0';
+}
+
 mnas_status mnas_emit_step(lowering *L, const graph_node *n, plan_step *s, int out_value, int h, int w, int c, int rank)
 {
     int t;
@@ -47,7 +68,7 @@ mnas_status mnas_emit_step(lowering *L, const graph_node *n, plan_step *s, int o
     if (st)
         return st;
     s->out = t;
-    mnas_copy_str(s->name, sizeof s->name, n->name && n->name[0] ? n->name : mnas_value_name(L, out_value));
+    name_step(L, n, s, out_value);
     return mnas_plan_add_step(L->p, s, L->err);
 }
 

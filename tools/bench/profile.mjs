@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, TESTDATA } from './config.mjs';
 import { parseNpy } from './npy.mjs';
+import { parseOnnx } from './onnx_proto.mjs';
 import { runNativePerLayer } from './native.mjs';
 import { median } from './report.mjs';
 
@@ -66,6 +67,27 @@ async function profileSession(ort, bytes, input, inputShape, level, runs, warmup
   return { level, runs: timed.length, run_median_us: runMedianUs, node_sum_us: sumUs, nodes: list, ops: opList, order };
 }
 
+// Our layers are named after their weights ("blocks.2.0.conv_pw" for the
+// weight "blocks.2.0.conv_pw.weight"; see mnas_layer.name), ORT's nodes after
+// the ONNX nodes: this maps the one to the other for the nodes with a weight.
+function layerNodes(bytes) {
+  const map = new Map();
+  let g;
+  try {
+    ({ graph: g } = parseOnnx(bytes));
+  } catch {
+    return map;
+  }
+  for (const n of g.nodes) {
+    const w = n.inputs[1];
+    if (!g.initializers.has(w) || w.startsWith('onnx::') || /^[0-9]+$/.test(w)) continue;
+    const cut = Math.max(w.lastIndexOf('.'), w.lastIndexOf('/'));
+    const name = cut > 0 ? w.slice(0, cut) : w;
+    if (!map.has(name)) map.set(name, n.name);
+  }
+  return map;
+}
+
 export async function profileOrt({ model = 'mnasnet_a1', runs = 20, warmup = 5, outDir = path.join(REPO_ROOT, 'bench-results') } = {}) {
   const modelPath = path.join(TESTDATA, 'models', `${model}.onnx`);
   if (!fs.existsSync(modelPath)) throw new Error(`model not found: ${modelPath}`);
@@ -78,7 +100,6 @@ export async function profileOrt({ model = 'mnasnet_a1', runs = 20, warmup = 5, 
     inputShape = [1, ...x.shape.slice(1)];
     input = x.data.slice(0, inputShape.reduce((a, b) => a * b, 1));
   } catch {
-    const { parseOnnx } = await import('./onnx_proto.mjs');
     inputShape = parseOnnx(bytes).graph.inputs[0].shape.map((d, i) => (i === 0 ? 1 : Number(d)));
     input = new Float32Array(inputShape.reduce((a, b) => a * b, 1)).fill(0.5);
   }
@@ -121,12 +142,13 @@ export async function profileOrt({ model = 'mnasnet_a1', runs = 20, warmup = 5, 
   if (ours.status === 'ok') {
     const tot = ours.layers.reduce((a, l) => a + (Number.isFinite(l.us) ? l.us : 0), 0);
     const byName = new Map(basic.nodes.map((n) => [n.name, n]));
+    const nodeOf = layerNodes(bytes);
     L.push(`Sum of our layer times: ${us(tot)} µs (ORT 'all': ${us(all.node_sum_us)} µs). Top 15, with the ORT 'basic' node of the same name where there is one:`);
     L.push('');
     L.push('| # | our layer | op | shape | µs | share | ORT basic µs |');
     L.push('|---:|---|---|---|---:|---:|---:|');
     [...ours.layers].sort((a, b) => b.us - a.us).slice(0, 15).forEach((l, i) => {
-      const o = byName.get(l.name);
+      const o = byName.get(l.name) ?? byName.get(nodeOf.get(l.name));
       L.push(`| ${i + 1} | \`${l.name}\` | ${l.op} | ${l.shape ? JSON.stringify(l.shape) : ''} | ${us(l.us)} | ${pct(l.us / tot)} | ${o ? us(o.us) : '—'} |`);
     });
   } else {
