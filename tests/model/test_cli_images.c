@@ -43,10 +43,12 @@ static void write_chunk(FILE *f, const char *type, const uint8_t *data, uint32_t
     put32(head, len);
     memcpy(head + 4, type, 4);
     memcpy(buf, type, 4);
-    memcpy(buf + 4, data, len);
+    if (len) /* IEND has no data (and a NULL pointer) */
+        memcpy(buf + 4, data, len);
     put32(crc, crc32_of(buf, len + 4));
     fwrite(head, 1, 8, f);
-    fwrite(data, 1, len, f);
+    if (len)
+        fwrite(data, 1, len, f);
     fwrite(crc, 1, 4, f);
 }
 
