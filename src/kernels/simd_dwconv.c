@@ -129,6 +129,18 @@ VEC_INLINE void dw_interior(const dw_params *p, const float *in, const float *wg
     }
 }
 
+/* Edge pixels with the layer's runtime k and stride, in a function of its
+ * own: the specializations below unroll only their interiors. Edges are a
+ * sliver of the work, and unrolled clipped loops made each specialization
+ * several times larger, which under V8 meant 10-35 ms of optimizing
+ * compile per kernel before the first inference could run at full speed. */
+static void dw_edge_span(const dw_params *p, const float *in, const float *wg, float *out_row,
+                         int iy0, int ky_a, int ky_b, int ox_a, int ox_b, int c0, int tail, int n)
+{
+    if (ox_a < ox_b)
+        dw_span(p, in, wg, out_row, iy0, ky_a, ky_b, ox_a, ox_b, c0, p->k, p->stride, 1, tail, n);
+}
+
 VEC_INLINE void dw_group_row(const dw_params *p, const float *in, const float *wg, float *out_row,
                              int oy, int c0, int K, int S, int tail, int n, int ox_lo, int ox_hi)
 {
@@ -136,14 +148,14 @@ VEC_INLINE void dw_group_row(const dw_params *p, const float *in, const float *w
     int ky_a = iy0 < 0 ? -iy0 : 0;
     int ky_b = p->in_h - iy0 < K ? p->in_h - iy0 : K;
     if (ky_a == 0 && ky_b == K) {
-        dw_span(p, in, wg, out_row, iy0, 0, K, 0, ox_lo, c0, K, S, 1, tail, n);
+        dw_edge_span(p, in, wg, out_row, iy0, 0, K, 0, ox_lo, c0, tail, n);
         if (K * K <= DW_MAX_TAPS)
             dw_interior(p, in, wg, out_row, iy0, ox_lo, ox_hi, c0, K, S, tail, n);
         else
             dw_span(p, in, wg, out_row, iy0, 0, K, ox_lo, ox_hi, c0, K, S, 0, tail, n);
-        dw_span(p, in, wg, out_row, iy0, 0, K, ox_hi, p->out_w, c0, K, S, 1, tail, n);
+        dw_edge_span(p, in, wg, out_row, iy0, 0, K, ox_hi, p->out_w, c0, tail, n);
     } else {
-        dw_span(p, in, wg, out_row, iy0, ky_a, ky_b, 0, p->out_w, c0, K, S, 1, tail, n);
+        dw_edge_span(p, in, wg, out_row, iy0, ky_a, ky_b, 0, p->out_w, c0, tail, n);
     }
 }
 
