@@ -84,6 +84,14 @@ MNAS_API const char *mnas_version(void);
  * "wasm-relaxed-simd", "wasm-simd128" or "scalar". */
 MNAS_API const char *mnas_backend(void);
 MNAS_API const char *mnas_status_name(mnas_status s);
+/* Run every kernel of this build briefly on small tensors. Where a JIT
+ * compiles the code (WebAssembly in V8: Node, Chromium), it optimizes a
+ * kernel only after the kernel has run for a while, so calling this before
+ * a model's first load lets the optimizing compiles happen while the model
+ * loads instead of during the first inference. Harmless and quick (well
+ * under a millisecond) natively. MNAS_E_NOMEM when its scratch buffer
+ * (some 20 KB) cannot be allocated. */
+MNAS_API mnas_status mnas_warm_up(void);
 
 MNAS_API mnas_status mnas_create(mnas_model **out);
 MNAS_API void mnas_free(mnas_model *m);

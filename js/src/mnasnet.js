@@ -9,6 +9,8 @@ import { fileSignature, modelProblem } from './sniff.js';
 import { Team, planThreads, readThreadsOption, threadsFor } from './threads.js';
 
 // One scratch block per model for out-parameters and structs.
+// Compiled modules whose kernels mnas_warm_up has run.
+const WARMED = new WeakSet();
 const S_STRUCT = 0; // any one struct of abi.js
 const S_INTS = Math.ceil(MAX_STRUCT_SIZE / 8) * 8; // 4 ints of out-parameters
 const S_SIZE = S_INTS + 16;
@@ -164,6 +166,14 @@ export class MnasNet {
       if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', `${name}: no bytes (empty file or detached buffer)`);
       const threads = threadsFor(plan, module);
       const { exports, mem } = await instantiate(module, threads.memory);
+      // V8 optimizes a wasm function only after it has run for a while, and
+      // a running call keeps its baseline code: every kernel run briefly
+      // now (once per compiled module) is optimized in the background while
+      // the model loads, instead of during the first inference.
+      if (!WARMED.has(module)) {
+        WARMED.add(module);
+        exports.mnas_warm_up();
+      }
       const limits = limitsOf(module, exports, mem);
       if (opt.sourceSize > limits.MNAS_MAX_SOURCE_SIZE) {
         throw new MnasNetError('E_LIMIT', `options.sourceSize: ${opt.sourceSize}; the limit is ${limits.MNAS_MAX_SOURCE_SIZE} (MNAS_MAX_SOURCE_SIZE)`);

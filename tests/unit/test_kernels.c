@@ -693,6 +693,23 @@ static void test_layout(void)
         }
 }
 
+/* The warm-up (kernels/warm.c) stays inside the buffer it sizes itself,
+ * for every kernel set, and leaves its zeroed input zero. */
+static void test_warm(void)
+{
+    const mnas_kernels *sets[] = {&mnas_kernels_ref, &mnas_kernels_simd};
+    for (int i = 0; i < 2; i++) {
+        const size_t n = mnas_kernels_warm_floats(sets[i]);
+        guarded g = guarded_alloc(n);
+        mnas_kernels_warm(sets[i], g.p, 5);
+        int zero = 1;
+        for (size_t j = 0; j < 16 * 100; j++)
+            zero &= g.p[j] == 0.0f;
+        CHECK(&st, guards_intact(&g) && zero && n >= 3 * 16 * 100, "warm-up of %s in %zu floats", sets[i]->name, n);
+        free(g.base);
+    }
+}
+
 int main(void)
 {
     printf("kernels: %s (vec backend %s, VEC_W %d), best: %s\n", mnas_kernels_simd.name, MNAS_SIMD_NAME,
@@ -704,5 +721,6 @@ int main(void)
     test_conv();
     test_elementwise();
     test_layout();
+    test_warm();
     return check_summary(&st, "test_kernels");
 }
