@@ -509,7 +509,11 @@ export class MnasNet {
       return typeof img.then === 'function' ? img : this.#checked(img);
     }
     const k0 = kind(source);
-    if (k0 === 'Blob' || k0 === 'File' || (typeof Blob === 'function' && source instanceof Blob)) return this.#decodeBlob(source, k0);
+    // a Blob or File, or anything shaped like one (another realm's, a polyfill's)
+    if (k0 === 'Blob' || k0 === 'File' || (typeof Blob === 'function' && source instanceof Blob) ||
+        (source.data === undefined && typeof source.arrayBuffer === 'function' && typeof source.size === 'number')) {
+      return this.#decodeBlob(source, k0 === 'File' ? 'File' : 'Blob');
+    }
     if (source.data === undefined) return this.#checked(this.#draw(source));
     return this.#checked(source);
   }

@@ -221,6 +221,10 @@ describeIf(describe, skip, 'JPEG files and Blobs in Node', () => {
       expect(Array.from(j.logits)).toEqual(Array.from(net.classify(jpg).logits));
       expect(j.embedding).toHaveLength(net.info.embeddingSize);
     }
+    // anything shaped like a Blob (another realm's, a polyfill's)
+    const png = encodePng(32, 32, 6, 8, cifarImage(bin, 0).data);
+    const like = { size: png.length, type: 'image/png', arrayBuffer: async () => png.slice().buffer };
+    expect(Array.from((await net.classify(like)).logits)).toEqual(Array.from(net.classify(png).logits));
     // await works for the synchronous sources too
     expect(Array.from((await net.classify(cifarImage(bin, 0))).logits)).toEqual(Array.from(net.classify(cifarImage(bin, 0)).logits));
   });
