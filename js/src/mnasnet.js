@@ -592,7 +592,8 @@ export class MnasNet {
     try {
       // The file's own colours and alpha, as Node reads them: no colour
       // management, no premultiplication by createImageBitmap.
-      bitmap = await createImageBitmap(blob ?? new Blob([bytes], { type: `image/${sig.type}` }), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+      const file = blob instanceof Blob ? blob : new Blob([bytes], { type: `image/${sig.type}` }); // not a Blob-shaped object
+      bitmap = await createImageBitmap(file, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
     } catch (e) {
       throw new MnasNetError('E_INPUT', `classify: the browser cannot decode these bytes (${sig.what}): ${e.message}`);
     }
