@@ -81,12 +81,25 @@ export type DrawableSource =
 
 /**
  * The bytes of an image file (a Node Buffer from readFileSync, for one). In
- * Node a PNG is decoded by the SDK; other formats, and any file in a browser,
- * throw E_INPUT saying how to decode them (createImageBitmap in browsers).
+ * Node PNG (the SDK's decoder) and JPEG (the optional peer dependency
+ * jpeg-js) decode synchronously; in browsers any format the browser reads
+ * decodes asynchronously (classify returns a Promise). Other formats in Node,
+ * and JPEG in Node without jpeg-js, throw E_INPUT saying what to do.
  */
 export type EncodedImage = ArrayBuffer | ArrayBufferView;
 
-/** PixelData (and ImageData, which is one), a drawable browser source, or the bytes of a PNG file (Node). */
+/**
+ * A Blob or File holding an image file (PNG or JPEG in Node, any format the
+ * browser reads in browsers); classify returns a Promise. Typed structurally
+ * so that the declarations need no DOM lib.
+ */
+export interface BlobLike {
+  readonly size: number;
+  readonly type: string;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** PixelData (and ImageData, which is one), a drawable browser source, or the bytes of an image file. */
 export type ImageSource = PixelData | DrawableSource | EncodedImage;
 
 export interface RunOptions {
@@ -201,8 +214,20 @@ export class MnasNet {
   /** Load a model; without one, the CIFAR-10 MnasNet-A1 shipped in the package. */
   static load(model?: ModelSource | null, options?: LoadOptions): Promise<MnasNet>;
   readonly info: ModelInfo;
-  /** Classify an image (synchronous). Preprocessing (centre crop, resize, normalization) runs in the engine. */
-  classify(source: ImageSource, options?: RunOptions): Result;
+  /**
+   * Classify an image file given as a Blob or File: decoded first, so the result comes as a Promise.
+   * Alpha is ignored for every source: the colour channels are used as stored.
+   */
+  classify(source: BlobLike, options?: RunOptions): Promise<Result>;
+  /** Classify pixels or a drawable browser source (synchronous). Preprocessing (centre crop, resize, normalization) runs in the engine. */
+  classify(source: PixelData | DrawableSource, options?: RunOptions): Result;
+  /**
+   * Classify the bytes of an image file: synchronous in Node (PNG, and JPEG with jpeg-js), a Promise in
+   * browsers; `await net.classify(bytes)` works in both.
+   */
+  classify(source: EncodedImage, options?: RunOptions): Result | Promise<Result>;
+  /** Any source: `await net.classify(source)` gives the result for each. */
+  classify(source: ImageSource | BlobLike, options?: RunOptions): Result | Promise<Result>;
   /** Run on an already normalized float tensor of inputSize (batch 1), in info.inputLayout unless options.layout says otherwise. */
   run(tensor: Float32Array | Float64Array | number[], options?: TensorOptions): Result;
   /** Threads the next call uses (1 .. info.threads). */

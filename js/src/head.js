@@ -208,7 +208,15 @@ export class TeachableHead {
       throw argError(`expected an embedding of ${this.#model.embeddingSize} numbers (this head was made without a MnasNet, so it cannot look at images)`);
     }
     if (input === null || typeof input !== 'object') throw argError(`expected an embedding or an image source, got ${input === null ? 'null' : typeof input}`);
-    return this.#net.classify(input, { topK: 0, embedding: true, views: true }).embedding;
+    const r = this.#net.classify(input, { topK: 0, embedding: true, views: true });
+    if (typeof r.then === 'function') {
+      r.catch(() => {}); // its error is the one below
+      throw new MnasNetError(
+        'E_INPUT',
+        'this image file decodes asynchronously (a Blob, or image bytes in a browser); pass its embedding: (await net.classify(file, { embedding: true })).embedding',
+      );
+    }
+    return r.embedding;
   }
 
   /**

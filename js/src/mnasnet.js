@@ -3,8 +3,8 @@
 import { LAYER, LIMIT_NAMES, MAX_STRUCT_SIZE, OPTIONS, PIXEL_FORMAT, SE_BLOCK, STATS, compareAbi, readAbiTable } from './abi.js';
 import { MnasNetError, describeValue, statusError } from './errors.js';
 import { IS_NODE, defaultModelUrl, getModule, instantiate, isArrayBuffer, isUrl, readBaseUrl, readBytes } from './loader.js';
-import { BUILTIN_HINT, builtin } from './platform.js';
-import { decodePng } from './png.js';
+import { BUILTIN_HINT, builtin, optionalPackage } from './platform.js';
+import { decodePng, streamInflate } from './png.js';
 import { fileSignature, modelProblem } from './sniff.js';
 import { Team, planThreads, readThreadsOption, threadsFor } from './threads.js';
 
@@ -386,14 +386,26 @@ export class MnasNet {
   }
 
   /**
-   * Classify an image: ImageData, a canvas, video, image or ImageBitmap
-   * (browsers), or {data, width, height} with RGBA or RGB bytes.
+   * Classify an image: ImageData, a canvas, video, image, ImageBitmap or
+   * VideoFrame (browsers), or {data, width, height} with RGBA or RGB bytes:
+   * the result, synchronously. An image file (a Blob or File, or its bytes)
+   * is decoded first: the bytes of a PNG or JPEG file in Node synchronously
+   * too; a Blob, and image bytes in browsers, give a Promise of the result.
+   * `await net.classify(x)` works for every source.
    */
   classify(source, options) {
     this.#live();
     const opt = readRunOptions(options, true);
     if (opt.embedding) this.#needEmbedding();
-    const { data, width, height } = this.#pixelsOf(source);
+    const img = this.#pixelsOf(source);
+    if (typeof img.then !== 'function') return this.#classifyPixels(img, opt);
+    return img.then((decoded) => {
+      this.#live(); // disposed while the image decoded
+      return this.#classifyPixels(this.#checked(decoded), opt);
+    });
+  }
+
+  #classifyPixels({ data, width, height }, opt) {
     const n = width * height;
     const bpp = data.length === n * 4 ? 4 : data.length === n * 3 ? 3 : 0;
     if (!bpp) {
@@ -496,21 +508,27 @@ export class MnasNet {
     return result;
   }
 
-  // RGBA/RGB bytes of a source, validated before anything touches wasm memory.
+  // RGBA/RGB bytes of a source, validated before anything touches wasm
+  // memory, or a Promise of the unvalidated pixels of an image file.
   #pixelsOf(source) {
     if (source === null || typeof source !== 'object') {
       throw new MnasNetError('E_ARGUMENT', `classify: expected an image source, got ${describeValue(source)}`);
     }
-    if (isArrayBuffer(source) || ArrayBuffer.isView(source)) return this.#decode(source);
+    if (isArrayBuffer(source) || ArrayBuffer.isView(source)) {
+      const img = this.#decode(isArrayBuffer(source) ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength), kind(source));
+      return typeof img.then === 'function' ? img : this.#checked(img);
+    }
     const k0 = kind(source);
-    if (k0 === 'Blob' || k0 === 'File') {
-      throw new MnasNetError('E_INPUT', `classify: a ${k0} is an encoded image; decode it first: net.classify(await createImageBitmap(file))`);
+    // a Blob or File, or anything shaped like one (another realm's, a polyfill's)
+    if (k0 === 'Blob' || k0 === 'File' || (typeof Blob === 'function' && source instanceof Blob) ||
+        (source.data === undefined && typeof source.arrayBuffer === 'function' && typeof source.size === 'number')) {
+      return this.#decodeBlob(source, k0 === 'File' ? 'File' : 'Blob');
     }
-    let { data, width, height } = source;
-    if (data === undefined) {
-      const img = this.#draw(source);
-      ({ data, width, height } = img);
-    }
+    if (source.data === undefined) return this.#checked(this.#draw(source));
+    return this.#checked(source);
+  }
+
+  #checked({ data, width, height }) {
     for (const [name, v] of [['width', width], ['height', height]]) {
       if (typeof v !== 'number') throw new MnasNetError('E_INPUT', `classify: ${name} must be a number, got ${describeValue(v)}`);
     }
@@ -534,31 +552,70 @@ export class MnasNet {
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
   }
 
-  // Encoded image bytes: PNG decoded here in Node; everything else named, with what to do instead.
-  #decode(src) {
-    const bytes = isArrayBuffer(src) ? new Uint8Array(src) : new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  // A Blob or File: its bytes, read asynchronously, then as #decode.
+  async #decodeBlob(blob, k) {
+    let bytes;
+    try {
+      bytes = new Uint8Array(await blob.arrayBuffer());
+    } catch (e) {
+      throw new MnasNetError('E_INPUT', `classify: cannot read the ${k}: ${e.message}`);
+    }
+    this.#live();
+    return this.#decode(bytes, k, blob);
+  }
+
+  // The pixels of an image file: PNG (the SDK's decoder) and JPEG (jpeg-js)
+  // in Node, synchronously; in browsers a Promise: PNG by the SDK's decoder,
+  // other formats by createImageBitmap. Everything else named, with what to do instead.
+  #decode(bytes, what, blob) {
     const sig = fileSignature(bytes);
     const image = sig && ['png', 'jpeg', 'gif', 'webp', 'bmp'].includes(sig.type);
     if (!image) {
       throw new MnasNetError(
         'E_INPUT',
-        `classify: got ${bytes.length} bytes (${kind(src)}) that are not an image file${sig ? ` but ${sig.what}` : ''}; ` +
-          'pass {data, width, height} with RGBA or RGB pixels, or the bytes of a PNG file (Node)',
+        `classify: got ${bytes.length} bytes (${what}) that are not an image file${sig ? ` but ${sig.what}` : ''}; ` +
+          'pass {data, width, height} with RGBA or RGB pixels, or the bytes of a PNG or JPEG file',
       );
     }
-    if (!IS_NODE) {
-      throw new MnasNetError('E_INPUT', `classify: these bytes are ${sig.what}; decode it first: net.classify(await createImageBitmap(new Blob([bytes])))`);
-    }
+    const side = this.#limits.MNAS_MAX_IMAGE_SIDE;
+    if (!IS_NODE) return this.#decodeInBrowser(bytes, sig, blob);
     if (sig.type === 'png') {
       const zlib = builtin('node:zlib');
       if (!zlib) throw new MnasNetError('E_STATE', `classify: cannot decode a PNG: ${BUILTIN_HINT}`);
-      return decodePng(bytes, zlib.inflateSync, this.#limits.MNAS_MAX_IMAGE_SIDE);
+      return decodePng(bytes, zlib.inflateSync, side);
     }
-    const how =
-      sig.type === 'jpeg'
-        ? 'decode it with the npm package jpeg-js: net.classify(jpeg.decode(bytes, { useTArray: true }))'
-        : 'convert it to PNG, or decode it to pixels and pass {data, width, height}';
-    throw new MnasNetError('E_INPUT', `classify: these bytes are ${sig.what}; in Node the SDK decodes PNG only: ${how}`);
+    if (sig.type === 'jpeg') return decodeJpeg(bytes);
+    throw new MnasNetError(
+      'E_INPUT',
+      `classify: these bytes are ${sig.what}; in Node the SDK decodes PNG and JPEG only: convert it to PNG, or decode it to pixels and pass {data, width, height}`,
+    );
+  }
+
+  async #decodeInBrowser(bytes, sig, blob) {
+    const side = this.#limits.MNAS_MAX_IMAGE_SIDE;
+    const inflate = sig.type === 'png' ? streamInflate() : null;
+    if (inflate) return decodePng(bytes, inflate, side);
+    if (typeof createImageBitmap !== 'function') {
+      throw new MnasNetError('E_INPUT', `classify: these bytes are ${sig.what} and this runtime has no createImageBitmap to decode it; pass {data, width, height} with RGBA or RGB pixels`);
+    }
+    let bitmap;
+    try {
+      // The file's own colours and alpha, as Node reads them: no colour
+      // management, no premultiplication by createImageBitmap.
+      const file = blob instanceof Blob ? blob : new Blob([bytes], { type: `image/${sig.type}` }); // not a Blob-shaped object
+      bitmap = await createImageBitmap(file, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+    } catch (e) {
+      throw new MnasNetError('E_INPUT', `classify: the browser cannot decode these bytes (${sig.what}): ${e.message}`);
+    }
+    try {
+      this.#live();
+      if (bitmap.width > side || bitmap.height > side) {
+        throw new MnasNetError('E_LIMIT', `classify: image size ${bitmap.width}x${bitmap.height}; the limit is ${side} pixels a side (MNAS_MAX_IMAGE_SIDE)`);
+      }
+      return this.#draw(bitmap);
+    } finally {
+      bitmap.close();
+    }
   }
 
   // Browser sources: draw into a (reused) canvas and read RGBA back.
@@ -573,7 +630,7 @@ export class MnasNet {
       throw new MnasNetError(
         'E_INPUT',
         `classify: a ${kind(source)} without a size is not an image source; pass {data, width, height} with RGBA or RGB ` +
-          'pixels, ImageData, a canvas, video, image, ImageBitmap or VideoFrame, or the bytes of a PNG file (Node)',
+          'pixels, ImageData, a canvas, video, image, ImageBitmap or VideoFrame, or a PNG or JPEG file (Blob, File or its bytes)',
       );
     }
     let c = this.#canvas;
@@ -615,6 +672,23 @@ export class MnasNet {
   /** Test-only: the raw wasm exports, memory and heap baseline. */
   [kInternals]() {
     return { exports: this.#x, memory: this.#x.memory, baseline: this.#baseline, model: this.#model, limits: this.#limits };
+  }
+}
+
+const JPEG_HINT =
+  'decoding a JPEG in Node needs the npm package jpeg-js, an optional peer dependency of mnasnet-wasm: ' +
+  'run `npm install jpeg-js`, or decode the image yourself and pass {data, width, height} with RGBA or RGB pixels';
+
+/** A JPEG file's RGB pixels, by jpeg-js (Node). */
+function decodeJpeg(bytes) {
+  const jpeg = optionalPackage('jpeg-js');
+  if (!jpeg) throw new MnasNetError('E_INPUT', `classify: these bytes are a JPEG image; ${JPEG_HINT}`);
+  try {
+    // jpeg-js's own limits (100 megapixels, 512 MB) bound what a file can make it allocate
+    const { data, width, height } = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false });
+    return { data, width, height };
+  } catch (e) {
+    throw new MnasNetError('E_INPUT', `classify: JPEG: ${e?.message ?? String(e)}; the file is damaged or not a JPEG jpeg-js can read`);
   }
 }
 

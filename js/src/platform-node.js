@@ -12,3 +12,18 @@ export function builtin(name) {
 }
 
 export const BUILTIN_HINT = '';
+
+/**
+ * An optional peer dependency (jpeg-js), resolved from where the SDK is
+ * installed, or null when it is not installed. Synchronous, so that
+ * classify(jpegBytes) stays synchronous in Node.
+ */
+export function optionalPackage(name) {
+  try {
+    return require(name);
+  } catch (e) {
+    // only the package itself missing; a broken install of it still throws
+    if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(`'${name}'`)) return null;
+    throw e;
+  }
+}

@@ -14,3 +14,19 @@ export function builtin(name) {
 /** What to do when builtin() found nothing in a Node that needs it. */
 export const BUILTIN_HINT =
   "this Node has no process.getBuiltinModule (added in 20.16 and 22.3): import 'mnasnet-wasm' by its package name so that Node picks the package's Node build";
+
+/**
+ * An optional peer dependency (jpeg-js) in Node, resolved from where the SDK
+ * is, or null when it is not installed or there is no Node require (browsers).
+ */
+export function optionalPackage(name) {
+  const mod = builtin('node:module');
+  if (!mod) return null;
+  const req = mod.createRequire(import.meta.url);
+  try {
+    return req(name);
+  } catch (e) {
+    if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(`'${name}'`)) return null;
+    throw e;
+  }
+}

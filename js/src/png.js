@@ -1,8 +1,13 @@
 // A PNG decoder, so that Node code can classify a file as it is
 // (`net.classify(readFileSync('cat.png'))`) with no native or npm
 // dependency. Every colour type and bit depth of the PNG standard, palettes
-// and Adam7 interlacing. zlib comes from the caller
-// (Node's inflateSync); browsers decode images themselves (createImageBitmap).
+// and Adam7 interlacing. zlib comes from the caller: Node's inflateSync, or
+// a browser's DecompressionStream (streamInflate). Browsers use it for PNG
+// too rather than createImageBitmap and a canvas: a 2D canvas keeps its
+// pixels premultiplied by alpha, so a semi-transparent pixel comes back from
+// getImageData with its colour rounded (and a transparent one black), which
+// would break the alpha rule below; this decoder gives the same bytes as in
+// Node.
 //
 // The result is RGB, the colour channels as stored: alpha (and tRNS) is
 // ignored, the SDK's one rule for transparency, as for RGBA pixel data and
@@ -106,9 +111,10 @@ function unfilter(raw, offset, rows, stride, bpp, out) {
 }
 
 /**
- * Decode a PNG file. inflate: zlib decompression (Node's zlib.inflateSync).
- * maxSide: the engine's image side limit, checked before any allocation.
- * Returns {data: RGB bytes, width, height}.
+ * Decode a PNG file. inflate: zlib decompression (Node's zlib.inflateSync),
+ * or an asynchronous one returning a Promise (inflateAsync), and then so does
+ * decodePng. maxSide: the engine's image side limit, checked before any
+ * allocation. Returns {data: RGB bytes, width, height}.
  */
 export function decodePng(bytes, inflate, maxSide) {
   const { ihdr, plte, idat } = readChunks(bytes);
@@ -125,13 +131,20 @@ export function decodePng(bytes, inflate, maxSide) {
   if (colour === 3 && (!plte || plte.length % 3 || plte.length === 0)) throw fail('colour type 3 (palette) without a valid PLTE chunk');
   if (!idat.length) throw fail('no IDAT chunk (no image data)');
 
+  const damaged = (e) => fail(`the image data does not decompress (${e.message}); the file is damaged or truncated`);
   let raw;
   try {
     raw = inflate(idat.length === 1 ? idat[0] : concat(idat));
   } catch (e) {
-    throw fail(`the image data does not decompress (${e.message}); the file is damaged or truncated`);
+    throw damaged(e);
   }
+  // A browser inflates with DecompressionStream, which is asynchronous.
+  if (typeof raw?.then === 'function') return raw.then((r) => pixels(ihdr, channels, plte, r), (e) => { throw damaged(e); });
+  return pixels(ihdr, channels, plte, raw);
+}
 
+/** RGB bytes of the decompressed, filtered image data. */
+function pixels({ width, height, depth, colour, interlace }, channels, plte, raw) {
   const bitsPerPixel = channels * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const passes = interlace ? ADAM7 : [[0, 0, 1, 1]];
@@ -212,4 +225,16 @@ function concat(parts) {
     o += p.length;
   }
   return out;
+}
+
+/**
+ * zlib decompression with the streams of browsers (DecompressionStream,
+ * 'deflate' is the zlib format of PNG), or null where there are none.
+ */
+export function streamInflate() {
+  if (typeof DecompressionStream !== 'function' || typeof Response !== 'function' || typeof Blob !== 'function') return null;
+  return async (data) => {
+    const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream('deflate'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  };
 }

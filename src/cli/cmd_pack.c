@@ -1,11 +1,15 @@
 /* mnas pack: attach labels and preprocessing to a model and optionally
  * store its weights as fp16 or int8, so the file carries what the SDK
- * needs. */
+ * needs. The output is written to a temporary file beside it and renamed
+ * into place, so that OUT is either the old file or the whole new one,
+ * never a part of it. */
+#define _XOPEN_SOURCE 700 /* realpath, mkstemp, fchmod */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -102,7 +106,8 @@ const char cmd_pack_usage[] =
     "\n"
     "Write a copy of a model with labels and preprocessing in its metadata and\n"
     "optionally fp16 or int8 weights, so the file carries what the SDK needs. The\n"
-    "packed model is loaded before it is written; OUT must not be IN.\n"
+    "packed model is loaded before it is written, to a temporary file beside OUT\n"
+    "that is then renamed to OUT (an error leaves OUT as it was); OUT must not be IN.\n"
     "\n"
     "options:\n"
     "  --labels FILE              class names: a JSON array or one label per line\n"
@@ -197,14 +202,62 @@ static uint8_t *pack_bytes(const char *in, const pack_args *a, size_t *plen)
     return packed;
 }
 
+/* The bytes into a new file at tmp (a mkstemp template), with the given
+ * mode, flushed to disk; 0 or an errno, tmp removed then. */
+static int write_temp(char *tmp, const uint8_t *bytes, size_t len, mode_t mode)
+{
+    const int fd = mkstemp(tmp);
+    if (fd < 0)
+        return errno;
+    int e = 0;
+    for (size_t done = 0; done < len && !e;) {
+        const ssize_t n = write(fd, bytes + done, len - done);
+        if (n < 0 && errno != EINTR)
+            e = errno;
+        else if (n > 0)
+            done += (size_t)n;
+    }
+    if (!e && fchmod(fd, mode))
+        e = errno;
+    if (!e && fsync(fd))
+        e = errno;
+    if (close(fd) && !e)
+        e = errno;
+    if (e)
+        unlink(tmp);
+    return e;
+}
+
+/* OUT written whole or not at all: a temporary file in OUT's directory
+ * (rename() moves within one file system only), renamed over OUT. A
+ * symbolic link OUT has its target replaced, as writing through it would;
+ * an existing OUT keeps its permissions, a new one gets 0666 less the umask. */
 static int write_file(const char *path, const uint8_t *bytes, size_t len)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return cli_error("cannot create %s: %s", path, strerror(errno));
-    int e = fwrite(bytes, 1, len, f) == len ? 0 : errno;
-    if (fclose(f) && !e)
+    struct stat sb;
+    char *real = NULL;
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+        real = realpath(path, NULL);
+    const char *dst = real ? real : path;
+    mode_t mode;
+    if (stat(dst, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        mode = sb.st_mode & 07777;
+    } else {
+        const mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    char tmp[4096];
+    int e = 0;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", dst) >= (int)sizeof tmp)
+        e = ENAMETOOLONG;
+    if (!e)
+        e = write_temp(tmp, bytes, len, mode);
+    if (!e && rename(tmp, dst)) {
         e = errno;
+        unlink(tmp);
+    }
+    free(real);
     return e ? cli_error("cannot write %s: %s", path, strerror(e)) : 0;
 }
 

@@ -1,11 +1,19 @@
 // Encoded images in Node: the SDK's PNG decoder (js/src/png.js) on every
 // colour type, bit depth, palette and Adam7 interlacing against the samples
 // the files were made from; classify(pngBytes) equals classify(pixels);
-// transparency is ignored, as for RGBA pixel data; damaged files and other
-// formats throw errors that say what to do.
-import { readFileSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+// classify(jpegBytes) equals classify of jpeg-js's pixels (the optional peer
+// dependency); a Blob or File gives a Promise of the same result; without
+// jpeg-js installed a JPEG says what to install; transparency is ignored, as
+// for RGBA pixel data; damaged files and other formats throw errors that say
+// what to do.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import jpeg from 'jpeg-js';
+import { TeachableHead } from '../../js/src/index.js';
 import { MnasNet, MnasNetError } from '../../js/src/index.js';
 import { decodePng } from '../../js/src/png.js';
 import { JS, ROOT, TESTDATA, cifarImage, crc32, describeIf, encodePng, missing, pngChunk, wasmMissing } from './helpers.mjs';
@@ -139,19 +147,156 @@ describeIf(describe, skip, 'classify(encoded bytes) in Node', () => {
       }
       throw new Error('classified');
     };
-    expect(err(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46]))).toBe(
-      'E_INPUT classify: these bytes are a JPEG image; in Node the SDK decodes PNG only: ' +
-        'decode it with the npm package jpeg-js: net.classify(jpeg.decode(bytes, { useTArray: true }))',
+    // a JPEG that jpeg-js (installed) cannot read: its reason, named as a JPEG's
+    expect(err(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46]))).toMatch(
+      /^E_INPUT classify: JPEG: .+; the file is damaged or not a JPEG jpeg-js can read$/,
     );
-    expect(err(Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'))).toMatch(/^E_INPUT classify: these bytes are a GIF image; in Node the SDK decodes PNG only: convert it to PNG/);
+    expect(err(Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'))).toMatch(/^E_INPUT classify: these bytes are a GIF image; in Node the SDK decodes PNG and JPEG only: convert it to PNG/);
     expect(err(new Uint8Array(100))).toBe(
-      'E_INPUT classify: got 100 bytes (Uint8Array) that are not an image file; pass {data, width, height} with RGBA or RGB pixels, or the bytes of a PNG file (Node)',
+      'E_INPUT classify: got 100 bytes (Uint8Array) that are not an image file; pass {data, width, height} with RGBA or RGB pixels, or the bytes of a PNG or JPEG file',
     );
     expect(err(readFileSync(resolve(JS, 'dist/mnasnet.wasm')))).toMatch(/^E_INPUT classify: got \d+ bytes \(Uint8Array\) that are not an image file but a WebAssembly module;/);
-    expect(err(new Blob([encodePng(1, 1, 2, 8, [1, 2, 3])]))).toBe(
-      'E_INPUT classify: a Blob is an encoded image; decode it first: net.classify(await createImageBitmap(file))',
-    );
     expect(err({ data: new Uint8Array(32 * 32 * 4), width: '32', height: 32 })).toBe("E_INPUT classify: width must be a number, got the string '32'");
     expect(err({ data: new Uint8Array(32 * 32 * 4), width: 32, height: null })).toBe('E_INPUT classify: height must be a number, got null');
   });
 });
+
+// A JPEG of CIFAR-10 test image i, encoded by jpeg-js at the given quality.
+function cifarJpeg(bin, i, quality = 90) {
+  const img = cifarImage(bin, i);
+  return new Uint8Array(jpeg.encode({ data: Buffer.from(img.data), width: 32, height: 32 }, quality).data);
+}
+
+const rejection = (promise) =>
+  promise.then(
+    () => {
+      throw new Error('classified');
+    },
+    (e) => {
+      expect(e).toBeInstanceOf(MnasNetError);
+      return `${e.code} ${e.message}`;
+    },
+  );
+
+const JPEG_HINT =
+  'E_INPUT classify: these bytes are a JPEG image; decoding a JPEG in Node needs the npm package jpeg-js, an optional peer dependency ' +
+  'of mnasnet-wasm: run `npm install jpeg-js`, or decode the image yourself and pass {data, width, height} with RGBA or RGB pixels';
+
+describeIf(describe, skip, 'JPEG files and Blobs in Node', () => {
+  let net;
+  let bin;
+  beforeAll(async () => {
+    net = await MnasNet.load(readFileSync(resolve(JS, 'dist/mnasnet_a1_cifar10.onnx')));
+    bin = readFileSync(resolve(TESTDATA, 'data/cifar10_test.bin'));
+  });
+  afterAll(() => net.dispose());
+
+  test('a JPEG file classifies exactly as the pixels jpeg-js decodes, synchronously, from a Buffer, Uint8Array or ArrayBuffer', () => {
+    for (const i of [0, 1, 2, 3]) {
+      const file = cifarJpeg(bin, i);
+      expect(Array.from(file.subarray(0, 3))).toEqual([0xff, 0xd8, 0xff]);
+      const px = jpeg.decode(file, { useTArray: true }); // RGBA
+      const ref = net.classify(px);
+      for (const bytes of [Buffer.from(file), file, file.buffer.slice(file.byteOffset, file.byteOffset + file.length)]) {
+        const r = net.classify(bytes);
+        expect(typeof r.then).toBe('undefined');
+        expect(Array.from(r.logits)).toEqual(Array.from(ref.logits));
+      }
+    }
+  });
+
+  test('a Blob or File of a PNG or JPEG file gives a Promise of the same result as its bytes', async () => {
+    for (const i of [0, 1]) {
+      const img = cifarImage(bin, i);
+      const png = encodePng(32, 32, 6, 8, img.data);
+      const jpg = cifarJpeg(bin, i);
+      const p = net.classify(new Blob([png]), { topK: 2 });
+      expect(p).toBeInstanceOf(Promise);
+      const r = await p;
+      expect(Array.from(r.logits)).toEqual(Array.from(net.classify(img).logits));
+      expect(r.top).toHaveLength(2);
+      const f = await net.classify(new File([png], 'cifar.png', { type: 'image/png' }));
+      expect(Array.from(f.logits)).toEqual(Array.from(r.logits));
+      const j = await net.classify(new Blob([jpg], { type: 'image/jpeg' }), { embedding: true });
+      expect(Array.from(j.logits)).toEqual(Array.from(net.classify(jpg).logits));
+      expect(j.embedding).toHaveLength(net.info.embeddingSize);
+    }
+    // anything shaped like a Blob (another realm's, a polyfill's)
+    const png = encodePng(32, 32, 6, 8, cifarImage(bin, 0).data);
+    const like = { size: png.length, type: 'image/png', arrayBuffer: async () => png.slice().buffer };
+    expect(Array.from((await net.classify(like)).logits)).toEqual(Array.from(net.classify(png).logits));
+    // await works for the synchronous sources too
+    expect(Array.from((await net.classify(cifarImage(bin, 0))).logits)).toEqual(Array.from(net.classify(cifarImage(bin, 0)).logits));
+  });
+
+  test('a Blob: errors reject the Promise; disposal while it is read; a head asks for the embedding', async () => {
+    expect(await rejection(net.classify(new Blob([])))).toBe(
+      'E_INPUT classify: got 0 bytes (Blob) that are not an image file; pass {data, width, height} with RGBA or RGB pixels, or the bytes of a PNG or JPEG file',
+    );
+    expect(await rejection(net.classify(new Blob(['GIF89a\x01\x00\x01\x00'])))).toMatch(/^E_INPUT classify: these bytes are a GIF image; in Node the SDK decodes PNG and JPEG only/);
+    const png = encodePng(32, 32, 6, 8, cifarImage(bin, 0).data);
+    expect(await rejection(net.classify(new File([png.subarray(0, 60)], 'cut.png')))).toMatch(/^E_INPUT classify: PNG: truncated/);
+    const other = await MnasNet.load(readFileSync(resolve(JS, 'dist/mnasnet_a1_cifar10.onnx')));
+    const pending = other.classify(new Blob([png]));
+    other.dispose();
+    expect(await rejection(pending)).toBe('E_DISPOSED this MnasNet has been disposed');
+    const head = new TeachableHead(net);
+    expect(() => head.addExample('cat', new Blob([png]))).toThrow(
+      'this image file decodes asynchronously (a Blob, or image bytes in a browser); pass its embedding: (await net.classify(file, { embedding: true })).embedding',
+    );
+    head.addExample('cat', (await net.classify(new Blob([png]), { embedding: true })).embedding);
+    expect(head.exampleIds('cat')).toHaveLength(1);
+  });
+
+  test('transparency is ignored in a Blob too: a 50%-alpha PNG Blob equals the opaque pixels', async () => {
+    const img = cifarImage(bin, 7);
+    const half = img.data.slice();
+    for (let p = 3; p < half.length; p += 4) half[p] = 128;
+    const r = await net.classify(new Blob([encodePng(32, 32, 6, 8, half)]));
+    expect(Array.from(r.logits)).toEqual(Array.from(net.classify(img).logits));
+  });
+});
+
+// Without jpeg-js: the SDK's sources copied where no node_modules holds it
+// (a folder of the system's temp dir, NODE_PATH empty), run by a child Node
+// that first checks that `jpeg-js` really does not resolve from there.
+describeIf(describe, skip, 'JPEG in Node without jpeg-js installed', () => {
+  let tmp;
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'mnasnet-nojpeg-'));
+  });
+  afterAll(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  test('classify(jpegBytes) and classify(Blob of a JPEG) name the package to install and the alternative; PNG still decodes', async () => {
+    cpSync(resolve(JS, 'src'), join(tmp, 'sdk/src'), { recursive: true });
+    symlinkSync(resolve(JS, 'dist'), join(tmp, 'sdk/dist'));
+    const bin = readFileSync(resolve(TESTDATA, 'data/cifar10_test.bin'));
+    writeFileSync(join(tmp, 'cat.jpg'), cifarJpeg(bin, 3));
+    writeFileSync(join(tmp, 'cat.png'), encodePng(32, 32, 6, 8, cifarImage(bin, 3).data));
+    writeFileSync(join(tmp, 'run.mjs'), `
+      import { readFileSync } from 'node:fs';
+      import { createRequire } from 'node:module';
+      import { MnasNet } from './sdk/src/index.js';
+      let resolvable = true;
+      try { createRequire(new URL('./sdk/src/platform.js', import.meta.url)).resolve('jpeg-js'); } catch { resolvable = false; }
+      const net = await MnasNet.load();
+      const out = { resolvable };
+      try { net.classify(readFileSync('cat.jpg')); out.bytes = 'classified'; } catch (e) { out.bytes = e.code + ' ' + e.message; }
+      out.blob = await net.classify(new Blob([readFileSync('cat.jpg')])).then(() => 'classified', (e) => e.code + ' ' + e.message);
+      out.png = net.classify(readFileSync('cat.png')).top[0].label;
+      net.dispose();
+      console.log(JSON.stringify(out));
+    `);
+    const env = { ...process.env, NODE_PATH: '' };
+    const out = JSON.parse(execFileSync(process.execPath, ['run.mjs'], { cwd: tmp, env, encoding: 'utf8' }));
+    expect(out.resolvable).toBe(false);
+    expect(out.bytes).toBe(JPEG_HINT);
+    expect(out.blob).toBe(JPEG_HINT);
+    const net = await MnasNet.load(readFileSync(resolve(JS, 'dist/mnasnet_a1_cifar10.onnx')));
+    expect(out.png).toBe(net.classify(cifarImage(bin, 3)).top[0].label);
+    net.dispose();
+    // and the same SDK resolves the repository's jpeg-js from js/src (the test's own premise)
+    expect(createRequire(resolve(JS, 'src/platform.js')).resolve('jpeg-js')).toMatch(/node_modules[\\/]jpeg-js[\\/]/);
+  });
+});
+

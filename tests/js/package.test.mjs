@@ -4,9 +4,11 @@
 // TypeScript declarations type-check a typical use, for import and require.
 // MNAS_NODE18=/path/to/node-18 runs the installed package on Node 18 too.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import jpeg from 'jpeg-js';
+import { MnasNet } from '../../js/src/index.js';
 import { JS, ROOT, TESTDATA, cifarImage, describeIf, encodePng, wasmMissing } from './helpers.mjs';
 
 const skip = wasmMissing();
@@ -112,6 +114,43 @@ describeIf(describe, skip, 'npm package', () => {
     console.log(`Node ${cjs.node}: require() -> dist/mnasnet.cjs and import -> dist/mnasnet.node.js classify the PNG as ${cjs.top}`);
   });
 
+  // The Node builds load jpeg-js through platform-node.js: an install without
+  // it (npm does not install an optional peer) gets the hint; with it copied
+  // in, import and require() classify the JPEG as the repository's SDK does.
+  test('JPEG bytes in the installed package: the install hint without jpeg-js, decoded with it', async () => {
+    const img = cifarImage(readFileSync(resolve(TESTDATA, 'data/cifar10_test.bin')), 0);
+    const file = new Uint8Array(jpeg.encode({ data: Buffer.from(img.data), width: 32, height: 32 }, 90).data);
+    writeFileSync(join(app, 'image.jpg'), file);
+    const script = (ext) => (ext === 'cjs' ? `
+      const { readFileSync } = require('node:fs');
+      const { MnasNet } = require('mnasnet-wasm');
+      MnasNet.load(undefined, { threads: 1, wasm: 'simd' }).then((net) => {
+        let out;
+        try { out = Array.from(net.classify(readFileSync('image.jpg')).logits); } catch (e) { out = e.code + ' ' + e.message; }
+        console.log(JSON.stringify(out));
+        net.dispose();
+      });
+    ` : `
+      import { readFileSync } from 'node:fs';
+      import { MnasNet } from 'mnasnet-wasm';
+      const net = await MnasNet.load(undefined, { threads: 1, wasm: 'simd' });
+      let out;
+      try { out = Array.from((await net.classify(new Blob([readFileSync('image.jpg')]))).logits); } catch (e) { out = e.code + ' ' + e.message; }
+      console.log(JSON.stringify(out));
+      net.dispose();
+    `);
+    writeFileSync(join(app, 'jpeg.cjs'), script('cjs'));
+    writeFileSync(join(app, 'jpeg.mjs'), script('mjs'));
+    const run = (f) => JSON.parse(execFileSync(process.execPath, [f], { cwd: app, env: { ...env, NODE_PATH: '' }, encoding: 'utf8' }));
+    expect(existsSync(join(app, 'node_modules/jpeg-js'))).toBe(false);
+    for (const f of ['jpeg.cjs', 'jpeg.mjs']) expect(run(f)).toMatch(/^E_INPUT classify: these bytes are a JPEG image; .*run `npm install jpeg-js`, or decode the image yourself/);
+    cpSync(resolve(ROOT, 'node_modules/jpeg-js'), join(app, 'node_modules/jpeg-js'), { recursive: true });
+    const net = await MnasNet.load(readFileSync(resolve(JS, 'dist/mnasnet_a1_cifar10.onnx')), { threads: 1, wasm: 'simd' });
+    const want = Array.from(net.classify(file).logits);
+    net.dispose();
+    for (const f of ['jpeg.cjs', 'jpeg.mjs']) expect(run(f)).toEqual(want);
+  });
+
   test('index.d.ts type-checks a typical use (tsc --strict)', () => {
     const tsc = resolve(ROOT, 'node_modules/typescript/bin/tsc');
     if (!existsSync(tsc)) {
@@ -128,7 +167,10 @@ describeIf(describe, skip, 'npm package', () => {
         net.setThreads(Math.min(2, net.info.threads));
         const reason: string | null = net.info.threadsReason;
         const cdn = await MnasNet.load(null, { wasm: 'auto', baseUrl: 'https://cdn.example/mnasnet-wasm/dist/' });
-        cdn.classify(bytes); // the bytes of a PNG file
+        const fromBytes: Result = await cdn.classify(bytes); // the bytes of a PNG file
+        const file = { size: bytes.length, type: 'image/png', arrayBuffer: async () => bytes.slice().buffer };
+        const pending: Promise<Result> = cdn.classify(file, { topK: 1 }); // a Blob or File, structurally
+        if ((await pending).top[0].label !== fromBytes.top[0].label) throw new Error('differ');
         cdn.classify({ displayWidth: 64, displayHeight: 48 }); // a VideoFrame, structurally
         const r: Result = net.classify({ data: new Uint8ClampedArray(16), width: 2, height: 2 }, { topK: 1, views: true });
         const t = net.run(new Float32Array(3 * net.info.inputSize.height * net.info.inputSize.width), { layout: 'NHWC' });
@@ -154,7 +196,8 @@ describeIf(describe, skip, 'npm package', () => {
       import { MnasNet, MnasNetError } from 'mnasnet-wasm';
       export async function top(png: Uint8Array): Promise<string> {
         const net = await MnasNet.load();
-        try { return net.classify(png).top[0].label; } catch (e) { return e instanceof MnasNetError ? e.code : 'other'; }
+        // image bytes: synchronous in Node, a Promise in browsers; await fits both
+        try { return (await net.classify(png)).top[0].label; } catch (e) { return e instanceof MnasNetError ? e.code : 'other'; }
       }
     `);
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');

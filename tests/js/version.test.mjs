@@ -14,7 +14,7 @@ test('package.json version and VERSION equal MNAS_VERSION in src/mnas.h', () => 
   expect(VERSION).toBe(cVersion);
 });
 
-test('package.json: name, ESM, exports, types, files, no runtime dependencies', () => {
+test('package.json: name, ESM, exports, types, files, no runtime dependencies, jpeg-js an optional peer', () => {
   expect(pkg.name).toBe('mnasnet-wasm');
   expect(pkg.type).toBe('module');
   expect(pkg.exports['.'].types).toBe('./index.d.ts');
@@ -29,7 +29,13 @@ test('package.json: name, ESM, exports, types, files, no runtime dependencies', 
   for (const f of Object.values(pkg.exports['.'].node).map((c) => c.default)) expect(pkg.files).toContain(f.slice(2));
   expect(pkg.files).toEqual(expect.arrayContaining(['dist/mnasnet.wasm', 'dist/mnasnet-relaxed.wasm', 'dist/mnasnet-scalar.wasm']));
   expect(pkg.dependencies).toBeUndefined();
-  expect(pkg.peerDependencies).toBeUndefined();
+  // one optional peer: jpeg-js decodes JPEG files in Node, and nothing breaks without it
+  expect(pkg.peerDependencies).toEqual({ 'jpeg-js': expect.any(String) });
+  expect(pkg.peerDependenciesMeta).toEqual({ 'jpeg-js': { optional: true } });
+  // the root's devDependency, with which the tests decode, is a version the peer range allows
+  const dev = JSON.parse(readFileSync(resolve(JS, '../node_modules/jpeg-js/package.json'), 'utf8')).version;
+  expect(dev).toMatch(/^0\.4\.(\d+)$/);
+  expect(Number(dev.split('.')[2])).toBeGreaterThanOrEqual(4);
 });
 
 (wasmMissing() ? test.skip : test)('the .wasm reports the same version', async () => {

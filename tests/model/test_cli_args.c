@@ -3,11 +3,13 @@
  * that run a model, --int8 for pack), options missing their value or given
  * a bad one named with what they take, output paths checked (or created) before
  * anything runs, files that cannot be opened named with the system's
- * reason, pack refusing to overwrite its input, and eval-cifar refusing a
+ * reason, pack refusing to overwrite its input and writing its output
+ * whole or not at all (no temporary file left), and eval-cifar refusing a
  * model that is not 10-class and spreading --limit over the class-ordered
  * file. Skips when the CLI cannot be executed (cross builds). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -165,6 +167,61 @@ static void check_pack_in_place(check_state *st, const char *cli, const char *mo
     }
 }
 
+/* Files in dir whose name has ".tmp-" (pack's temporary files), or -1. */
+static int temp_files(const char *dir)
+{
+    char list[4096];
+    if (cli_run(list, sizeof list, "ls -A '%s'", dir) != 0)
+        return -1;
+    int n = 0;
+    for (const char *p = list; (p = strstr(p, ".tmp-")) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* pack writes OUT atomically: after success OUT is the whole packed model
+ * (the size it reports, loadable) with the mode an existing OUT had, a
+ * symbolic link's target is replaced and the link kept; after a failure
+ * before writing (not a model) an existing OUT is as it was; after a
+ * failure at the rename (OUT is a directory) the error names OUT; never a
+ * temporary file left behind. */
+static void check_pack_atomic(check_state *st, const char *cli, const char *model, const char *tmp)
+{
+    char dir[2048], want[4096], size[64];
+    snprintf(dir, sizeof dir, "%s/atomic", tmp);
+    cli_run(out, sizeof out, "mkdir -p '%s' && printf old > '%s/out.onnx' && chmod 640 '%s/out.onnx'", dir, dir, dir);
+
+    int rc = cli_run(out, sizeof out, "'%s' pack '%s' '%s/out.onnx' --fp16", cli, model, dir);
+    const char *bytes = strstr(out, "onnx (");
+    CHECK(st, rc == 0 && bytes, "pack: exit %d, '%s'", rc, out);
+    cli_run(size, sizeof size, "wc -c < '%s/out.onnx' && stat -c %%a '%s/out.onnx'", dir, dir);
+    long reported = bytes ? strtol(bytes + 6, NULL, 10) : -1, written = strtol(size, NULL, 10);
+    CHECK(st, reported > 1000000 && written == reported, "pack reported %ld bytes, OUT has %ld", reported, written);
+    CHECK(st, strstr(size, "\n640\n") != NULL, "pack did not keep OUT's mode 640: '%s'", size);
+    rc = cli_run(out, sizeof out, "'%s' info '%s/out.onnx'", cli, dir);
+    CHECK(st, rc == 0 && strstr(out, "classes"), "the packed OUT does not load: exit %d, %.300s", rc, out);
+    CHECK(st, temp_files(dir) == 0, "pack left a temporary file after success in %s", dir);
+
+    /* OUT a link to another file: the file is replaced, the link stays */
+    cli_run(out, sizeof out, "printf old > '%s/target.onnx' && ln -s target.onnx '%s/link.onnx'", dir, dir);
+    rc = cli_run(out, sizeof out, "'%s' pack '%s' '%s/link.onnx' --fp16 && test -L '%s/link.onnx' && cmp '%s/out.onnx' '%s/target.onnx'",
+                 cli, model, dir, dir, dir, dir);
+    CHECK(st, rc == 0, "pack through a symbolic link: exit %d, '%s'", rc, out);
+
+    /* a failure before writing: the old OUT untouched */
+    cli_run(out, sizeof out, "printf 'not a model' > '%s/bad.onnx' && printf old > '%s/keep.onnx'", dir, dir);
+    rc = cli_run(out, sizeof out, "'%s' pack '%s/bad.onnx' '%s/keep.onnx' --fp16", cli, dir, dir);
+    CHECK(st, rc == 1 && strncmp(out, "mnas: ", 6) == 0, "pack of a non-model: exit %d, '%s'", rc, out);
+    CHECK(st, cli_run(out, sizeof out, "printf old | cmp - '%s/keep.onnx'", dir) == 0, "a failed pack changed OUT: %s", out);
+
+    /* a failure after the temporary file was written: OUT is a directory */
+    cli_run(out, sizeof out, "mkdir '%s/dir.onnx'", dir);
+    rc = cli_run(out, sizeof out, "'%s' pack '%s' '%s/dir.onnx' --fp16", cli, model, dir);
+    snprintf(want, sizeof want, "mnas: cannot write %s/dir.onnx: Is a directory\n", dir);
+    CHECK(st, rc == 1 && strcmp(out, want) == 0, "pack onto a directory: exit %d, '%s', want '%s'", rc, out, want);
+    CHECK(st, temp_files(dir) == 0, "pack left a temporary file after a failure in %s", dir);
+}
+
 /* eval-cifar: a 1000-class model is refused; --limit 20 on the class-ordered
  * test file takes 2 records of every class. */
 static void check_eval_cifar(check_state *st, const char *cli, const char *model)
@@ -213,6 +270,7 @@ int main(void)
     check_outputs(&st, cli, model, src, tmp);
     check_missing_files(&st, cli, model, tmp);
     check_pack_in_place(&st, cli, model, tmp);
+    check_pack_atomic(&st, cli, model, tmp);
     check_eval_cifar(&st, cli, model);
 
     cli_run(out, sizeof out, "rm -rf '%s'", tmp);
