@@ -116,8 +116,8 @@ async function startPuppeteer(name, { camera }) {
     if (camera) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream');
     options = { browser: 'chrome', executablePath: exe, headless: true, args };
   } else {
-    const exe = firstExisting(process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox');
-    if (!exe) return { reason: 'firefox-esr not found (tools/setup-deps.sh browser, or set FIREFOX_PATH)' };
+    const exe = process.env.FIREFOX_PATH ? firstExisting(process.env.FIREFOX_PATH) : firstExisting('/usr/bin/firefox-esr', '/usr/bin/firefox');
+    if (!exe) return { reason: `${process.env.FIREFOX_PATH || 'firefox-esr'} not found (tools/setup-deps.sh browser, or set FIREFOX_PATH)` };
     const prefs = {
       // a generated video stream as the camera, granted without a prompt
       'media.navigator.streams.fake': camera,
@@ -189,11 +189,14 @@ function startXvfb() {
   });
 }
 
-async function wd(base, method, url, body) {
+async function wd(base, method, url, body, timeoutMs = 150_000) {
   const res = await fetch(base + url, {
     method,
     headers: body ? { 'Content-Type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(timeoutMs),
+  }).catch((e) => {
+    throw new Error(`WebDriver ${method} ${url}: ${e.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : e.message}`);
   });
   const json = await res.json().catch(() => ({}));
   if (!res.ok || json.value?.error) {
@@ -224,7 +227,7 @@ async function startWebKit({ camera }) {
     const base = `http://127.0.0.1:${port}`;
     const t0 = Date.now();
     for (;;) {
-      const ok = await wd(base, 'GET', '/status').then((v) => v.ready !== false, () => false);
+      const ok = await wd(base, 'GET', '/status', undefined, 2_000).then((v) => v.ready !== false, () => false);
       if (ok) break;
       if (drv.exitCode !== null || Date.now() - t0 > 10_000) throw new Error(`WebKitWebDriver did not answer: ${drvErr.trim()}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -233,7 +236,7 @@ async function startWebKit({ camera }) {
     const args = ['--automation', ...(camera ? ['--enable-mock-capture-devices=true', '--enable-media-stream=true'] : [])];
     const session = await wd(base, 'POST', '/session', {
       capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: mini, args } } },
-    }).catch((e) => { throw new Error(`${e.message} ${drvErr.trim()}`); });
+    }, 30_000).catch((e) => { throw new Error(`${e.message} ${drvErr.trim()}`.trim()); });
     const sid = `/session/${session.sessionId}`;
     await wd(base, 'POST', `${sid}/timeouts`, { script: 120_000, pageLoad: 60_000 });
     await wd(base, 'POST', `${sid}/window/rect`, { width: 1280, height: 900 }).catch(() => {});

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ENGINES, ENGINE_NAMES, startEngine } from './engines.mjs';
 import { cifarImage, maxRelDiff } from '../js/helpers.mjs';
+import { THREADS_WASM_FILES, WASM_FILES } from '../../js/src/loader.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TESTDATA = path.resolve(ROOT, process.env.MNAS_TESTDATA || '../shared');
@@ -112,7 +113,10 @@ after(async () => {
   if (demoServer) { demoServer.closeAllConnections?.(); await new Promise((r) => demoServer.close(r)); }
   if (!rows.length) return;
   const engines = JSON.parse(fs.readFileSync(path.join(ROOT, 'js/package.json'), 'utf8')).engines?.node || '?';
-  const result = { node: { engines, version: nodeRef.version, backend: nodeRef.backend, threads: nodeRef.threads }, browsers: rows };
+  // Node reads its .wasm from disk: the file is the one the SDK's loader maps the build to.
+  const build = BUILD_OF[nodeRef.backend];
+  const wasm = nodeRef.threads > 1 ? THREADS_WASM_FILES[build] : WASM_FILES[build];
+  const result = { node: { engines, version: nodeRef.version, backend: nodeRef.backend, threads: nodeRef.threads, wasm }, browsers: rows };
   fs.writeFileSync(path.join(OUT, 'browsers.json'), JSON.stringify(result, null, 2) + '\n');
   fs.writeFileSync(path.join(OUT, 'browsers.md'), markdown(result));
 });
@@ -128,7 +132,7 @@ function markdown({ node, browsers }) {
   const lines = [
     '| runtime | version | build it picks (`.wasm` fetched) | threads | SDK: CIFAR-10 image 0, logits vs Node | demo: sample classified, SE strips | demo camera |',
     '|---|---|---|---|---|---|---|',
-    `| Node.js (package: \`${node.engines}\`) | ${node.version} | ${node.backend} | ${node.threads} | reference | — | — |`,
+    `| Node.js (package: \`${node.engines}\`) | ${node.version} | ${node.backend} (${node.wasm}) | ${node.threads} | reference | — | — |`,
   ];
   for (const r of browsers) {
     if (r.skipped) {
@@ -140,8 +144,9 @@ function markdown({ node, browsers }) {
     const threads = s.threads == null ? '?' : `${s.threads}${s.threads > 1 ? '' : ` (${s.threadsReason || 'no reason given'})`}`;
     const sdk = status(s) + (s.maxRelDiff != null ? ` (max rel. diff ${s.maxRelDiff.toExponential(1)})` : '');
     const d = r.demo || {};
-    const demo = status(d) + (d.backend ? ` (${d.backend}, ${d.threads} threads; ${d.wasm.join(', ')})` : '');
-    const cam = d.camera ? (d.camera.frames ? `live: ${d.camera.frames} frames` : `skipped: ${d.camera.skipped}`) : status(d);
+    const demo = status(d) + (d.backend ? ` (${d.backend}, ${d.threads} thread${d.threads === 1 ? '' : 's'}; ${d.wasm.join(', ')})` : '');
+    // (the frame count varies from run to run: it is in browsers.json only)
+    const cam = d.camera ? (d.camera.frames ? 'live, frames classified' : `skipped: ${d.camera.skipped}`) : status(d);
     lines.push(`| ${r.label} | ${r.version} | ${build} | ${threads} | ${sdk} | ${demo} | ${cam} |`);
   }
   return lines.join('\n') + '\n';
