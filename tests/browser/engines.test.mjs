@@ -82,6 +82,8 @@ function sdkPagesServer() {
   });
 }
 
+/** The file the SDK's loader maps a build and thread count to. */
+const wasmFile = (backend, threads) => (threads > 1 ? THREADS_WASM_FILES : WASM_FILES)[BUILD_OF[backend]];
 const listen = (server) => new Promise((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${server.address().port}`)));
 const wasmSince = (from) => [...new Set(requests.slice(from).filter((p) => p.endsWith('.wasm')).map((p) => p.split('/').pop()))];
 
@@ -114,8 +116,7 @@ after(async () => {
   if (!rows.length) return;
   const engines = JSON.parse(fs.readFileSync(path.join(ROOT, 'js/package.json'), 'utf8')).engines?.node || '?';
   // Node reads its .wasm from disk: the file is the one the SDK's loader maps the build to.
-  const build = BUILD_OF[nodeRef.backend];
-  const wasm = nodeRef.threads > 1 ? THREADS_WASM_FILES[build] : WASM_FILES[build];
+  const wasm = wasmFile(nodeRef.backend, nodeRef.threads);
   const result = { node: { engines, version: nodeRef.version, backend: nodeRef.backend, threads: nodeRef.threads, wasm }, browsers: rows };
   fs.writeFileSync(path.join(OUT, 'browsers.json'), JSON.stringify(result, null, 2) + '\n');
   fs.writeFileSync(path.join(OUT, 'browsers.md'), markdown(result));
@@ -206,7 +207,7 @@ for (const name of PICK) {
         console.log(`# ${row.label} SDK: ${r.backend} (${part.wasm.join(', ')}), ${r.threads} threads` +
           `${r.threadsReason ? ` (${r.threadsReason})` : ''}, top-1 ${r.top}, max rel. diff to Node ${part.maxRelDiff.toExponential(2)}`);
         assert.ok(BUILD_OF[r.backend], `unknown backend ${r.backend}`);
-        assert.equal(part.wasm.length, 1, `fetched ${part.wasm.join(', ')}`);
+        assert.deepEqual(part.wasm, [wasmFile(r.backend, r.threads)], 'the .wasm fetched is not the build info.backend names');
         assert.equal(r.top, ref.label);
         assert.equal(r.logits.length, ref.logits.length);
         assert.ok(part.maxRelDiff <= 1e-4, `logits differ from Node's by ${part.maxRelDiff} (relative)`);
@@ -257,6 +258,7 @@ for (const name of PICK) {
         const lit = await page.eval(stripStats);
         console.log(`# ${row.label} demo: ${st.backend}, ${st.threads} threads (${part.wasm.join(', ')}); ` +
           `camera ${part.camera.frames ? `live, ${part.camera.frames} frames` : part.camera.skipped}; cat sample -> ${st.top}; lit strip cells ${lit.join(' ')}`);
+        assert.deepEqual(part.wasm, [wasmFile(st.backend, st.threads)], 'the .wasm fetched is not the build the demo shows');
         assert.equal(st.top, 'cat');
         assert.equal(st.shown, 'cat');
         assert.equal(st.excitations, 8);
