@@ -8,7 +8,9 @@
 #   wasm      emscripten (any emcc on PATH will do, e.g. an emsdk)
 #   arm       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #   sanitize  clang libclang-rt-14-dev valgrind
-#   browser   chromium (Debian's; browsers are never downloaded)
+#   browser   chromium firefox-esr webkit2gtk-driver (WebKitWebDriver; its
+#             libwebkit2gtk-4.1-0 holds MiniBrowser) xvfb: the three engines
+#             of tests/browser/ (Debian's; browsers are never downloaded)
 #   images    libpng-dev libjpeg-dev
 #   node      node + npm, and node_modules from package-lock.json (npm ci)
 #   all       every group above
@@ -24,7 +26,7 @@ ROOT=$PWD
 ALL_GROUPS=(core wasm arm sanitize browser images node)
 
 usage() {
-    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 groups=()
@@ -78,6 +80,11 @@ for g in "${groups[@]}"; do
         ;;
     browser)
         have_cmd chromium || have_cmd chromium-browser || add chromium
+        have_cmd firefox-esr || have_cmd firefox || add firefox-esr
+        # WebKitGTK (Safari's engine): WebDriver drives MiniBrowser under Xvfb
+        need_cmd WebKitWebDriver webkit2gtk-driver
+        compgen -G '/usr/lib/*/webkit2gtk-4.1/MiniBrowser' >/dev/null || add libwebkit2gtk-4.1-0
+        need_cmd Xvfb xvfb
         ;;
     images)
         need_pkg libpng-dev

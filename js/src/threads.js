@@ -157,7 +157,10 @@ let webBootUrl; // one Blob URL per realm, kept for later workers
 async function newWorker() {
   if (IS_NODE) {
     const { Worker } = nodeModule('node:worker_threads');
-    const w = new Worker(NODE_BOOT, { eval: true });
+    // The worker inherits the process's flags; `--input-type=module` (a script
+    // run with `node --input-type=module -e`) would make its CommonJS boot an ES module.
+    const execArgv = globalThis.process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
+    const w = new Worker(NODE_BOOT, { eval: true, execArgv });
     return { post: (m) => w.postMessage(m), on: (f) => w.on('message', f), onError: (f) => w.on('error', f),
       unref: () => w.unref(), terminate: () => w.terminate() };
   }

@@ -107,6 +107,18 @@ describeIf(describe, wasmMissing() || threadedMissing(), 'threads: what the SDK 
     expect(warn).not.toHaveBeenCalled();
   });
 
+  test('a script run with `node --input-type=module -e` gets its threads too', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { pathToFileURL } = await import('node:url');
+    const script = `const { MnasNet } = await import(${JSON.stringify(pathToFileURL(resolve(JS, 'src/index.js')).href)});
+      const net = await MnasNet.load(undefined, { threads: 2 });
+      const r = net.classify({ data: new Uint8Array(32 * 32 * 4).fill(90), width: 32, height: 32 });
+      console.log(JSON.stringify({ threads: net.info.threads, label: typeof r.top[0].label }));
+      net.dispose();`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ threads: 2, label: 'string' });
+  });
+
   test('threads: 1 runs the single-thread build', async () => {
     const net = await MnasNet.load(model, { threads: 1 });
     expect(net.info.threads).toBe(1);

@@ -8,6 +8,7 @@ export class Engine {
     this.pending = new Map();
     this.nextId = 1;
     this.inflight = 0;
+    this.idleWaiters = []; // resolvers of idle()
     this.onfatal = null;
     this.worker.onmessage = (ev) => {
       const m = ev.data;
@@ -23,6 +24,7 @@ export class Engine {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
       this.inflight = 0;
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
       if (this.onfatal) this.onfatal(err);
     };
   }
@@ -39,7 +41,13 @@ export class Engine {
       });
     } finally {
       this.inflight = Math.max(0, this.inflight - 1);
+      if (!this.inflight) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+  }
+
+  /** Resolves once no request is in flight. */
+  idle() {
+    return this.inflight ? new Promise((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
   }
 
   /** model: ArrayBuffer (transferred) | URL string | null for the SDK's default model. */

@@ -59,7 +59,13 @@ export class Stills {
 
   async classify() {
     if (!this.still || !this.state.demo.ready) return;
-    if (this.engine.busy) { this.pending = true; return; }
+    if (this.engine.busy) {
+      // A camera frame may still be in flight when the user picks a picture:
+      // classify it as soon as the worker is free, not only after the next still.
+      if (!this.pending) this.engine.idle().then(() => { if (this.pending) this.classify(); });
+      this.pending = true;
+      return;
+    }
     this.pending = false;
     const capturedAt = performance.now();
     const target = this.still;
