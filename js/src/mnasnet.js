@@ -166,14 +166,6 @@ export class MnasNet {
       if (bytes.byteLength === 0) throw new MnasNetError('E_MODEL_FORMAT', `${name}: no bytes (empty file or detached buffer)`);
       const threads = threadsFor(plan, module);
       const { exports, mem } = await instantiate(module, threads.memory);
-      // V8 optimizes a wasm function only after it has run for a while, and
-      // a running call keeps its baseline code: every kernel run briefly
-      // now (once per compiled module) is optimized in the background while
-      // the model loads, instead of during the first inference.
-      if (!WARMED.has(module)) {
-        WARMED.add(module);
-        exports.mnas_warm_up();
-      }
       const limits = limitsOf(module, exports, mem);
       if (opt.sourceSize > limits.MNAS_MAX_SOURCE_SIZE) {
         throw new MnasNetError('E_LIMIT', `options.sourceSize: ${opt.sourceSize}; the limit is ${limits.MNAS_MAX_SOURCE_SIZE} (MNAS_MAX_SOURCE_SIZE)`);
@@ -187,7 +179,13 @@ export class MnasNet {
       if (threads.threads > 1) team.init(module, threads.memory);
       else if (team) team = team.end(() => {});
       net.#limits = limits;
-      net.#init(exports, mem, bytes, opt);
+      // V8 optimizes a wasm function only after it has run for a while, and
+      // a running call keeps its baseline code: every kernel run briefly
+      // before the load (once per compiled module) is optimized in the
+      // background while the model loads, not during the first inference.
+      const warm = !WARMED.has(module);
+      WARMED.add(module);
+      net.#init(exports, mem, bytes, opt, warm);
       net.#fingerprint = fingerprint;
       await net.#startThreads(team, threads);
     } catch (e) {
@@ -215,12 +213,13 @@ export class MnasNet {
     }
   }
 
-  #init(x, mem, bytes, opt) {
+  #init(x, mem, bytes, opt, warm) {
     this.#x = x;
     this.#mem = mem;
     // emmalloc claims its first region (4 bytes of bookkeeping) on the first
     // malloc; prime it so the baseline compares exactly with after dispose().
     x.free(x.malloc(1));
+    if (warm) x.mnas_warm_up();
     this.#baseline = x.mnas_heap_in_use ? x.mnas_heap_in_use() : 0;
     this.#scratch = this.#malloc(S_SIZE);
     let st = x.mnas_create(this.#scratch + S_INTS);
