@@ -31,6 +31,16 @@ double cli_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
+long cli_spread_count(long limit, long total)
+{
+    return limit > 0 && limit < total ? limit : total;
+}
+
+long cli_spread_index(long i, long n, long total)
+{
+    return (long)((long long)i * total / n);
+}
+
 int cli_parse_floats3(const char *s, float out[3])
 {
     for (int i = 0; i < 3; i++) {

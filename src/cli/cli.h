@@ -77,12 +77,20 @@ int cli_error(const char *fmt, ...)
 #endif
     ;
 double cli_now_ms(void);
+/* --limit over a list ordered by class (a CIFAR-10 file, a folder of class
+ * folders): how many of `total` items a limit (<= 0: none) keeps, and which
+ * item is the i-th of the n kept, i * total / n, so every class keeps its
+ * share. */
+long cli_spread_count(long limit, long total);
+long cli_spread_index(long i, long n, long total);
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_eval_cifar(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
-extern const char cmd_info_usage[], cmd_run_usage[], cmd_bench_usage[], cmd_eval_cifar_usage[], cmd_pack_usage[];
+int cmd_se_stats(int argc, char **argv);
+extern const char cmd_info_usage[], cmd_run_usage[], cmd_bench_usage[], cmd_eval_cifar_usage[], cmd_pack_usage[],
+    cmd_se_stats_usage[];
 
 #endif

@@ -1,18 +1,13 @@
 /* mnas eval-cifar: accuracy of a model on the CIFAR-10 test split in
  * its own binary layout, preprocessed in C as the SDK would, overall and
  * per class. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cifar_file.h"
 #include "cli.h"
 #include "npy.h"
-
-/* CIFAR-10 binary layout: 1 label byte, then 1024 R, 1024 G, 1024 B bytes. */
-#define CIFAR_SIDE 32
-#define CIFAR_RECORD (1 + 3 * CIFAR_SIDE * CIFAR_SIDE)
-#define CIFAR_CLASSES 10
 
 const char cmd_eval_cifar_usage[] =
     "usage: mnas eval-cifar MODEL CIFAR_BIN [options]\n"
@@ -53,48 +48,24 @@ typedef struct {
     double ms;
 } eval_result;
 
-/* The file's record count: 0, or 1 after the message. */
-static int open_records(const char *bin, FILE **f, long *total)
-{
-    if (!(*f = fopen(bin, "rb")))
-        return cli_error("cannot open %s: %s", bin, strerror(errno));
-    long size = -1;
-    if (fseek(*f, 0, SEEK_END) == 0)
-        size = ftell(*f);
-    if (size <= 0 || size % CIFAR_RECORD) {
-        fclose(*f);
-        return cli_error("%s: %ld bytes is not a whole number of %d-byte CIFAR-10 records", bin, size, CIFAR_RECORD);
-    }
-    *total = size / CIFAR_RECORD;
-    return 0;
-}
-
 /* Classify record `index` of the file; its label and the prediction. */
-static int classify_record(mnas_model *m, FILE *f, const char *bin, long index, int *label, int *top)
+static int classify_record(mnas_model *m, cifar_file *cf, long index, int *label, int *top)
 {
-    uint8_t rec[CIFAR_RECORD], rgb[CIFAR_SIDE * CIFAR_SIDE * 3];
-    if (fseek(f, index * CIFAR_RECORD, SEEK_SET) || fread(rec, 1, CIFAR_RECORD, f) != CIFAR_RECORD)
-        return cli_error("%s: short read at record %ld", bin, index);
-    if (rec[0] >= CIFAR_CLASSES)
-        return cli_error("%s: record %ld has label %d; CIFAR-10 labels are 0..9", bin, index, rec[0]);
-    for (int p = 0; p < CIFAR_SIDE * CIFAR_SIDE; p++)
-        for (int ch = 0; ch < 3; ch++)
-            rgb[p * 3 + ch] = rec[1 + ch * CIFAR_SIDE * CIFAR_SIDE + p];
+    uint8_t rgb[CIFAR_SIDE * CIFAR_SIDE * 3];
+    if (cifar_read_rgb(cf, index, rgb, label))
+        return 1;
     if (mnas_run_image(m, rgb, CIFAR_SIDE, CIFAR_SIDE, 0, MNAS_RGB))
-        return cli_error("%s: record %ld: %s", bin, index, mnas_error(m));
-    *label = rec[0];
+        return cli_error("%s: record %ld: %s", cf->path, index, mnas_error(m));
     mnas_topk(m, 1, top, NULL, NULL);
     return 0;
 }
 
-static int evaluate(mnas_model *m, FILE *f, const char *bin, eval_result *r)
+static int evaluate(mnas_model *m, cifar_file *cf, eval_result *r)
 {
     const double t0 = cli_now_ms();
     for (long i = 0; i < r->n; i++) {
-        /* spread over the whole file: records are ordered by class */
-        const long index = (long)((long long)i * r->total / r->n);
         int label = 0, top = 0;
-        if (classify_record(m, f, bin, index, &label, &top))
+        if (classify_record(m, cf, cli_spread_index(i, r->n, r->total), &label, &top))
             return 1;
         r->pred[i] = (uint8_t)top;
         r->seen[label]++;
@@ -141,13 +112,13 @@ int cmd_eval_cifar(int argc, char **argv)
         return cli_parse_exit(parsed, cmd_eval_cifar_usage);
     if (a.save_pred && cli_check_output(a.save_pred))
         return 1;
-    const char *bin = c.positional[1];
     eval_result r;
     memset(&r, 0, sizeof r);
-    FILE *f;
-    if (open_records(bin, &f, &r.total))
+    cifar_file cf;
+    if (cifar_open(c.positional[1], &cf))
         return 1;
-    r.n = a.limit > 0 && a.limit < r.total ? a.limit : r.total;
+    r.total = cf.total;
+    r.n = cli_spread_count(a.limit, r.total);
     mnas_model *m = cli_load(&c);
     int rc = m ? 0 : 1;
     if (m && mnas_num_classes(m) != CIFAR_CLASSES)
@@ -156,8 +127,8 @@ int cmd_eval_cifar(int argc, char **argv)
     if (!rc && !(r.pred = malloc((size_t)r.n)))
         rc = cli_error("out of memory");
     if (!rc)
-        rc = evaluate(m, f, bin, &r);
-    fclose(f);
+        rc = evaluate(m, &cf, &r);
+    cifar_close(&cf);
     if (!rc)
         print_result(&c, m, &r);
     char err[512];

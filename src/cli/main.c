@@ -1,4 +1,5 @@
-/* `mnas`: inspect, run, time, evaluate and pack MnasNet-family ONNX models. */
+/* `mnas`: inspect, run, time, evaluate and pack MnasNet-family ONNX models,
+ * and measure how class-specific their SE gates are. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@ static const char usage[] =
     "      --top K  --se  --save-logits FILE.npy  --save-se DIR\n"
     "  bench MODEL                time inference: --runs N (50) --warmup N (5) --per-layer\n"
     "  eval-cifar MODEL BIN       accuracy on a CIFAR-10 binary file: --limit N --save-pred FILE.npy\n"
+    "  se-stats MODEL INPUT       class-specificity of each SE block's gates over a CIFAR-10 binary file\n"
+    "                             or a folder of class folders: --limit N --save DIR\n"
     "  pack IN.onnx OUT.onnx      add metadata / fp16 or int8 weights: --labels FILE --mean a,b,c\n"
     "                             --std a,b,c --source-size N --fp16 --int8\n"
     "\n" CLI_MODEL_OPTIONS_HELP
@@ -31,6 +34,7 @@ static const command commands[] = {{"info", cmd_info, cmd_info_usage},
                                    {"run", cmd_run, cmd_run_usage},
                                    {"bench", cmd_bench, cmd_bench_usage},
                                    {"eval-cifar", cmd_eval_cifar, cmd_eval_cifar_usage},
+                                   {"se-stats", cmd_se_stats, cmd_se_stats_usage},
                                    {"pack", cmd_pack, cmd_pack_usage}};
 
 static const command *find(const char *name)

@@ -21,7 +21,7 @@ static char out[1 << 16];
  * stdout (stderr discarded), exit 0. */
 static void check_help(check_state *st, const char *cli)
 {
-    static const char *const cmds[] = {"info", "run", "bench", "eval-cifar", "pack"};
+    static const char *const cmds[] = {"info", "run", "bench", "eval-cifar", "se-stats", "pack"};
     static const char *const forms[] = {"'%s' %s --help", "'%s' %s -h", "'%s' help %s"};
     for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
         char want[64];
@@ -39,7 +39,7 @@ static void check_help(check_state *st, const char *cli)
     CHECK(st, cli_run(out, sizeof out, "{ '%s' eval-cifar --help 2>/dev/null; }", cli) == 0 &&
                   strstr(out, "spread evenly over"),
           "eval-cifar --help does not say how --limit picks records: %.300s", out);
-    static const char *const threaded[] = {"run", "bench", "eval-cifar"};
+    static const char *const threaded[] = {"run", "bench", "eval-cifar", "se-stats"};
     for (size_t c = 0; c < sizeof threaded / sizeof threaded[0]; c++)
         CHECK(st, cli_run(out, sizeof out, "{ '%s' %s --help 2>/dev/null; }", cli, threaded[c]) == 0 &&
                       strstr(out, "--threads N") && strstr(out, "0..64"),

@@ -12,76 +12,11 @@
 #include "check.h"
 #include "cli/npy.h"
 #include "cli_run.h"
+#include "png_write.h"
 
 #define SIDE 32
 
 static char out[1 << 16];
-
-static uint32_t crc32_of(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    }
-    return ~c;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void write_chunk(FILE *f, const char *type, const uint8_t *data, uint32_t len)
-{
-    uint8_t head[8], crc[4];
-    static uint8_t buf[1 << 15];
-    put32(head, len);
-    memcpy(head + 4, type, 4);
-    memcpy(buf, type, 4);
-    if (len) /* IEND has no data (and a NULL pointer) */
-        memcpy(buf + 4, data, len);
-    put32(crc, crc32_of(buf, len + 4));
-    fwrite(head, 1, 8, f);
-    if (len)
-        fwrite(data, 1, len, f);
-    fwrite(crc, 1, 4, f);
-}
-
-/* An 8-bit RGBA PNG (colour type 6), its zlib stream one stored block. */
-static int write_rgba_png(const char *path, const uint8_t *rgba)
-{
-    static uint8_t raw[SIDE * (1 + SIDE * 4)], z[sizeof raw + 11];
-    for (int y = 0; y < SIDE; y++) {
-        raw[y * (1 + SIDE * 4)] = 0; /* filter: none */
-        memcpy(raw + y * (1 + SIDE * 4) + 1, rgba + y * SIDE * 4, SIDE * 4);
-    }
-    const uint32_t n = sizeof raw;
-    uint32_t a = 1, b = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        a = (a + raw[i]) % 65521;
-        b = (b + a) % 65521;
-    }
-    const uint8_t zhead[7] = {0x78, 0x01, 0x01, (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)~n, (uint8_t)(~n >> 8)};
-    memcpy(z, zhead, 7);
-    memcpy(z + 7, raw, n);
-    put32(z + 7 + n, (b << 16) | a);
-    uint8_t ihdr[13] = {0, 0, 0, 0, 0, 0, 0, 0, 8, 6, 0, 0, 0};
-    put32(ihdr, SIDE);
-    put32(ihdr + 4, SIDE);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
-    write_chunk(f, "IHDR", ihdr, 13);
-    write_chunk(f, "IDAT", z, (uint32_t)sizeof z);
-    write_chunk(f, "IEND", NULL, 0);
-    return fclose(f);
-}
 
 static int write_bytes(const char *path, const void *bytes, size_t n)
 {
@@ -110,7 +45,7 @@ static void check_png_alpha(check_state *st, const char *cli, const char *model,
     char png[2048], pnm[2048];
     snprintf(png, sizeof png, "%s/half-alpha.png", tmp);
     snprintf(pnm, sizeof pnm, "%s/half-alpha.ppm", tmp);
-    CHECK(st, write_rgba_png(png, rgba) == 0 && write_bytes(pnm, ppm, (size_t)hdr + sizeof rgba / 4 * 3) == 0,
+    CHECK(st, mnas_test_write_rgba_png(png, rgba, SIDE, SIDE) == 0 && write_bytes(pnm, ppm, (size_t)hdr + sizeof rgba / 4 * 3) == 0,
           "cannot write %s", png);
     char probe[4096];
     snprintf(probe, sizeof probe, "run /nonexistent.onnx '%s'", pnm);
