@@ -203,7 +203,7 @@ export class Team {
     workerStats.live++;
     const entry = { w, ready: false, ended: false };
     this.#workers.push(entry);
-    const target = this.#ended ? null : await this.#module;
+    const target = await this.#module; // null once end() came first
     if (!target || this.#ended) {
       this.#endOne(entry);
       return null;
