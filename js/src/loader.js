@@ -101,7 +101,8 @@ export function assetUrl(file, baseUrl) {
 
 const hasScheme = (href) => /^[a-z][a-z0-9+.-]+:/i.test(href); // 'C:\x' is a Windows path
 
-function needBuiltin(name) {
+/** The Node built-in module `name`, or an error saying how to get one. */
+export function needBuiltin(name) {
   const m = builtin(name);
   if (!m) throw new MnasNetError('E_STATE', BUILTIN_HINT || `${name} is not available`);
   return m;

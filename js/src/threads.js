@@ -13,16 +13,8 @@
 // Workers are Web Workers in browsers (also from inside a Web Worker) and
 // worker_threads in Node, started from an inline script so that no extra
 // file has to be found or bundled.
-import { IS_NODE, THREADS_WASM_FILES, assetUrl, hasRelaxedSimd, hasSimd } from './loader.js';
+import { IS_NODE, THREADS_WASM_FILES, assetUrl, hasRelaxedSimd, hasSimd, needBuiltin } from './loader.js';
 import { MnasNetError } from './errors.js';
-import { BUILTIN_HINT, builtin } from './platform.js';
-
-// A Node built-in the threads need, or an error saying how to get one.
-function nodeModule(name) {
-  const m = builtin(name);
-  if (!m) throw new MnasNetError('E_STATE', BUILTIN_HINT || `${name} is not available`);
-  return m;
-}
 
 /** Limits of the threaded module's imported memory, in 64 KiB pages
  * (CMakeLists.txt: MNAS_WASM_INITIAL_MEMORY, MNAS_WASM_THREADS_MAX_MEMORY;
@@ -67,7 +59,7 @@ export function threadsUnavailable() {
 
 async function processors() {
   if (IS_NODE) {
-    const os = nodeModule('node:os');
+    const os = needBuiltin('node:os');
     return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   }
   return globalThis.navigator?.hardwareConcurrency || 1;
@@ -156,7 +148,7 @@ let webBootUrl; // one Blob URL per realm, kept for later workers
 
 async function newWorker() {
   if (IS_NODE) {
-    const { Worker } = nodeModule('node:worker_threads');
+    const { Worker } = needBuiltin('node:worker_threads');
     // The worker inherits the process's flags; `--input-type=module` (a script
     // run with `node --input-type=module -e`) would make its CommonJS boot an ES module.
     const execArgv = globalThis.process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
@@ -214,7 +206,7 @@ export class Team {
     workerStats.live++;
     const entry = { w, ready: false, ended: false };
     this.#workers.push(entry);
-    const target = this.#ended ? null : await this.#module;
+    const target = await this.#module; // null once end() came first
     if (!target || this.#ended) {
       this.#endOne(entry);
       return null;

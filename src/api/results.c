@@ -135,13 +135,14 @@ mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *
     const float *z = plan_data(&m->p, m->p.output);
     if (k > n)
         k = n;
-    const int probs = m->p.output_probabilities;
+    /* the softmax's max and sum: only for probabilities asked of logits */
+    const int logits = prob && !m->p.output_probabilities;
     float mx = z[0];
-    for (int i = 1; i < n; i++)
+    double sum = 0;
+    for (int i = 1; logits && i < n; i++)
         if (z[i] > mx)
             mx = z[i];
-    double sum = 0;
-    for (int i = 0; i < n && !probs; i++)
+    for (int i = 0; logits && i < n; i++)
         sum += exp((double)(z[i] - mx));
     /* selection by repeated scan: k is small (<= 5 typically) */
     for (int j = 0; j < k; j++) {
@@ -155,7 +156,7 @@ mnas_status mnas_topk(const mnas_model *m, int k, int *index, float *prob, int *
         }
         index[j] = best;
         if (prob)
-            prob[j] = probs ? z[best] : (float)(exp((double)(z[best] - mx)) / sum);
+            prob[j] = logits ? (float)(exp((double)(z[best] - mx)) / sum) : z[best];
     }
     if (written)
         *written = k;

@@ -230,15 +230,10 @@ static mnas_status fold_bn(lowering *L, const graph_node *bn, float *scale, floa
     if ((int64_t)sc->count != co || (int64_t)b->count != co || (int64_t)mean->count != co ||
         (int64_t)var->count != co)
         return NODE_FAIL(L, bn, MNAS_E_MODEL, "parameters must have %d elements, as the conv has outputs", co);
-    float *prm = malloc((size_t)co * 3 * sizeof(float));
+    float *prm = malloc((size_t)co * 4 * sizeof(float));
     if (!prm)
         return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory folding BatchNormalization '%s'", bn->name);
-    float *bb = prm, *mm = prm + co, *vv = prm + 2 * (size_t)co;
-    float *gg = malloc((size_t)co * sizeof *gg);
-    if (!gg) {
-        free(prm);
-        return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory folding BatchNormalization '%s'", bn->name);
-    }
+    float *bb = prm, *mm = prm + co, *vv = prm + 2 * (size_t)co, *gg = prm + 3 * (size_t)co;
     mnas_graph_value_floats(sc, 0, (size_t)co, gg);
     mnas_graph_value_floats(b, 0, (size_t)co, bb);
     mnas_graph_value_floats(mean, 0, (size_t)co, mm);
@@ -249,24 +244,17 @@ static mnas_status fold_bn(lowering *L, const graph_node *bn, float *scale, floa
         scale[o] *= s; /* 1 unless ops before the BN folded into it too */
         bias[o] = (bias[o] - mm[o]) * s + bb[o];
     }
-    free(gg);
     free(prm);
     return MNAS_OK;
 }
 
 /* Node ci, a Mul, Add, Sub or Div of x by a per-channel constant, folded
- * into scale and bias: 1 when it was. */
+ * into scale and bias: 1 when it was (mnas_affine_of_node tells). */
 static mnas_status fold_affine(lowering *L, int ci, int x, int rank, int cax, float *scale, float *bias, int co,
                                int *folded)
 {
     *folded = 0;
     const graph_node *n = &L->g->nodes[ci];
-    if (n->n_in != 2 || !(mnas_is_op(n, "Mul") || mnas_is_op(n, "Add") || mnas_is_op(n, "Sub") ||
-                          mnas_is_op(n, "Div")))
-        return MNAS_OK;
-    const graph_value *cv = mnas_const_input(L, n, n->in[0] == x ? 1 : 0);
-    if (!cv || !graph_value_is_float(cv))
-        return MNAS_OK;
     float *st = malloc(2 * (size_t)co * sizeof *st);
     if (!st)
         return mnas_fail(L->err, MNAS_E_NOMEM, "out of memory folding '%s'", n->name);

@@ -70,7 +70,6 @@ struct mnas_pool {
     /* The job: written by the caller before it publishes a generation. */
     mnas_task_fn fn;
     void *ctx;
-    int n_tasks;
     alignas(64) atomic_uint state;
     atomic_int threads;  /* threads of the current loop, the caller included */
     atomic_int stop;
@@ -240,7 +239,6 @@ void mnas_pool_run(mnas_pool *p, int threads, mnas_task_fn fn, void *ctx, int n_
     }
     p->fn = fn;
     p->ctx = ctx;
-    p->n_tasks = n_tasks;
     p->n_shares = threads;
     for (int t = 0; t < threads; t++) {
         atomic_store_explicit(&p->share[t].next, (int)((long)n_tasks * t / threads), memory_order_relaxed);
