@@ -16,22 +16,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, CHROMIUM_ARGS } from './engines.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TESTDATA = path.resolve(ROOT, process.env.MNAS_TESTDATA || '../shared');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const OUT = path.join(ROOT, 'test-output');
 const BIG_MODEL = path.join(TESTDATA, 'models', 'mnasnet_a1.onnx');
 const CIFAR_BIN = path.join(TESTDATA, 'data', 'cifar10_test.bin');
 
-const BASE_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-default-apps', '--disable-extensions', '--mute-audio',
-  // Keep timers and rAF/video callbacks running at full rate in headless.
-  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
+const BASE_ARGS = ['--headless', ...CHROMIUM_ARGS];
 
 function skipReason() {
   if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} not found (set CHROMIUM_PATH)`;

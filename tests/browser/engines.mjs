@@ -21,7 +21,9 @@ import path from 'node:path';
 export const ENGINES = ['chromium', 'firefox', 'webkit'];
 export const ENGINE_NAMES = { chromium: 'Chromium', firefox: 'Firefox ESR', webkit: 'WebKitGTK' };
 
-const CHROMIUM_ARGS = [
+/** Debian's Chromium, and the flags every test starts it with (headless is added per launcher). */
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-default-apps', '--disable-extensions', '--mute-audio',
@@ -110,8 +112,8 @@ async function startPuppeteer(name, { camera }) {
   }
   let options;
   if (name === 'chromium') {
-    const exe = firstExisting(process.env.CHROMIUM_PATH || '/usr/bin/chromium');
-    if (!exe) return { reason: `${process.env.CHROMIUM_PATH || '/usr/bin/chromium'} not found (tools/setup-deps.sh browser, or set CHROMIUM_PATH)` };
+    const exe = firstExisting(CHROMIUM);
+    if (!exe) return { reason: `${CHROMIUM} not found (tools/setup-deps.sh browser, or set CHROMIUM_PATH)` };
     const args = [...CHROMIUM_ARGS];
     if (camera) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream');
     options = { browser: 'chrome', executablePath: exe, headless: true, args };

@@ -22,15 +22,10 @@ import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
 import { MnasNet } from '../../js/src/index.js';
 import { TESTDATA, cifarImage, encodePng, maxRelDiff } from '../js/helpers.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from './engines.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-default-apps', '--disable-extensions', '--mute-audio',
-  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-];
+const ARGS = ['--headless', ...CHROMIUM_ARGS];
 const CIFAR = path.join(TESTDATA, 'data/cifar10_test.bin');
 
 function skipReason() {
