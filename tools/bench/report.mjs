@@ -105,6 +105,43 @@ export function threadRows(summaries) {
   return rows;
 }
 
+// Targets of the single-thread work for MnasNet-A1 224 (the other models are
+// reported without a target): latency against TF.js-wasm's, the first
+// inference against the steady state, cold start + first inference against
+// TF.js-wasm's.
+const SINGLE_TARGET = { vsTfjs: 0.65, firstVsSteady: 1.5, coldFirstVsTfjs: 1 / 8 };
+
+/** One-thread rows per model and environment: ours against TF.js-wasm, and our first result. */
+export function singleThreadRows(summaries) {
+  const rows = [];
+  const ok = (s) => s && s.status === 'ok';
+  for (const model of [...new Set(summaries.map((s) => s.model))]) {
+    const targeted = model === 'mnasnet_a1';
+    for (const env of ['node', 'chromium']) {
+      const ours = summaries.find((s) => s.model === model && s.engine === `mnas-wasm-${env}`);
+      const tfjs = summaries.find((s) => s.model === model && s.engine === `tfjs-wasm-${env}`);
+      if (!ok(ours)) continue;
+      const add = (what, value, target, note, below = true) =>
+        rows.push({ model, env, what, value, target: targeted ? `${below ? '≤' : '≥'} ${+target.toFixed(3)}×` : '—',
+          met: value == null || !targeted ? null : below ? value <= target : value >= target, note });
+      if (ok(tfjs)) {
+        add('ours ÷ TF.js-wasm, min latency', ours.min_ms / tfjs.min_ms, SINGLE_TARGET.vsTfjs,
+          `${ours.min_ms.toFixed(2)} vs ${tfjs.min_ms.toFixed(2)} ms`);
+      }
+      if (ours.first_inference_ms != null) {
+        add('first inference ÷ our min', ours.first_inference_ms / ours.min_ms, SINGLE_TARGET.firstVsSteady,
+          `${ours.first_inference_ms.toFixed(1)} vs ${ours.min_ms.toFixed(2)} ms`);
+      }
+      const cf = (s) => (s.cold_start_ms != null && s.first_inference_ms != null ? s.cold_start_ms + s.first_inference_ms : null);
+      if (ok(tfjs) && cf(ours) != null && cf(tfjs) != null) {
+        add('cold start + first inference ÷ TF.js-wasm\'s', cf(ours) / cf(tfjs), SINGLE_TARGET.coldFirstVsTfjs,
+          `${cf(ours).toFixed(0)} vs ${cf(tfjs).toFixed(0)} ms`);
+      }
+    }
+  }
+  return rows;
+}
+
 const f1 = (v) => (v == null ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const fx = (v) => (v == null ? '—' : `${v.toFixed(2)}×`);
 const cell = (t) => t.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
@@ -141,6 +178,19 @@ export function markdown({ env, settings, summaries, notes }) {
       const rmed = s.ours ? '(ours)' : s.ratio_median != null ? fx(s.ratio_median) : 'n/a';
       const status = s.pooled_from_round_summaries ? 'ok (CLI summary)' : `ok (${s.runs} runs${s.backend ? `, ${s.backend}` : ''})`;
       L.push(`| ${name} | ${f1(s.min_ms)} | ${f1(s.median_ms)} | ${rmin} | ${rmed} | ${f1(s.cold_start_ms)} | ${f1(s.first_inference_ms)} | ${mb(s.binary?.loaded_wasm_bytes ?? s.binary?.binary_bytes)} | ${mb(s.peak_rss_bytes)} | ${mb(s.wasm_memory_bytes)} | ${status} |`);
+    }
+    L.push('');
+  }
+  const sr = singleThreadRows(summaries);
+  if (sr.length) {
+    L.push('## One thread and the first result');
+    L.push('');
+    L.push('This engine against TF.js-wasm at one thread, and its first inference against its steady state (min latency; cold start and first inference: medians over rounds). Targets for MnasNet-A1 224 from the single-thread issue.');
+    L.push('');
+    L.push('| model | env | measure | value | target | met | latencies |');
+    L.push('|---|---|---|---:|---:|---|---|');
+    for (const r of sr) {
+      L.push(`| ${r.model} | ${r.env} | ${r.what} | ${fx(r.value)} | ${r.target} | ${r.met == null ? '—' : r.met ? 'yes' : '**no**'} | ${cell(r.note)} |`);
     }
     L.push('');
   }
