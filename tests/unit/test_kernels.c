@@ -566,6 +566,18 @@ static void test_conv(void)
     stem.co = 16;
     stem.pad_t = stem.pad_l = 1;
     run_conv(&s, stem, 0, 0);
+    /* 3x3 over 3 channels on rows wide enough for several blocks of pixels
+     * computed together, a partial block and both edges: output channels
+     * not a multiple of the vector width (1, 2 and 4 groups at a time on
+     * every width), strides 1 and 2, a residual. */
+    static const int cos[] = {5, 24, 40, 67, 96};
+    for (int i = 0; i < 5; i++)
+        for (int st = 1; st <= 2; st++) {
+            conv_params q = {9, 45, 3, cos[i], 3, 3, st, st, 1, 1, 0, 0, {ACT_CLIP, 0.0f, 6.0f}};
+            q.out_h = conv_out(q.in_h, 3, st, 1, 1);
+            q.out_w = conv_out(q.in_w, 3, st, 1, 1);
+            run_conv(&s, q, 1, i % 2);
+        }
 }
 
 /* ---- elementwise ---- */
