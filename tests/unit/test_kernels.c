@@ -487,15 +487,16 @@ static void test_dw(void)
     q.out_h = conv_out(56, 3, 2, 1, 1);
     q.out_w = q.out_h;
     run_dw(&s, q, 1);
-    /* 3x3 stride 2 over rows wide enough for several blocks of pixels
-     * computed together and a partial one, with and without a channel
-     * tail, 'same' padding on either side. */
+    /* 3x3 and 5x5, strides 1 and 2, over rows wide enough for several
+     * blocks of pixels computed together and a partial one, with and
+     * without a channel tail, 'same' padding on either side. */
     static const int cs[] = {96, 40, 5};
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 12; i++)
         for (int pad = 0; pad <= 1; pad++) {
-            dw_params r = {6, 37, cs[i], 3, 2, pad, pad, 0, 0, {ACT_RELU, 0.0f, 0.0f}};
-            r.out_h = conv_out(r.in_h, 3, 2, pad, 1 - pad);
-            r.out_w = conv_out(r.in_w, 3, 2, pad, 1 - pad);
+            const int k = i % 2 ? 5 : 3, st = i / 2 % 2 + 1, pt = pad * (k / 2);
+            dw_params r = {7, 37, cs[i / 4], k, st, pt, pt, 0, 0, {ACT_RELU, 0.0f, 0.0f}};
+            r.out_h = conv_out(r.in_h, k, st, pt, k / 2 - pt);
+            r.out_w = conv_out(r.in_w, k, st, pt, k / 2 - pt);
             run_dw(&s, r, i % 2);
         }
 }
