@@ -82,6 +82,15 @@ VEC_INLINE void dw_span(const dw_params *p, const float *in, const float *wg, fl
  * as the compiler knows, so it would otherwise reload every tap per pixel),
  * then each pixel is k*k loads and FMAs with no tests. */
 #define DW_MAX_TAPS 25
+/* pixels per block of the interior loop (see dw_interior) */
+#define DW_NP 4
+/* 5x5 blocks only where the 25 weights and the block's accumulators fit in
+ * the 32 vector registers */
+#if VEC_W == 16 || defined(MNAS_VEC_NEON)
+#define DW_BLOCK5 1
+#else
+#define DW_BLOCK5 0
+#endif
 #if defined(MNAS_VEC_WASM)
 #define DW_PAIRS 0
 #else
@@ -98,11 +107,30 @@ VEC_INLINE void dw_interior(const dw_params *p, const float *in, const float *wg
     const size_t rs = (size_t)p->in_w * c;
     const float *row0 = in + (size_t)iy0 * rs + (size_t)c0;
     int ox = ox_a;
-    /* Two pixels at a time: their windows overlap (stride 1: k-1 of k
-     * columns, stride 2: one), and the compiler loads a shared input
-     * vector once for both. 3x3 only, and not for the channel tail: the
-     * 5x5 pair gained 0-6% for more code. Native only: under V8 it was 4%
-     * faster in Node 20 but 10% slower in current Chromium. */
+    /* DW_NP pixels at a time: one pixel is a dependent chain of k*k FMAs,
+     * latency-bound, and DW_NP independent chains fill the FMA pipes;
+     * their windows overlap (stride 1: k-1 of k columns, stride 2: one)
+     * so the compiler loads a shared input vector once for all. On
+     * AVX-512 four pixels took MnasNet-A1's 3x3 layers 10-25% below pairs
+     * and its 5x5 stride-1 28x28 layers 30%; the 5x5 stride-2 ones were
+     * no faster. Not for the channel tail. Then pairs for what is left of
+     * a 3x3 row. Native only: under V8 pairs were 4% faster in Node 20 but
+     * 10% slower in current Chromium. */
+    for (; DW_PAIRS && (K == 3 || (DW_BLOCK5 && K == 5 && S == 1)) && !tail && ox + DW_NP <= ox_b; ox += DW_NP) {
+        const float *x = row0 + (size_t)(ox * S - p->pad_l) * c;
+        float *o = out_row + (size_t)ox * c + (size_t)c0;
+        vfloat a[DW_NP];
+        for (int j = 0; j < DW_NP; j++)
+            a[j] = bias;
+        for (int ky = 0; ky < K; ky++)
+            for (int kx = 0; kx < K; kx++) {
+                const float *xr = x + (size_t)ky * rs;
+                for (int j = 0; j < DW_NP; j++)
+                    a[j] = vf_fma(ld_ch(xr + (size_t)(kx + j * S) * c, tail, n), wk[ky * K + kx], a[j]);
+            }
+        for (int j = 0; j < DW_NP; j++)
+            st_ch(o + (size_t)j * c, a[j], tail, n);
+    }
     for (; DW_PAIRS && K == 3 && !tail && ox + 2 <= ox_b; ox += 2) {
         const float *x = row0 + (size_t)(ox * S - p->pad_l) * c;
         float *o = out_row + (size_t)ox * c + (size_t)c0;

@@ -487,6 +487,18 @@ static void test_dw(void)
     q.out_h = conv_out(56, 3, 2, 1, 1);
     q.out_w = q.out_h;
     run_dw(&s, q, 1);
+    /* 3x3 and 5x5, strides 1 and 2, over rows wide enough for several
+     * blocks of pixels computed together and a partial one, with and
+     * without a channel tail, 'same' padding on either side. */
+    static const int cs[] = {96, 40, 5};
+    for (int i = 0; i < 12; i++)
+        for (int pad = 0; pad <= 1; pad++) {
+            const int k = i % 2 ? 5 : 3, st = i / 2 % 2 + 1, pt = pad * (k / 2);
+            dw_params r = {7, 37, cs[i / 4], k, st, pt, pt, 0, 0, {ACT_RELU, 0.0f, 0.0f}};
+            r.out_h = conv_out(r.in_h, k, st, pt, k / 2 - pt);
+            r.out_w = conv_out(r.in_w, k, st, pt, k / 2 - pt);
+            run_dw(&s, r, i % 2);
+        }
 }
 
 /* ---- full conv ---- */
@@ -566,6 +578,18 @@ static void test_conv(void)
     stem.co = 16;
     stem.pad_t = stem.pad_l = 1;
     run_conv(&s, stem, 0, 0);
+    /* 3x3 over 3 channels on rows wide enough for several blocks of pixels
+     * computed together, a partial block and both edges: output channels
+     * not a multiple of the vector width (1, 2 and 4 groups at a time on
+     * every width), strides 1 and 2, a residual. */
+    static const int cos[] = {5, 24, 40, 67, 96};
+    for (int i = 0; i < 5; i++)
+        for (int st = 1; st <= 2; st++) {
+            conv_params q = {9, 45, 3, cos[i], 3, 3, st, st, 1, 1, 0, 0, {ACT_CLIP, 0.0f, 6.0f}};
+            q.out_h = conv_out(q.in_h, 3, st, 1, 1);
+            q.out_w = conv_out(q.in_w, 3, st, 1, 1);
+            run_conv(&s, q, 1, i % 2);
+        }
 }
 
 /* ---- elementwise ---- */
