@@ -147,6 +147,18 @@ const fx = (v) => (v == null ? '—' : `${v.toFixed(2)}×`);
 const cell = (t) => t.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
 const mb = (b) => (b == null ? '—' : `${(b / 1048576).toFixed(1)} MiB`);
 
+/** A section of rows measured against targets (singleThreadRows, threadRows); nothing when there are none. */
+function targetTable(L, heading, rows, intro) {
+  if (!rows.length) return;
+  L.push(heading, '', intro, '');
+  L.push('| model | env | measure | value | target | met | latencies |');
+  L.push('|---|---|---|---:|---:|---|---|');
+  for (const r of rows) {
+    L.push(`| ${r.model} | ${r.env} | ${r.what} | ${fx(r.value)} | ${r.target} | ${r.met == null ? '—' : r.met ? 'yes' : '**no**'} | ${cell(r.note)} |`);
+  }
+  L.push('');
+}
+
 export function markdown({ env, settings, summaries, notes }) {
   const L = [];
   L.push('# mnasnet-wasm benchmark');
@@ -181,32 +193,10 @@ export function markdown({ env, settings, summaries, notes }) {
     }
     L.push('');
   }
-  const sr = singleThreadRows(summaries);
-  if (sr.length) {
-    L.push('## One thread and the first result');
-    L.push('');
-    L.push('This engine against TF.js-wasm at one thread, and its first inference against its steady state (min latency; cold start and first inference: medians over rounds). Targets for MnasNet-A1 224 from the single-thread issue.');
-    L.push('');
-    L.push('| model | env | measure | value | target | met | latencies |');
-    L.push('|---|---|---|---:|---:|---|---|');
-    for (const r of sr) {
-      L.push(`| ${r.model} | ${r.env} | ${r.what} | ${fx(r.value)} | ${r.target} | ${r.met == null ? '—' : r.met ? 'yes' : '**no**'} | ${cell(r.note)} |`);
-    }
-    L.push('');
-  }
-  const tr = threadRows(summaries);
-  if (tr.length) {
-    L.push('## Threads');
-    L.push('');
-    L.push('Minimum latencies of this run. Scaling = our 1-thread ÷ our 2-thread latency; ours 2t ÷ peer = our 2-thread latency ÷ the peer\'s (below 1: we are faster). Targets from the threads issue (2 threads on this 2-core machine).');
-    L.push('');
-    L.push('| model | env | measure | value | target | met | latencies |');
-    L.push('|---|---|---|---:|---:|---|---|');
-    for (const r of tr) {
-      L.push(`| ${r.model} | ${r.env} | ${r.what} | ${fx(r.value)} | ${r.target} | ${r.met == null ? '—' : r.met ? 'yes' : '**no**'} | ${cell(r.note)} |`);
-    }
-    L.push('');
-  }
+  targetTable(L, '## One thread and the first result', singleThreadRows(summaries),
+    'This engine against TF.js-wasm at one thread, and its first inference against its steady state (min latency; cold start and first inference: medians over rounds). Targets for MnasNet-A1 224 from the single-thread issue.');
+  targetTable(L, '## Threads', threadRows(summaries),
+    'Minimum latencies of this run. Scaling = our 1-thread ÷ our 2-thread latency; ours 2t ÷ peer = our 2-thread latency ÷ the peer\'s (below 1: we are faster). Targets from the threads issue (2 threads on this 2-core machine).');
   if (notes?.length) {
     L.push('## Notes');
     L.push('');
