@@ -98,12 +98,16 @@ describe('PNG decoder', () => {
 
 
 const skip = wasmMissing() || missing(resolve(TESTDATA, 'data/cifar10_test.bin'));
+/** The packaged default model, loaded, and the CIFAR-10 test file's bytes. */
+const defaultModelAndCifar = async () => [
+  await MnasNet.load(readFileSync(resolve(JS, 'dist/mnasnet_a1_cifar10.onnx'))),
+  readFileSync(resolve(TESTDATA, 'data/cifar10_test.bin')),
+];
 describeIf(describe, skip, 'classify(encoded bytes) in Node', () => {
   let net;
   let bin;
   beforeAll(async () => {
-    net = await MnasNet.load(readFileSync(resolve(JS, 'dist/mnasnet_a1_cifar10.onnx')));
-    bin = readFileSync(resolve(TESTDATA, 'data/cifar10_test.bin'));
+    [net, bin] = await defaultModelAndCifar();
   });
   afterAll(() => net.dispose());
 
@@ -186,8 +190,7 @@ describeIf(describe, skip, 'JPEG files and Blobs in Node', () => {
   let net;
   let bin;
   beforeAll(async () => {
-    net = await MnasNet.load(readFileSync(resolve(JS, 'dist/mnasnet_a1_cifar10.onnx')));
-    bin = readFileSync(resolve(TESTDATA, 'data/cifar10_test.bin'));
+    [net, bin] = await defaultModelAndCifar();
   });
   afterAll(() => net.dispose());
 
