@@ -97,6 +97,24 @@ void mnas_simd_conv_pack(const float *w, const float *bias, int ci, int co, int 
     }
 }
 
+/* Group g of one output pixel's gb groups: the activation, the residual,
+ * stored whole, or as the last group's last_n real channels. */
+VEC_INLINE void conv_store_group(vfloat acc, int g, int gb, int last_n, const vact *act, const float *res,
+                                 float *out)
+{
+    vfloat y = vact_apply(act, acc);
+    int n = g == gb - 1 ? last_n : VEC_W;
+    if (n == VEC_W) {
+        if (res)
+            y = vf_add(y, vf_load(res + g * VEC_W));
+        vf_store(out + g * VEC_W, y);
+    } else {
+        if (res)
+            y = vf_add(y, vf_load_partial(res + g * VEC_W, n));
+        vf_store_partial(out + g * VEC_W, y, n);
+    }
+}
+
 /* gb groups (constant after inlining) of one output pixel; the last group
  * may hold only `last_n` real channels. */
 VEC_INLINE void conv_pixel(const conv_params *p, const float *in, const float *wg, size_t gstride,
@@ -117,19 +135,8 @@ VEC_INLINE void conv_pixel(const conv_params *p, const float *in, const float *w
             }
         }
     }
-    for (int g = 0; g < gb; g++) {
-        vfloat y = vact_apply(act, acc[g]);
-        int n = g == gb - 1 ? last_n : VEC_W;
-        if (n == VEC_W) {
-            if (res)
-                y = vf_add(y, vf_load(res + g * VEC_W));
-            vf_store(out + g * VEC_W, y);
-        } else {
-            if (res)
-                y = vf_add(y, vf_load_partial(res + g * VEC_W, n));
-            vf_store_partial(out + g * VEC_W, y, n);
-        }
-    }
+    for (int g = 0; g < gb; g++)
+        conv_store_group(acc[g], g, gb, last_n, act, res, out);
 }
 
 /* pb pixels of one row at once (the 3x3x3 stem interior): each weight
@@ -170,19 +177,8 @@ VEC_INLINE void conv_pixels_stem3(const conv_params *p, const float *in, const f
     }
     for (int j = 0; j < pb; j++) {
         const size_t o = (size_t)j * (size_t)p->co;
-        for (int g = 0; g < gb; g++) {
-            vfloat y = vact_apply(act, acc[g][j]);
-            int n = g == gb - 1 ? last_n : VEC_W;
-            if (n == VEC_W) {
-                if (res)
-                    y = vf_add(y, vf_load(res + o + g * VEC_W));
-                vf_store(out + o + g * VEC_W, y);
-            } else {
-                if (res)
-                    y = vf_add(y, vf_load_partial(res + o + g * VEC_W, n));
-                vf_store_partial(out + o + g * VEC_W, y, n);
-            }
-        }
+        for (int g = 0; g < gb; g++)
+            conv_store_group(acc[g][j], g, gb, last_n, act, res ? res + o : NULL, out + o);
     }
 }
 
