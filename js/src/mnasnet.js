@@ -8,9 +8,9 @@ import { decodePng, streamInflate } from './png.js';
 import { fileSignature, modelProblem } from './sniff.js';
 import { Team, planThreads, readThreadsOption, threadsFor } from './threads.js';
 
-// One scratch block per model for out-parameters and structs.
 // Compiled modules whose kernels mnas_warm_up has run.
 const WARMED = new WeakSet();
+// One scratch block per model for out-parameters and structs.
 const S_STRUCT = 0; // any one struct of abi.js
 const S_INTS = Math.ceil(MAX_STRUCT_SIZE / 8) * 8; // 4 ints of out-parameters
 const S_SIZE = S_INTS + 16;
@@ -576,12 +576,11 @@ export class MnasNet {
           'pass {data, width, height} with RGBA or RGB pixels, or the bytes of a PNG or JPEG file',
       );
     }
-    const side = this.#limits.MNAS_MAX_IMAGE_SIDE;
     if (!IS_NODE) return this.#decodeInBrowser(bytes, sig, blob);
     if (sig.type === 'png') {
       const zlib = builtin('node:zlib');
       if (!zlib) throw new MnasNetError('E_STATE', `classify: cannot decode a PNG: ${BUILTIN_HINT}`);
-      return decodePng(bytes, zlib.inflateSync, side);
+      return decodePng(bytes, zlib.inflateSync, this.#limits.MNAS_MAX_IMAGE_SIDE);
     }
     if (sig.type === 'jpeg') return decodeJpeg(bytes);
     throw new MnasNetError(
