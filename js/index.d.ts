@@ -56,6 +56,12 @@ export interface LoadOptions {
    * says why, and an explicit count also warns on the console.
    */
   threads?: number | 'auto';
+  /**
+   * Run every layer whole, one after another, instead of running the layers of each large
+   * inverted-residual block together in bands of rows (the default, which keeps the tensors between
+   * them out of memory). Results are the same bit for bit; this is for per-layer profiling and comparisons.
+   */
+  layerByLayer?: boolean;
 }
 
 /** Where a model comes from: a URL (browser), a file path or file: URL (Node), or the ONNX bytes. */
@@ -167,6 +173,11 @@ export interface LayerInfo {
   stride: number;
   params: number;
   macs: number;
+  /**
+   * Index of the first layer of the fused inverted-residual block this layer runs in (the layers of such a
+   * block run together in bands of rows), or -1 when it runs on its own (always with `layerByLayer`).
+   */
+  fusedWith: number;
 }
 
 export interface SeBlockInfo {

@@ -77,6 +77,11 @@ typedef struct {
                               * 1 = the calling thread only. A build without threads (the
                               * single-thread .wasm files) runs on one whatever is asked:
                               * mnas_threads says what a model got. */
+    int layer_by_layer;      /* 1: run every layer whole, one after another. By default the layers of
+                              * an inverted-residual block run together in bands of rows (the tensors
+                              * between them never exist whole), and such a block's profile time is
+                              * on its first layer (mnas_layer.fused_with). Same results either way,
+                              * bit for bit; this is for per-layer profiles and comparisons. */
 } mnas_options;
 
 MNAS_API const char *mnas_version(void);
@@ -139,6 +144,9 @@ typedef struct {
     int kh, stride;          /* kernel size and stride (1 for non-convolutions) */
     int64_t params, macs;
     double time_ms;          /* last run, when profiling is on; else 0 */
+    int fused_with;          /* the first layer of the fused block this layer runs in (its own index
+                              * for that first layer, whose time_ms is the whole block's; the others'
+                              * is 0), or -1 when it runs on its own (mnas_options.layer_by_layer) */
 } mnas_layer;
 MNAS_API mnas_status mnas_get_layer(const mnas_model *m, int index, mnas_layer *out);
 MNAS_API mnas_status mnas_set_profiling(mnas_model *m, int on);

@@ -11,14 +11,14 @@
 // is refused by name) and reads the limits from it, never retyping them.
 
 /** mnas_options, mnas_stats, mnas_layer and mnas_se_block: field -> byte offset; size: sizeof. */
-export const OPTIONS = Object.freeze({ mean: 0, std: 12, source_size: 24, reference_kernels: 28, threads: 32, size: 36 });
+export const OPTIONS = Object.freeze({ mean: 0, std: 12, source_size: 24, reference_kernels: 28, threads: 32, layer_by_layer: 36, size: 40 });
 export const STATS = Object.freeze({
   params: 0, macs: 8, arena_bytes: 16, weight_bytes: 24, layers: 32, se_blocks: 36, mean: 40, std: 52, source_size: 64,
   output_is_probabilities: 68, input_channels_last: 72, size: 80,
 });
 export const LAYER = Object.freeze({
   name: 0, kind: 4, category: 8, in_h: 12, in_w: 16, in_c: 20, out_h: 24, out_w: 28, out_c: 32,
-  kh: 36, stride: 40, params: 48, macs: 56, time_ms: 64, size: 72,
+  kh: 36, stride: 40, params: 48, macs: 56, time_ms: 64, fused_with: 72, size: 80,
 });
 export const SE_BLOCK = Object.freeze({ name: 0, channels: 4, height: 8, width: 12, values: 16, size: 20 });
 /** mnas_pixel_format and mnas_status. */

@@ -94,7 +94,14 @@ function readLoadOptions(options) {
   if (!Number.isInteger(sourceSize) || sourceSize < 0) {
     throw new MnasNetError('E_ARGUMENT', `options.sourceSize: expected an integer >= 0, got ${describeValue(sourceSize)}`);
   }
-  return { wasm: options.wasm, baseUrl: readBaseUrl(options.baseUrl), mean, std, sourceSize, threads: readThreadsOption(options.threads) };
+  const layerByLayer = options.layerByLayer ?? false;
+  if (typeof layerByLayer !== 'boolean') {
+    throw new MnasNetError('E_ARGUMENT', `options.layerByLayer: expected true or false, got ${describeValue(layerByLayer)}`);
+  }
+  return {
+    wasm: options.wasm, baseUrl: readBaseUrl(options.baseUrl), mean, std, sourceSize,
+    threads: readThreadsOption(options.threads), layerByLayer,
+  };
 }
 
 // Per compiled module: its ABI table checked against abi.js once, and the
@@ -235,6 +242,7 @@ export class MnasNet {
     }
     mem().i32[(o + OPTIONS.source_size) >> 2] = opt.sourceSize;
     mem().i32[(o + OPTIONS.threads) >> 2] = 1; // a threaded build's pool comes with its workers (#startThreads)
+    mem().i32[(o + OPTIONS.layer_by_layer) >> 2] = opt.layerByLayer ? 1 : 0;
 
     // The engine takes the copy over: it packs most weights in place inside
     // it (no second copy of them) and frees it with the model.
@@ -330,6 +338,7 @@ export class MnasNet {
           stride: i32(LAYER.stride),
           params: Number(v.dv.getBigInt64(s + LAYER.params, true)),
           macs: Number(v.dv.getBigInt64(s + LAYER.macs, true)),
+          fusedWith: i32(LAYER.fused_with),
         }),
       );
     }

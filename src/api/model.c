@@ -140,7 +140,8 @@ static mnas_status load(mnas_model *m, const void *onnx, size_t len, uint8_t *st
     mnas_status st = mnas_onnx_read_view(onnx, len, &g, &m->err);
     if (st)
         return st;
-    st = mnas_compile_plan(&g, k, store, len, &m->p, &m->err);
+    st = mnas_compile_plan(&g, k, store, len, opt && opt->layer_by_layer ? NULL : &mnas_plan_band_defaults, &m->p,
+                           &m->err);
     if (!st)
         st = mnas_model_read_metadata(m, &g, opt);
     mnas_graph_free(&g);

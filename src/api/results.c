@@ -91,7 +91,7 @@ mnas_status mnas_get_layer(const mnas_model *m, int index, mnas_layer *out)
     const plan_tensor *i = &m->p.tensors[s->in], *o = &m->p.tensors[s->out];
     *out = (mnas_layer){.name = s->name, .kind = step_kind_name(s), .category = step_category(s), .in_h = i->h,
                         .in_w = i->w, .in_c = i->c, .out_h = o->h, .out_w = o->w, .out_c = o->c, .params = s->params,
-                        .macs = s->macs, .time_ms = s->time_ms};
+                        .macs = s->macs, .time_ms = s->time_ms, .fused_with = s->band.head};
     if (s->kind == STEP_CONV) {
         out->kh = s->u.conv.p.kh;
         out->stride = s->u.conv.p.stride_h;

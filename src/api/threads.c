@@ -31,6 +31,9 @@ mnas_status mnas_model_set_threads(mnas_model *m, int threads)
     return MNAS_OK;
 #else
     const int n = threads ? threads : automatic();
+    mnas_status st = mnas_plan_band_slots(&m->p, n, &m->err);
+    if (st)
+        return st;
     if (n <= mnas_pool_size(m->pool)) {
         m->threads = n;
         return MNAS_OK;
@@ -40,7 +43,7 @@ mnas_status mnas_model_set_threads(mnas_model *m, int threads)
                          "threads: %d; the pool has %d threads from the host and cannot grow (reload the model)", n,
                          mnas_pool_size(m->pool));
     mnas_model_free_pool(m);
-    const mnas_status st = mnas_pool_create(n, &m->pool, &m->err);
+    st = mnas_pool_create(n, &m->pool, &m->err);
     if (st)
         return st;
     m->threads = n;

@@ -127,8 +127,8 @@ static int model_option(cli_common *c, int argc, char **argv, int *i)
         c->json = 1;
         return 1;
     }
-    if (strcmp(a, "--reference") == 0) {
-        c->opt.reference_kernels = 1;
+    if (strcmp(a, "--reference") == 0 || strcmp(a, "--layer-by-layer") == 0) {
+        *(a[2] == 'r' ? &c->opt.reference_kernels : &c->opt.layer_by_layer) = 1;
         return 1;
     }
     const int is_mean = strcmp(a, "--mean") == 0;

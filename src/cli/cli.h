@@ -15,6 +15,7 @@
     "  --source-size N            area-downscale frames to NxN before resizing (as mnas.source_size),\n"   \
     "                             0.." CLI_STR(MNAS_MAX_SOURCE_SIZE) "\n"                                 \
     "  --reference                use the scalar reference kernels\n"                                   \
+    "  --layer-by-layer           run every layer whole, no fused blocks (per-layer profiles)\n"        \
     "  --threads N                threads, this one included, 0.." CLI_STR(MNAS_MAX_THREADS) " (0: automatic =\n"  \
     "                             the processors online, at most " CLI_STR(MNAS_AUTO_THREADS) "; 1: this thread\n"  \
     "                             only); results are the same for every N\n"                           \

@@ -57,9 +57,9 @@ static void print_json(const cli_common *c, mnas_model *m, const mnas_stats *s, 
         printf("%s\n  {\"name\": ", i ? "," : "");
         cli_json_string(stdout, l.name);
         printf(", \"kind\": \"%s\", \"category\": \"%s\", \"kernel\": %d, \"stride\": %d, \"in\": [%d, %d, %d], "
-               "\"out\": [%d, %d, %d], \"params\": %lld, \"macs\": %lld}",
+               "\"out\": [%d, %d, %d], \"params\": %lld, \"macs\": %lld, \"fused_with\": %d}",
                l.kind, l.category, l.kh, l.stride, l.in_c, l.in_h, l.in_w, l.out_c, l.out_h, l.out_w,
-               (long long)l.params, (long long)l.macs);
+               (long long)l.params, (long long)l.macs, l.fused_with);
     }
     printf("]}\n");
 }
@@ -87,8 +87,8 @@ static void print_text(const cli_common *c, mnas_model *m, const mnas_stats *s, 
         mnas_get_se(m, i, &b);
         printf("  %-24s %4d channels on %dx%d\n", b.name, b.channels, b.height, b.width);
     }
-    printf("\n%-4s %-28s %-8s %-6s %-16s %-16s %10s %12s\n", "#", "layer", "kind", "k/s", "in (CxHxW)",
-           "out (CxHxW)", "params", "MACs");
+    printf("\n%-4s %-28s %-8s %-6s %-16s %-16s %10s %12s  %s\n", "#", "layer", "kind", "k/s", "in (CxHxW)",
+           "out (CxHxW)", "params", "MACs", "fused");
     for (int i = 0; i < s->layers; i++) {
         mnas_layer l;
         mnas_get_layer(m, i, &l);
@@ -96,8 +96,12 @@ static void print_text(const cli_common *c, mnas_model *m, const mnas_stats *s, 
         snprintf(in, sizeof in, "%dx%dx%d", l.in_c, l.in_h, l.in_w);
         snprintf(out, sizeof out, "%dx%dx%d", l.out_c, l.out_h, l.out_w);
         snprintf(ks, sizeof ks, "%d/%d", l.kh, l.stride);
-        printf("%-4d %-28.28s %-8s %-6s %-16s %-16s %10lld %12lld\n", i, l.name, l.kind, ks, in, out,
-               (long long)l.params, (long long)l.macs);
+        /* a fused block's layers are marked with its first layer's number */
+        char fused[16] = "";
+        if (l.fused_with >= 0)
+            snprintf(fused, sizeof fused, "#%d", l.fused_with);
+        printf("%-4d %-28.28s %-8s %-6s %-16s %-16s %10lld %12lld  %s\n", i, l.name, l.kind, ks, in, out,
+               (long long)l.params, (long long)l.macs, fused);
     }
 }
 

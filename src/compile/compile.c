@@ -73,8 +73,8 @@ out:
     return st;
 }
 
-mnas_status mnas_compile_plan(const graph *g, const mnas_kernels *k, uint8_t *store, size_t store_len, plan *p,
-                         mnas_err *err)
+mnas_status mnas_compile_plan(const graph *g, const mnas_kernels *k, uint8_t *store, size_t store_len,
+                              const plan_band_tuning *bands, plan *p, mnas_err *err)
 {
     memset(p, 0, sizeof *p);
     p->k = k;
@@ -87,7 +87,7 @@ mnas_status mnas_compile_plan(const graph *g, const mnas_kernels *k, uint8_t *st
     if (!st)
         st = mnas_fuse_se(p, err);
     if (!st)
-        st = mnas_plan_finish(p, err);
+        st = mnas_plan_finish(p, bands, err);
     if (st)
         mnas_plan_free(p);
     return st;

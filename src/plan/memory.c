@@ -1,7 +1,10 @@
 /* Arena planning: drop fused-away steps, compute each tensor's lifetime
  * and give it an offset by first fit among the blocks live at that step.
  * Elementwise steps write over their input when the input dies there,
- * which is why an SE block or a standalone activation costs no memory. */
+ * which is why an SE block or a standalone activation costs no memory.
+ * A fused block (plan_band) counts as one step: all its tensors are live
+ * together, since its bands read its input while they write its output,
+ * and the tensors inside it get no place at all. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,12 @@ static size_t tensor_floats(const plan_tensor *t)
 static int inplace_ok(int kind)
 {
     return kind == STEP_ACT || kind == STEP_SCALE_CH || kind == STEP_SE || kind == STEP_ADD || kind == STEP_MUL;
+}
+
+/* The step whose place in time a step takes: a fused block's first. */
+static int at_step(const plan *p, int si)
+{
+    return p->steps[si].band.head >= 0 ? p->steps[si].band.head : si;
 }
 
 static void compact_steps(plan *p)
@@ -78,11 +87,12 @@ static mnas_status layout_arena(plan *p, mnas_err *err)
     int ids[PLAN_STEP_TENSORS], wr[PLAN_STEP_TENSORS];
     for (int si = 0; si < p->n_steps; si++) {
         const int n = mnas_plan_step_tensors(&p->steps[si], ids, wr);
+        const int at = at_step(p, si);
         for (int i = 0; i < n; i++) {
             plan_tensor *t = &p->tensors[ids[i]];
             if (wr[i] && t->first == -2)
-                t->first = si;
-            t->last = si;
+                t->first = at;
+            t->last = at;
         }
     }
     block *blocks = NULL;
@@ -95,23 +105,28 @@ static mnas_status layout_arena(plan *p, mnas_err *err)
             st = place(&blocks, &n_blocks, &cap, tensor_floats(&p->tensors[t]), INT_MAX, &p->tensors[t].off, &high,
                        err);
     for (int si = 0; si < p->n_steps && !st; si++) {
-        const plan_step *s = &p->steps[si];
-        const int n = mnas_plan_step_tensors(s, ids, wr);
-        for (int i = 0; i < n && !st; i++) {
-            plan_tensor *t = &p->tensors[ids[i]];
-            if (!wr[i] || t->first != si || t->persistent)
-                continue;
-            const plan_tensor *in = &p->tensors[s->in];
-            if (ids[i] == s->out && inplace_ok(s->kind) && in->last == si && !in->persistent &&
-                tensor_floats(in) >= tensor_floats(t)) {
-                t->off = in->off;
-                t->alias_of = s->in;
-                for (int b = 0; b < n_blocks; b++)
-                    if (blocks[b].off == in->off && blocks[b].end != INT_MAX)
-                        blocks[b].end = t->last;
-                continue;
+        if (at_step(p, si) != si)
+            continue; /* a fused block's later steps: placed with its first */
+        const int group = p->steps[si].band.steps ? p->steps[si].band.steps : 1;
+        for (int gi = si; gi < si + group && !st; gi++) {
+            const plan_step *s = &p->steps[gi];
+            const int n = mnas_plan_step_tensors(s, ids, wr);
+            for (int i = 0; i < n && !st; i++) {
+                plan_tensor *t = &p->tensors[ids[i]];
+                if (!wr[i] || t->first != si || t->persistent || t->banded)
+                    continue;
+                const plan_tensor *in = &p->tensors[s->in];
+                if (ids[i] == s->out && inplace_ok(s->kind) && in->last == si && !in->persistent &&
+                    tensor_floats(in) >= tensor_floats(t)) {
+                    t->off = in->off;
+                    t->alias_of = s->in;
+                    for (int b = 0; b < n_blocks; b++)
+                        if (blocks[b].off == in->off && blocks[b].end != INT_MAX)
+                            blocks[b].end = t->last;
+                    continue;
+                }
+                st = place(&blocks, &n_blocks, &cap, tensor_floats(t), t->last, &t->off, &high, err);
             }
-            st = place(&blocks, &n_blocks, &cap, tensor_floats(t), t->last, &t->off, &high, err);
         }
         /* release what dies here */
         int k = 0;
@@ -134,10 +149,27 @@ static mnas_status layout_arena(plan *p, mnas_err *err)
     return MNAS_OK;
 }
 
-mnas_status mnas_plan_finish(plan *p, mnas_err *err)
+mnas_status mnas_plan_band_slots(plan *p, int slots, mnas_err *err)
+{
+    if (!p->band_floats || slots <= p->band_slots)
+        return MNAS_OK;
+    float *q = realloc(p->band, (size_t)slots * p->band_floats * sizeof(float));
+    if (!q)
+        return mnas_fail(err, MNAS_E_NOMEM, "out of memory for %d fused-block scratch slots of %zu bytes", slots,
+                         p->band_floats * sizeof(float));
+    p->band = q;
+    p->band_slots = slots;
+    return MNAS_OK;
+}
+
+mnas_status mnas_plan_finish(plan *p, const plan_band_tuning *bands, mnas_err *err)
 {
     compact_steps(p);
+    if (bands)
+        mnas_plan_fuse_blocks(p, bands);
     mnas_status st = layout_arena(p, err);
+    if (!st)
+        st = mnas_plan_band_slots(p, 1, err);
     if (st)
         return st;
     /* shrink the weight blob to what was used */

@@ -39,6 +39,7 @@ typedef struct {
     int alias_of;        /* -1, or the tensor whose memory this one shares */
     int producer;        /* step index, -1 for the model input */
     int consumers;
+    int banded;          /* lives only as a few rows inside a fused block (plan_band): no arena place */
 } plan_tensor;
 
 /* A 1x1 convolution or fully connected layer. Its weights are either
@@ -85,12 +86,37 @@ typedef struct {
     mnas_act act;
 } plan_eltwise;
 
+/* A fused inverted-residual block: consecutive steps [expand 1x1 ->]
+ * depthwise [-> project 1x1] run together in bands of output rows
+ * (plan/run_bands.c), so the tensors between them exist only as a few rows
+ * in a per-thread scratch slot, never whole in the arena. Set on the
+ * group's first step; the others point back at it. */
+typedef struct {
+    int steps;           /* on the first step: 2 or 3; 0 when not fused */
+    int head;            /* every step of a group: its first step's index; -1 when not fused */
+    int expand, project; /* the group has an expansion / a projection step */
+    int rows;            /* depthwise output rows per band */
+    int buf_rows;        /* expanded input rows the slot holds */
+    size_t mid_off;      /* floats into the slot: the band of depthwise output */
+} plan_band;
+
+/* How fuse_blocks.c chooses blocks and bands (mnas_plan_band_defaults;
+ * tests shrink them to reach every path on small models). */
+typedef struct {
+    size_t min_bytes;    /* fuse where the tensors kept out of the arena total at least this */
+    size_t mid_bytes;    /* depthwise output rows per band: about this many bytes, at least one row */
+    size_t buf_bytes;    /* expanded input rows a slot holds: about this many, at least one band's */
+} plan_band_tuning;
+
+extern const plan_band_tuning mnas_plan_band_defaults;
+
 typedef struct {
     int kind;            /* step_kind */
     char name[PLAN_NAME_MAX];
     char wname[PLAN_NAME_MAX]; /* weight initializer name (names SE blocks) */
     int in, out;         /* tensor ids */
     int dead;            /* folded into another step during fusion */
+    plan_band band;
     int64_t params, macs;
     double time_ms;
     union {
@@ -134,6 +160,11 @@ typedef struct {
     size_t store_floats; /* weights packed in place */
     float *arena;
     size_t arena_floats;
+    /* Fused blocks' scratch: band_slots slots of band_floats each, one per
+     * thread a run may use (mnas_plan_band_slots). */
+    float *band;
+    size_t band_floats;
+    int band_slots;
     int64_t params, macs;
 } plan;
 
@@ -149,9 +180,20 @@ mnas_status mnas_plan_add_step(plan *p, const plan_step *s, mnas_err *err);
 /* Grow the weight blob by n floats; *off receives where they start. */
 mnas_status mnas_plan_reserve_weights(plan *p, size_t n, size_t *off, mnas_err *err);
 mnas_status mnas_plan_add_se(plan *p, const plan_se *se, mnas_err *err);
-/* Once every step exists: drop the dead ones, give every tensor its place
- * in the arena by liveness, allocate the arena, total params and macs. */
-mnas_status mnas_plan_finish(plan *p, mnas_err *err);
+/* Once every step exists: drop the dead ones, fuse inverted-residual
+ * blocks into row bands as `bands` says (NULL: none, every layer runs
+ * whole), give every tensor its place in the arena by liveness, allocate
+ * the arena and one band slot, total params and macs. */
+mnas_status mnas_plan_finish(plan *p, const plan_band_tuning *bands, mnas_err *err);
+/* Groups consecutive steps into fused blocks where that saves memory
+ * traffic (plan/fuse_blocks.c); sets band_floats. */
+void mnas_plan_fuse_blocks(plan *p, const plan_band_tuning *t);
+/* At least `slots` band slots, one per thread of a run (kept when there
+ * are enough already). */
+mnas_status mnas_plan_band_slots(plan *p, int slots, mnas_err *err);
+/* Output rows [y0, y1) of the fused block whose first step is head, with
+ * scratch slot `slot` (plan/run_bands.c). */
+void mnas_plan_run_band_rows(const plan *p, const plan_step *head, float *slot, int y0, int y1);
 void mnas_plan_free(plan *p);
 /* One run: every step in order. With a pool and threads > 1, heavy steps
  * are split across that many threads (run.c says how); results are the

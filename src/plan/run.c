@@ -18,7 +18,9 @@
  *   classifier over the model's rows (gemv): output rows, four at a time;
  *   SE: the pooling by channels and the scaling by pixels, the two small
  *     FC layers between them on the calling thread;
- *   pooling by channels, elementwise steps by ranges of 64 floats.
+ *   pooling by channels, elementwise steps by ranges of 64 floats;
+ *   a fused block (plan_band): its depthwise output rows, one range per
+ *     thread, each with its own scratch slot (so exactly `threads` tasks).
  * A step, or phase, too small to pay for waking the workers runs on the
  * calling thread. */
 #include <math.h>
@@ -70,6 +72,11 @@ static const float *optional(const plan *p, int tensor)
 
 static void run_step(const plan *p, const plan_step *s)
 {
+    if (s->band.steps) {
+        const plan_step *dw = s->band.expand ? s + 1 : s;
+        mnas_plan_run_band_rows(p, s, p->band, 0, dw->u.dw.p.out_h);
+        return;
+    }
     const mnas_kernels *k = p->k;
     const float *in = plan_data(p, s->in);
     float *out = plan_data(p, s->out);
@@ -113,7 +120,7 @@ static void run_step(const plan *p, const plan_step *s)
 #define FLOATS_ALIGN 64
 #define CHANNELS_ALIGN 16
 
-typedef enum { LOOP_ROWS_CONV, LOOP_ROWS_DW, LOOP_PW, LOOP_GEMV, LOOP_GAP, LOOP_SCALE, LOOP_EW } loop_kind;
+typedef enum { LOOP_ROWS_CONV, LOOP_ROWS_DW, LOOP_PW, LOOP_GEMV, LOOP_GAP, LOOP_SCALE, LOOP_EW, LOOP_BANDS } loop_kind;
 
 /* One parallel loop: a step (or an SE phase) and how its output is cut. */
 typedef struct {
@@ -163,6 +170,10 @@ static void loop_task(void *ctx, int t)
     case LOOP_ROWS_DW:
         cut(L->total, 1, L->parts, t, &a, &b);
         k->dw_run_rows(&L->s->u.dw.p, L->in, p->weights + L->s->u.dw.w_off, L->out, a, b);
+        break;
+    case LOOP_BANDS:
+        cut(L->total, 1, L->parts, t, &a, &b);
+        mnas_plan_run_band_rows(p, L->s, p->band + (size_t)t * p->band_floats, a, b);
         break;
     case LOOP_PW: {
         const plan_fc *fc = L->fc;
@@ -252,6 +263,22 @@ static void run_step_threads(const plan *p, const plan_step *s, mnas_pool *pool,
     const mnas_kernels *k = p->k;
     const plan_tensor *ot = &p->tensors[s->out];
     loop L = {.p = p, .s = s, .in = plan_data(p, s->in), .out = plan_data(p, s->out)};
+    if (s->band.steps) {
+        const plan_step *dw = s->band.expand ? s + 1 : s;
+        int64_t macs = 0;
+        for (int i = 0; i < s->band.steps; i++)
+            macs += s[i].macs;
+        L.kind = LOOP_BANDS;
+        L.total = dw->u.dw.p.out_h;
+        L.parts = parts_for(macs, PART_MIN_MACS, threads, L.total);
+        if (L.parts > threads)
+            L.parts = threads;
+        if (L.parts > 1)
+            run_loop(pool, threads, &L, L.parts);
+        else
+            run_step(p, s);
+        return;
+    }
     switch (s->kind) {
     case STEP_CONV:
         L.kind = LOOP_ROWS_CONV;
@@ -341,8 +368,13 @@ mnas_status mnas_plan_run(plan *p, mnas_pool *pool, int threads, int profile)
         else
 #endif
             run_step(p, s);
-        if (profile)
+        if (profile) {
             s->time_ms = now_ms() - t0;
+            for (int j = 1; j < s->band.steps; j++)
+                s[j].time_ms = 0;
+        }
+        if (s->band.steps)
+            i += s->band.steps - 1;
     }
     (void)parallel;
     return MNAS_OK;

@@ -26,6 +26,7 @@ void mnas_plan_step_init(plan_step *s, int kind)
     memset(s, 0, sizeof *s);
     s->kind = kind;
     s->in = s->out = -1;
+    s->band.head = -1;
     switch (kind) {
     case STEP_CONV: s->u.conv.residual = -1; break;
     case STEP_PW: s->u.pw.residual = -1; break;
@@ -136,5 +137,6 @@ void mnas_plan_free(plan *p)
     free(p->se);
     free(p->weights);
     free(p->arena);
+    free(p->band);
     memset(p, 0, sizeof *p);
 }

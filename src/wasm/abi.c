@@ -24,7 +24,8 @@ _Static_assert(sizeof(void *) == 4 && sizeof(size_t) == 4 && sizeof(int) == 4 &&
     X(".source_size",        offsetof(mnas_options, source_size),                  24) \
     X(".reference_kernels",  offsetof(mnas_options, reference_kernels),            28) \
     X(".threads",            offsetof(mnas_options, threads),                      32) \
-    X(".size",               sizeof(mnas_options),                                 36) \
+    X(".layer_by_layer",     offsetof(mnas_options, layer_by_layer),               36) \
+    X(".size",               sizeof(mnas_options),                                 40) \
     X("stats.params",        offsetof(mnas_stats, params),                          0) \
     X(".macs",               offsetof(mnas_stats, macs),                            8) \
     X(".arena_bytes",        offsetof(mnas_stats, arena_bytes),                    16) \
@@ -51,7 +52,8 @@ _Static_assert(sizeof(void *) == 4 && sizeof(size_t) == 4 && sizeof(int) == 4 &&
     X(".params",             offsetof(mnas_layer, params),                         48) \
     X(".macs",               offsetof(mnas_layer, macs),                           56) \
     X(".time_ms",            offsetof(mnas_layer, time_ms),                        64) \
-    X(".size",               sizeof(mnas_layer),                                   72) \
+    X(".fused_with",         offsetof(mnas_layer, fused_with),                     72) \
+    X(".size",               sizeof(mnas_layer),                                   80) \
     X("se_block.name",       offsetof(mnas_se_block, name),                         0) \
     X(".channels",           offsetof(mnas_se_block, channels),                     4) \
     X(".height",             offsetof(mnas_se_block, height),                       8) \

@@ -1,11 +1,13 @@
-/* Results do not depend on the thread count: on every model in
- * <testdata>/models (and the shipped default model), the logits and every
- * SE gate of each reference input row are compared bit for bit between
- * one thread and 2, 3 and 4 threads, each on a freshly loaded model, and
- * on one model whose thread count is changed between runs with
- * mnas_set_threads (larger counts start a new pool, smaller ones leave
- * workers asleep). Machines with fewer cores run the same counts: the
- * split, not the hardware, decides the work each thread gets. */
+/* Results do not depend on the thread count, nor on whether blocks run
+ * fused: on every model in <testdata>/models (and the shipped default
+ * model), the logits and every SE gate of each reference input row are
+ * compared bit for bit between one thread running every layer whole
+ * (layer_by_layer) and fused blocks on 1, 2, 3 and 4 threads, each on a
+ * freshly loaded model, and on one model whose thread count is changed
+ * between runs with mnas_set_threads (larger counts start a new pool and
+ * more band slots, smaller ones leave workers asleep). Machines with fewer
+ * cores run the same counts: the split, not the hardware, decides the work
+ * each thread gets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,12 +62,13 @@ static int run_rows(check_state *st, mnas_model *m, const char *name, const npy_
     return 0;
 }
 
-static mnas_model *load(check_state *st, const char *path, int threads)
+static mnas_model *load(check_state *st, const char *path, int threads, int layer_by_layer)
 {
     mnas_model *m = NULL;
     mnas_options opt;
     memset(&opt, 0, sizeof opt);
     opt.threads = threads;
+    opt.layer_by_layer = layer_by_layer;
     mnas_create(&m);
     const mnas_status s = mnas_load_file(m, path, &opt);
     CHECK(st, s == MNAS_OK, "%s (%d threads): %s", path, threads, mnas_error(m));
@@ -77,6 +80,20 @@ static mnas_model *load(check_state *st, const char *path, int threads)
     return m;
 }
 
+/* Layers that run in a fused block. */
+static int fused_layers(const mnas_model *m)
+{
+    mnas_stats s;
+    int n = 0;
+    if (mnas_get_stats(m, &s) != MNAS_OK)
+        return 0;
+    for (int i = 0; i < s.layers; i++) {
+        mnas_layer l;
+        n += mnas_get_layer(m, i, &l) == MNAS_OK && l.fused_with >= 0;
+    }
+    return n;
+}
+
 static void compare(check_state *st, const char *name, const char *how, const results *want, const float *got)
 {
     const size_t n = want->per_row * (size_t)want->rows;
@@ -84,7 +101,7 @@ static void compare(check_state *st, const char *name, const char *how, const re
     for (size_t i = 0; i < n && at == n; i++)
         if (memcmp(&want->v[i], &got[i], sizeof(float)) != 0)
             at = i;
-    CHECK(st, at == n, "%s %s: result %zu of row %zu differs from one thread's (%.9g vs %.9g)", name, how,
+    CHECK(st, at == n, "%s %s: result %zu of row %zu differs from one thread layer by layer (%.9g vs %.9g)", name, how,
           at % want->per_row, at / want->per_row, at < n ? (double)got[at] : 0.0, at < n ? (double)want->v[at] : 0.0);
 }
 
@@ -96,7 +113,7 @@ static void check_model(check_state *st, const char *name, const char *model_pat
         CHECK(st, 0, "%s", err);
         return;
     }
-    mnas_model *m = load(st, model_path, 1);
+    mnas_model *m = load(st, model_path, 1, 1);
     if (!m) {
         npy_free(&in);
         return;
@@ -111,31 +128,38 @@ static void check_model(check_state *st, const char *name, const char *model_pat
     mnas_free(m);
     m = NULL;
 
-    for (int t = 2; t <= 4; t++) {
-        mnas_model *mt = load(st, model_path, t);
+    int fused = 0;
+    for (int t = 1; t <= 4; t++) {
+        mnas_model *mt = load(st, model_path, t, 0);
         if (!mt)
             continue;
+        if (t == 1)
+            fused = fused_layers(mt);
         char how[64];
-        snprintf(how, sizeof how, "loaded with %d threads", t);
+        snprintf(how, sizeof how, "fused, loaded with %d threads", t);
         if (run_rows(st, mt, name, &in, got, want.per_row) == 0)
             compare(st, name, how, &want, got);
         mnas_free(mt);
     }
 
+    /* Fusion must have happened where it matters most: the 224x224 A1. */
+    if (strcmp(name, "mnasnet_a1") == 0)
+        CHECK(st, fused > 0, "%s: no layer runs in a fused block", name);
+
     /* One model, its thread count changed between runs. */
     static const int sequence[] = {4, 1, 3, 2, 4, 1, 6};
-    m = load(st, model_path, 2);
+    m = load(st, model_path, 2, 0);
     for (size_t i = 0; m && i < sizeof sequence / sizeof sequence[0]; i++) {
         const int t = sequence[i];
         CHECK(st, mnas_set_threads(m, t) == MNAS_OK && mnas_threads(m) == t, "%s: set_threads(%d): %s, runs on %d",
               name, t, mnas_error(m), mnas_threads(m));
         char how[64];
-        snprintf(how, sizeof how, "set to %d threads", t);
+        snprintf(how, sizeof how, "fused, set to %d threads", t);
         if (run_rows(st, m, name, &in, got, want.per_row) == 0)
             compare(st, name, how, &want, got);
     }
-    printf("%-20s rows %d, %zu results a row: 1 thread = 2 = 3 = 4 = switched, bit for bit\n", name, want.rows,
-           want.per_row);
+    printf("%-20s rows %d, %zu results a row, %d layers in fused blocks: layer by layer = fused on 1 = 2 = 3 = 4 "
+           "= switched threads, bit for bit\n", name, want.rows, want.per_row, fused);
 done:
     free(want.v);
     free(got);
