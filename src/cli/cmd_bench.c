@@ -65,8 +65,15 @@ static int cmp_layer(const void *a, const void *b)
     return x > y ? -1 : x < y;
 }
 
-#define N_CATS 5
-static const char *const cats[N_CATS] = {"stem/conv", "1x1", "depthwise", "se", "other"};
+/* A fused block's time is its first layer's and covers all its layers, so
+ * it is a kind of its own here. */
+#define N_CATS 6
+static const char *const cats[N_CATS] = {"stem/conv", "1x1", "depthwise", "se", "other", "fused blocks"};
+
+static const char *category_of(const mnas_layer *L)
+{
+    return L->fused_with >= 0 ? cats[N_CATS - 1] : L->category;
+}
 
 /* What was measured, and the model's counts. */
 typedef struct {
@@ -119,7 +126,7 @@ static void summarize(const bench_args *a, mnas_model *m, bench_result *r)
         r->layers[l].ms /= (double)n;
         r->total_layer_ms += r->layers[l].ms;
         for (int k = 0; k < N_CATS; k++)
-            if (strcmp(L.category, cats[k]) == 0)
+            if (strcmp(category_of(&L), cats[k]) == 0)
                 r->cat_ms[k] += r->layers[l].ms;
     }
     if (a->per_layer)
@@ -137,8 +144,8 @@ static void print_layers_json(mnas_model *m, const bench_result *r)
         mnas_get_layer(m, r->layers[i].layer, &L);
         printf("%s\n  {\"index\": %d, \"name\": ", i ? "," : "", r->layers[i].layer);
         cli_json_string(stdout, L.name);
-        printf(", \"kind\": \"%s\", \"category\": \"%s\", \"ms\": %.5f, \"macs\": %lld}", L.kind, L.category,
-               r->layers[i].ms, (long long)L.macs);
+        printf(", \"kind\": \"%s\", \"category\": \"%s\", \"ms\": %.5f, \"macs\": %lld, \"fused_with\": %d}", L.kind,
+               L.category, r->layers[i].ms, (long long)L.macs, L.fused_with);
     }
     printf("]");
 }
@@ -162,20 +169,41 @@ static double percent(double part, double whole)
     return whole > 0 ? 100.0 * part / whole : 0.0;
 }
 
+/* The multiply-adds a layer's time covers: a fused block's first layer's
+ * time is the whole block's. */
+static int64_t timed_macs(mnas_model *m, const mnas_layer *L, int index, int layers)
+{
+    if (L->fused_with != index)
+        return L->macs;
+    int64_t macs = 0;
+    for (int i = index; i < layers; i++) {
+        mnas_layer o;
+        if (mnas_get_layer(m, i, &o) != MNAS_OK || o.fused_with != index)
+            break;
+        macs += o.macs;
+    }
+    return macs;
+}
+
 static void print_layers_text(mnas_model *m, const bench_result *r)
 {
     printf("\nsplit by kind (mean per run, profiled):\n");
     for (int k = 0; k < N_CATS; k++)
-        printf("  %-10s %8.3f ms  %5.1f%%\n", cats[k], r->cat_ms[k], percent(r->cat_ms[k], r->total_layer_ms));
-    printf("\n%-4s %-30s %-8s %-10s %9s %7s %9s\n", "#", "layer", "kind", "out", "ms", "%", "GMAC/s");
+        printf("  %-12s %8.3f ms  %5.1f%%\n", cats[k], r->cat_ms[k], percent(r->cat_ms[k], r->total_layer_ms));
+    printf("\n%-4s %-40s %-8s %-10s %9s %7s %9s\n", "#", "layer", "kind", "out", "ms", "%", "GMAC/s");
     for (int i = 0; i < r->s.layers; i++) {
         const layer_time *t = &r->layers[i];
         mnas_layer L;
         mnas_get_layer(m, t->layer, &L);
         char out[32];
         snprintf(out, sizeof out, "%dx%dx%d", L.out_c, L.out_h, L.out_w);
-        printf("%-4d %-30.30s %-8s %-10s %9.4f %6.1f%% %9.2f\n", t->layer, L.name, L.kind, out, t->ms,
-               percent(t->ms, r->total_layer_ms), t->ms > 0 ? (double)L.macs / (t->ms * 1e6) : 0.0);
+        if (L.fused_with >= 0 && L.fused_with != t->layer)
+            continue; /* timed with its block's first layer */
+        char name[48];
+        snprintf(name, sizeof name, "%s%s", L.name, L.fused_with >= 0 ? " (fused block)" : "");
+        printf("%-4d %-40.40s %-8s %-10s %9.4f %6.1f%% %9.2f\n", t->layer, name, L.kind, out, t->ms,
+               percent(t->ms, r->total_layer_ms),
+               t->ms > 0 ? (double)timed_macs(m, &L, t->layer, r->s.layers) / (t->ms * 1e6) : 0.0);
     }
 }
 

@@ -71,6 +71,27 @@ static void check_shared_inputs(check_state *st, const char *cli, const char *mo
         if (t_ok)
             npy_free(&ref);
     }
+    /* --layer-by-layer: the same bits as fused blocks; info and bench show the blocks only without it */
+    rc = cli_run(out, sizeof out, "'%s' run '%s' '%s/input.npy' --layer-by-layer --save-logits '%s/logits_lbl.npy'",
+                 cli, m32, refs, tmp);
+    snprintf(path, sizeof path, "%s/logits_lbl.npy", tmp);
+    const int l_ok = g_ok && rc == 0 && npy_read(path, &ref, err, sizeof err) == 0;
+    CHECK(st, l_ok && ref.count == got.count && memcmp(ref.f, got.f, got.count * sizeof(float)) == 0,
+          "run --layer-by-layer: logits differ from fused blocks' (%s)", out);
+    if (l_ok)
+        npy_free(&ref);
+    rc = cli_run(out, sizeof out, "'%s' info '%s' --json", cli, m32);
+    CHECK(st, rc == 0 && strstr(out, "\"fused_with\": 3}") && strstr(out, "\"fused_with\": -1"),
+          "info --json marks no fused block: %.300s", out);
+    rc = cli_run(out, sizeof out, "'%s' info '%s' --json --layer-by-layer", cli, m32);
+    CHECK(st, rc == 0 && strstr(out, "\"fused_with\": -1") && !strstr(out, "\"fused_with\": 3}"),
+          "info --layer-by-layer still marks a fused block: %.300s", out);
+    rc = cli_run(out, sizeof out, "'%s' bench '%s' --runs 3 --per-layer", cli, m32);
+    CHECK(st, rc == 0 && strstr(out, "fused blocks ") && strstr(out, " (fused block)"), "bench --per-layer: %.600s",
+          out);
+    rc = cli_run(out, sizeof out, "'%s' bench '%s' --runs 3 --per-layer --layer-by-layer", cli, m32);
+    CHECK(st, rc == 0 && strstr(out, "fused blocks    0.000 ms") && !strstr(out, " (fused block)"),
+          "bench --per-layer --layer-by-layer: %.600s", out);
     if (g_ok)
         npy_free(&got);
     snprintf(path, sizeof path, "%s/se07.npy", tmp);
