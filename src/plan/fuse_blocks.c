@@ -9,7 +9,8 @@
  * and neither tensor takes arena space.
  *
  * A group is consecutive steps: [expand 1x1 ->] depthwise [-> project 1x1],
- * at least two of them, where each tensor between them has no reader but
+ * at least two of them (a full convolution, the stem, may stand in for the
+ * expansion: its output is as wide as a block's expansion at 112x112), where each tensor between them has no reader but
  * the next step. A depthwise whose output goes to an SE block keeps that
  * output whole (the SE scale needs the mean over all of it before any row
  * can be projected), so such blocks fuse the expansion and the depthwise
@@ -70,21 +71,33 @@ static int pixel_pw(const plan_step *s)
 
 /* Every output row has an input row under its window, so no band is
  * empty (ONNX allows pads as large as one likes). */
-static int sane_dw(const dw_params *d)
+static int sane_rows(int pad_t, int k, int stride, int in_h, int out_h)
 {
-    return d->pad_t < d->k && (d->out_h - 1) * d->stride - d->pad_t < d->in_h && d->out_h > 0;
+    return pad_t < k && (out_h - 1) * stride - pad_t < in_h && out_h > 0;
+}
+
+/* A step whose output rows the bands can make a few at a time. */
+static int row_producer(const plan_step *s)
+{
+    if (s->kind == STEP_CONV) {
+        const conv_params *c = &s->u.conv.p;
+        return s->u.conv.residual < 0 && sane_rows(c->pad_t, c->kh, c->stride_h, c->in_h, c->out_h);
+    }
+    return pixel_pw(s) && s->u.pw.residual < 0;
 }
 
 static size_t group(plan *p, const plan_band_tuning *t, int i)
 {
     plan_step *s = p->steps;
     int e = -1, d = i, j = -1;
-    if (pixel_pw(&s[i]) && s[i].u.pw.residual < 0 && i + 1 < p->n_steps && s[i + 1].kind == STEP_DW &&
-        bandable(p, s[i].out, &s[i + 1])) {
+    if (row_producer(&s[i]) && i + 1 < p->n_steps && s[i + 1].kind == STEP_DW && bandable(p, s[i].out, &s[i + 1])) {
         e = i;
         d = i + 1;
     }
-    if (s[d].kind != STEP_DW || !sane_dw(&s[d].u.dw.p))
+    if (s[d].kind != STEP_DW)
+        return 0;
+    const dw_params *dp = &s[d].u.dw.p;
+    if (!sane_rows(dp->pad_t, dp->k, dp->stride, dp->in_h, dp->out_h))
         return 0;
     if (d + 1 < p->n_steps && pixel_pw(&s[d + 1]) && bandable(p, s[d].out, &s[d + 1]))
         j = d + 1;
@@ -96,7 +109,6 @@ static size_t group(plan *p, const plan_band_tuning *t, int i)
     if ((e < 0 && j < 0) || saved * sizeof(float) < t->min_bytes)
         return 0;
 
-    const dw_params *dp = &s[d].u.dw.p;
     const size_t in_row = (size_t)dp->in_w * (size_t)dp->c, out_row = (size_t)dp->out_w * (size_t)dp->c;
     int rows = (int)(t->mid_bytes / sizeof(float) / out_row);
     rows = rows < 1 ? 1 : rows > dp->out_h ? dp->out_h : rows;

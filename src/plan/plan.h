@@ -86,15 +86,16 @@ typedef struct {
     mnas_act act;
 } plan_eltwise;
 
-/* A fused inverted-residual block: consecutive steps [expand 1x1 ->]
- * depthwise [-> project 1x1] run together in bands of output rows
+/* A fused inverted-residual block: consecutive steps [expand 1x1, or the
+ * stem convolution ->] depthwise [-> project 1x1] run together in bands of output rows
  * (plan/run_bands.c), so the tensors between them exist only as a few rows
  * in a per-thread scratch slot, never whole in the arena. Set on the
  * group's first step; the others point back at it. */
 typedef struct {
     int steps;           /* on the first step: 2 or 3; 0 when not fused */
     int head;            /* every step of a group: its first step's index; -1 when not fused */
-    int expand, project; /* the group has an expansion / a projection step */
+    int expand, project; /* the group has a first step making the depthwise input (an expansion
+                          * 1x1 or a full convolution) / a projection step */
     int rows;            /* depthwise output rows per band */
     int buf_rows;        /* expanded input rows the slot holds */
     size_t mid_off;      /* floats into the slot: the band of depthwise output */

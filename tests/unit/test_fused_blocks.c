@@ -5,6 +5,7 @@
  * band sizes. Here small blocks with awkward shapes (odd sizes, channel
  * counts off the vector width, 3x3 and 5x5, strides 1 and 2, uneven
  * padding, maps narrower than the kernel, residuals, no expansion) are
+ * with a 3x3 stride-2 convolution (a stem) in the expansion's place, are
  * compiled with the band sizes shrunk so that every path is taken: bands
  * of one row and of several, a window too small to keep its rows (so they
  * move to the slot's front), and one large enough never to move them. Each
@@ -25,6 +26,8 @@ typedef struct {
     int k, s;
     int pads[4];          /* top, left, bottom, right */
     int residual;         /* the projection adds the block's input */
+    int stem_pad_t;       /* -1: the expansion is a 1x1; else a 3x3 stride-2 convolution with these top and
+                           * left pads (1 below and right) */
 } block_shape;
 
 static void fill(float *v, size_t n, unsigned seed)
@@ -55,7 +58,7 @@ static void relu_node(onnx_builder *b, const char *in, const char *out)
     ob_node(b, "Relu", out, ins, 1, outs, 1, NULL);
 }
 
-/* x -> [1x1 ci->ce, ReLU] -> depthwise k/s, ReLU -> 1x1 -> co [+ x] -> y */
+/* x -> [1x1 or 3x3/2 ci->ce, ReLU] -> depthwise k/s, ReLU -> 1x1 -> co [+ x] -> y */
 static int build(const block_shape *sh, uint8_t **bytes, size_t *len)
 {
     onnx_builder *b = NULL;
@@ -64,14 +67,15 @@ static int build(const block_shape *sh, uint8_t **bytes, size_t *len)
     const int ce = sh->ce ? sh->ce : sh->ci;
     const int64_t xd[4] = {1, sh->ci, sh->h, sh->w};
     ob_input(b, "x", xd, 4);
-    const int64_t ed[4] = {ce, sh->ci, 1, 1}, dd[4] = {ce, 1, sh->k, sh->k}, pd[4] = {sh->co, ce, 1, 1};
+    const int ek = sh->stem_pad_t >= 0 ? 3 : 1;
+    const int64_t ed[4] = {ce, sh->ci, ek, ek}, dd[4] = {ce, 1, sh->k, sh->k}, pd[4] = {sh->co, ce, 1, 1};
     const int64_t ceb[1] = {ce}, cob[1] = {sh->co};
-    float *buf = malloc(sizeof(float) * (size_t)(ce * sh->ci + ce * sh->k * sh->k + sh->co * ce + 2 * ce + sh->co));
+    float *buf = malloc(sizeof(float) * (size_t)(ce * sh->ci * ek * ek + ce * sh->k * sh->k + sh->co * ce + 2 * ce + sh->co));
     if (!buf) {
         ob_free(b);
         return -1;
     }
-    float *ew = buf, *dw = ew + ce * sh->ci, *pw = dw + ce * sh->k * sh->k, *eb = pw + sh->co * ce, *db = eb + ce,
+    float *ew = buf, *dw = ew + ce * sh->ci * ek * ek, *pw = dw + ce * sh->k * sh->k, *eb = pw + sh->co * ce, *db = eb + ce,
           *pb = db + ce;
     fill(buf, (size_t)(pb + sh->co - buf), 7u + (unsigned)(sh->h * 31 + sh->k));
     const int zero[4] = {0, 0, 0, 0};
@@ -79,7 +83,11 @@ static int build(const block_shape *sh, uint8_t **bytes, size_t *len)
     if (sh->ce) {
         ob_init_f32(b, "ew", ed, 4, ew, 0);
         ob_init_f32(b, "eb", ceb, 1, eb, 0);
-        conv_node(b, "expand", "x", "ew", "eb", "e", 1, 1, zero, 1);
+        const int stem_pads[4] = {sh->stem_pad_t, sh->stem_pad_t, 1, 1};
+        if (ek == 3)
+            conv_node(b, "stem", "x", "ew", "eb", "e", 3, 2, stem_pads, 1);
+        else
+            conv_node(b, "expand", "x", "ew", "eb", "e", 1, 1, zero, 1);
         relu_node(b, "e", "er");
         dw_in = "er";
     }
@@ -153,9 +161,9 @@ static float *run(check_state *st, const uint8_t *bytes, size_t len, const mnas_
 static void check_block(check_state *st, const block_shape *sh)
 {
     char what[160];
-    snprintf(what, sizeof what, "%dx%d, %d->%d->%d, %dx%d/%d, pads %d,%d,%d,%d%s", sh->h, sh->w, sh->ci,
+    snprintf(what, sizeof what, "%dx%d, %d->%d->%d, %dx%d/%d, pads %d,%d,%d,%d%s%s", sh->h, sh->w, sh->ci,
              sh->ce ? sh->ce : sh->ci, sh->co, sh->k, sh->k, sh->s, sh->pads[0], sh->pads[1], sh->pads[2],
-             sh->pads[3], sh->residual ? ", residual" : "");
+             sh->pads[3], sh->residual ? ", residual" : "", sh->stem_pad_t >= 0 ? ", 3x3/2 stem" : "");
     uint8_t *bytes = NULL;
     size_t len = 0;
     if (build(sh, &bytes, &len)) {
@@ -201,18 +209,21 @@ int main(void)
 {
     check_state st = {0, 0, 0};
     static const block_shape shapes[] = {
-        /* h   w  ci  ce  co  k  s  pads         residual */
-        {13, 11, 5, 19, 5, 3, 1, {1, 1, 1, 1}, 1},
-        {13, 11, 5, 19, 7, 3, 2, {1, 1, 1, 1}, 0},
-        {12, 10, 6, 21, 6, 5, 1, {2, 2, 2, 2}, 1},
-        {17, 9, 6, 21, 9, 5, 2, {2, 2, 2, 2}, 0},
-        {16, 16, 8, 32, 8, 3, 2, {0, 0, 1, 1}, 0}, /* TF "same" at stride 2: padding below only */
-        {9, 14, 4, 12, 4, 5, 2, {1, 2, 3, 2}, 0},  /* uneven padding */
-        {3, 7, 3, 17, 3, 5, 1, {2, 2, 2, 2}, 1},   /* fewer rows than the kernel */
-        {2, 2, 4, 8, 4, 3, 1, {1, 1, 1, 1}, 1},
-        {11, 13, 24, 0, 16, 3, 1, {1, 1, 1, 1}, 0}, /* no expansion: depthwise -> projection */
-        {10, 10, 33, 0, 33, 3, 2, {1, 1, 1, 1}, 0},
-        {15, 6, 16, 96, 24, 7, 1, {3, 3, 3, 3}, 0}, /* a kernel size without a specialization */
+        /* h   w  ci  ce  co  k  s  pads         residual stem_pad_t */
+        {13, 11, 5, 19, 5, 3, 1, {1, 1, 1, 1}, 1, -1},
+        {13, 11, 5, 19, 7, 3, 2, {1, 1, 1, 1}, 0, -1},
+        {12, 10, 6, 21, 6, 5, 1, {2, 2, 2, 2}, 1, -1},
+        {17, 9, 6, 21, 9, 5, 2, {2, 2, 2, 2}, 0, -1},
+        {16, 16, 8, 32, 8, 3, 2, {0, 0, 1, 1}, 0, -1}, /* TF "same" at stride 2: padding below only */
+        {9, 14, 4, 12, 4, 5, 2, {1, 2, 3, 2}, 0, -1},  /* uneven padding */
+        {3, 7, 3, 17, 3, 5, 1, {2, 2, 2, 2}, 1, -1},   /* fewer rows than the kernel */
+        {2, 2, 4, 8, 4, 3, 1, {1, 1, 1, 1}, 1, -1},
+        {11, 13, 24, 0, 16, 3, 1, {1, 1, 1, 1}, 0, -1}, /* no expansion: depthwise -> projection */
+        {10, 10, 33, 0, 33, 3, 2, {1, 1, 1, 1}, 0, -1},
+        {15, 6, 16, 96, 24, 7, 1, {3, 3, 3, 3}, 0, -1}, /* a kernel size without a specialization */
+        {15, 13, 3, 16, 8, 3, 1, {1, 1, 1, 1}, 0, 1},  /* stem -> depthwise -> projection */
+        {20, 9, 3, 10, 10, 3, 2, {1, 1, 1, 1}, 0, 0}, /* a stem padded below and right only */
+        {6, 6, 3, 8, 8, 5, 1, {2, 2, 2, 2}, 0, 1},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         check_block(&st, &shapes[i]);
