@@ -20,10 +20,20 @@ const char *mnas_backend(void)
     return mnas_kernels_best()->name;
 }
 
-/* Rounds enough for V8 to pick every kernel for optimization (its tiering
- * budget is counted in bytes of code executed); measured with
- * --trace-wasm-compilation-times in Node 20. */
-#define MNAS_WARM_ROUNDS 16
+/* Rounds of kernels/warm.c: twice what V8 in Node 20 needs to queue most
+ * kernels for optimization (its tiering budget is counted in bytes of code
+ * executed), enough for all of them; measured with
+ * --trace-wasm-compilation-times (tools/bench/README.md, first_run.mjs). */
+#define MNAS_WARM_ROUNDS 32
+/* The scalar build (engines without wasm SIMD) runs the reference kernels,
+ * plain loops that execute several times the baseline code per call of the
+ * SIMD ones: a quarter of the rounds keeps its warm-up near 20 ms in Node
+ * (all of them took 50). */
+#if defined(MNAS_FORCE_SCALAR)
+#define MNAS_WARM_ROUNDS_BUILD (MNAS_WARM_ROUNDS / 4)
+#else
+#define MNAS_WARM_ROUNDS_BUILD MNAS_WARM_ROUNDS
+#endif
 
 mnas_status mnas_warm_up(void)
 {
@@ -31,7 +41,7 @@ mnas_status mnas_warm_up(void)
     float *buf = malloc(mnas_kernels_warm_floats(k) * sizeof *buf);
     if (!buf)
         return MNAS_E_NOMEM;
-    mnas_kernels_warm(k, buf, MNAS_WARM_ROUNDS);
+    mnas_kernels_warm(k, buf, MNAS_WARM_ROUNDS_BUILD);
     free(buf);
     return MNAS_OK;
 }

@@ -155,8 +155,9 @@ int mnas_pw_pack_dense(const mnas_kernels *k, const float *w, const float *scale
 /* Scalar activation, shared by every implementation's tail handling. */
 float mnas_act_apply(mnas_act act, float x);
 
-/* Warm-up (warm.c): every kernel of k, `rounds` times, on small zeroed
- * tensors in buf (mnas_kernels_warm_floats(k) floats). */
+/* Warm-up (warm.c): every kernel of k, called a multiple of `rounds` times
+ * (as often as V8's tier-up needs for each), on small zeroed tensors in buf
+ * (mnas_kernels_warm_floats(k) floats). */
 size_t mnas_kernels_warm_floats(const mnas_kernels *k);
 void mnas_kernels_warm(const mnas_kernels *k, float *buf, int rounds);
 

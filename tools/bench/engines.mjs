@@ -111,7 +111,8 @@ const mnasWasm = {
         threads,
       },
       async load(bytes) {
-        const net = await MnasNet.load(bytes, { threads });
+        // ctx.wasm: a .wasm of the caller's choice (tools/bench/first_run.mjs compares builds)
+        const net = await MnasNet.load(bytes, ctx.wasm ? { threads, wasm: ctx.wasm } : { threads });
         const got = net.info?.threads ?? 1;
         if (got !== threads) {
           const why = net.info.threadsReason;

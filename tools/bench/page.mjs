@@ -27,6 +27,7 @@ window.runBench = async (spec) => {
   const ctx = {
     mnasEntry: spec.mnasEntry,
     threads: spec.threads ?? 1,
+    wasm: spec.wasm,
     importOrtWeb: () => import('/node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs'),
     ortWasmPaths: '/node_modules/onnxruntime-web/dist/',
     importMnas: () => import(`/repo/${spec.mnasEntry}`),
