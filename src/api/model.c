@@ -20,15 +20,16 @@ const char *mnas_backend(void)
     return mnas_kernels_best()->name;
 }
 
-/* Rounds of kernels/warm.c: twice what V8 in Node 20 needs to queue most
- * kernels for optimization (its tiering budget is counted in bytes of code
- * executed), enough for all of them; measured with
- * --trace-wasm-compilation-times (tools/bench/README.md, first_run.mjs). */
-#define MNAS_WARM_ROUNDS 32
+/* Rounds of kernels/warm.c: V8 in Node 20 queues for optimization every
+ * kernel a run spends time in after 12 to 16 (its tiering budget is
+ * counted in bytes of code executed; --trace-wasm-compilation-times shows
+ * which); 32 also queue the smallest ones but cost twice the baseline time
+ * and measured no faster first inference (tools/bench/README.md). */
+#define MNAS_WARM_ROUNDS 20
 /* The scalar build (engines without wasm SIMD) runs the reference kernels,
  * plain loops that execute several times the baseline code per call of the
- * SIMD ones: a quarter of the rounds keeps its warm-up near 20 ms in Node
- * (all of them took 50). */
+ * SIMD ones: a quarter of the rounds costs it 4-8 ms in Node (32 rounds
+ * took 35-55 ms). */
 #if defined(MNAS_FORCE_SCALAR)
 #define MNAS_WARM_ROUNDS_BUILD (MNAS_WARM_ROUNDS / 4)
 #else

@@ -35,14 +35,14 @@
  * compiles of the first layers are queued, and run, first.
  *
  * `rounds` scales every count. With MNAS_WARM_ROUNDS (api/model.c) Node
- * 20 queues every function above (seen with --trace-wasm-compilation-times
- * on a build linked with --profiling-funcs), and half the rounds already
- * queue all but the smallest (pw_run_part, mul, the narrow-panel tiles).
- * Chromium's 7x larger budget is met for the 1x1 GEMM's main tile, the
- * late activations, the depthwise edges and the row activation; meeting
- * it for every kernel would cost some 7x the baseline time in Node too,
- * so the others are optimized there during the first inference, as
- * before. */
+ * 20 queues every function above but the smallest (pw_run_part, mul, the
+ * narrow-panel tiles, which a run spends little time in), as seen with
+ * --trace-wasm-compilation-times on a build linked with --profiling-funcs;
+ * 12 to 16 rounds already queue them. Chromium's 7x larger budget is met
+ * for the 1x1 GEMM's main tile, the late activations, the depthwise edges,
+ * the row activation and add; meeting it for every kernel would cost some
+ * 7x the baseline time in Node too, so the others are optimized there
+ * during the first inference, as before. */
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -126,10 +126,10 @@ void mnas_kernels_warm(const mnas_kernels *k, float *buf, int rounds)
     warm_dw(k, 3, 2, 16, 8, in, w, out, 6 * rounds);
     warm_dw(k, 5, 2, 16, 10, in, w, out, 3 * rounds);
 
-    for (int r = 0; r < 4 * rounds; r++) {
+    for (int r = 0; r < 4 * rounds; r++)
         k->gap_run(in, SE_PIXELS, SE_C, out);
+    for (int r = 0; r < 8 * rounds; r++)
         k->scale_ch_run(in, SE_PIXELS, SE_C, w, out);
-    }
 
     warm_dw(k, 5, 1, 8, 6, in, w, out, 4 * rounds);
 
