@@ -206,4 +206,16 @@ static inline float *plan_data(const plan *p, int tensor)
     return p->arena + p->tensors[tensor].off;
 }
 
+/* A 1x1 / FC layer's weights: in the model buffer, or in the blob. */
+static inline const float *plan_fc_weights(const plan *p, const plan_fc *fc)
+{
+    return fc->w_ext ? fc->w_ext : p->weights + fc->w_off;
+}
+
+/* The depthwise step of the fused block whose first step is head. */
+static inline const plan_step *plan_band_dw(const plan_step *head)
+{
+    return head->band.expand ? head + 1 : head;
+}
+
 #endif

@@ -39,7 +39,7 @@ static double now_ms(void)
 /* A 1x1 / FC layer over packed weights, or over the model's rows (one pixel). */
 static void run_fc(const plan *p, const plan_fc *fc, const float *in, const float *res, float *out)
 {
-    const float *w = fc->w_ext ? fc->w_ext : p->weights + fc->w_off;
+    const float *w = plan_fc_weights(p, fc);
     const float *b = p->weights + fc->b_off;
     if (fc->packed)
         p->k->pw_run(in, fc->pixels, fc->ci, w, b, fc->co, fc->act, res, out);
@@ -73,8 +73,7 @@ static const float *optional(const plan *p, int tensor)
 static void run_step(const plan *p, const plan_step *s)
 {
     if (s->band.steps) {
-        const plan_step *dw = s->band.expand ? s + 1 : s;
-        mnas_plan_run_band_rows(p, s, p->band, 0, dw->u.dw.p.out_h);
+        mnas_plan_run_band_rows(p, s, p->band, 0, plan_band_dw(s)->u.dw.p.out_h);
         return;
     }
     const mnas_kernels *k = p->k;
@@ -180,7 +179,7 @@ static void loop_task(void *ctx, int t)
         int o0, o1;
         cut(fc->pixels, k->pw_rows_align, L->row_parts, t / L->col_parts, &a, &b);
         cut(fc->co, k->pw_cols_align, L->col_parts, t % L->col_parts, &o0, &o1);
-        const float *w = fc->w_ext ? fc->w_ext : p->weights + fc->w_off;
+        const float *w = plan_fc_weights(p, fc);
         k->pw_run_part(L->in, fc->pixels, fc->ci, w, p->weights + fc->b_off, fc->co, fc->act, L->res, L->out, a, b,
                        o0, o1);
         break;
@@ -188,7 +187,7 @@ static void loop_task(void *ctx, int t)
     case LOOP_GEMV: {
         const plan_fc *fc = L->fc;
         cut(fc->co, k->gemv_rows_align, L->parts, t, &a, &b);
-        const float *w = (fc->w_ext ? fc->w_ext : p->weights + fc->w_off) + (size_t)a * (size_t)fc->ci;
+        const float *w = plan_fc_weights(p, fc) + (size_t)a * (size_t)fc->ci;
         k->gemv_run(L->in, fc->ci, w, p->weights + fc->b_off + a, b - a, fc->act, L->res ? L->res + a : NULL,
                     L->out + a);
         break;
@@ -264,12 +263,11 @@ static void run_step_threads(const plan *p, const plan_step *s, mnas_pool *pool,
     const plan_tensor *ot = &p->tensors[s->out];
     loop L = {.p = p, .s = s, .in = plan_data(p, s->in), .out = plan_data(p, s->out)};
     if (s->band.steps) {
-        const plan_step *dw = s->band.expand ? s + 1 : s;
         int64_t macs = 0;
         for (int i = 0; i < s->band.steps; i++)
             macs += s[i].macs;
         L.kind = LOOP_BANDS;
-        L.total = dw->u.dw.p.out_h;
+        L.total = plan_band_dw(s)->u.dw.p.out_h;
         L.parts = parts_for(macs, PART_MIN_MACS, threads, L.total);
         if (L.parts > threads)
             L.parts = threads;

@@ -22,8 +22,7 @@
 static void run_fc_pixels(const plan *p, const plan_fc *fc, const float *in, int pixels, const float *res,
                           float *out)
 {
-    const float *w = fc->w_ext ? fc->w_ext : p->weights + fc->w_off;
-    p->k->pw_run(in, pixels, fc->ci, w, p->weights + fc->b_off, fc->co, fc->act, res, out);
+    p->k->pw_run(in, pixels, fc->ci, plan_fc_weights(p, fc), p->weights + fc->b_off, fc->co, fc->act, res, out);
 }
 
 /* Rows [a, b) of a full convolution's output, into dst. */
@@ -43,7 +42,7 @@ void mnas_plan_run_band_rows(const plan *p, const plan_step *head, float *slot, 
 {
     const plan_band *b = &head->band;
     const plan_step *ex = b->expand ? head : NULL;
-    const plan_step *dw = b->expand ? head + 1 : head;
+    const plan_step *dw = plan_band_dw(head);
     const plan_step *pj = b->project ? dw + 1 : NULL;
     const dw_params *dp = &dw->u.dw.p;
     const float *dw_w = p->weights + dw->u.dw.w_off;
