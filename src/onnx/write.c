@@ -387,16 +387,18 @@ typedef struct {
     char **fp16_name;        /* the fp16 copy's name, for values stored as fp16 */
     char **q_name;           /* F_INT8: the names of its int8 data, scale and zero point, */
     float **q_scale;         /* its scales, */
-    int *q_axis;             /* and the axis they run along */
-    int any_fp16;
+    int *q_axis;             /* and the axis they run along; */
+    int *q_out;              /* the value its DequantizeLinear restores: itself, or the
+                                output of the Cast that an fp16 weight went through */
+    unsigned char *skip_node; /* those Casts, which the DequantizeLinear replaces */
+    int any_fp16, any_int8;
 } write_plan;
 
 /* The axis of value vi's output channels when every reader takes it as
  * weights (Conv W: axis 0; Gemm B: 0 with transB, else 1; MatMul B: 1),
  * else -1. */
-static int weight_axis(const graph *g, int vi)
+static int weight_axis(const graph *g, int vi, const graph_value *v)
 {
-    const graph_value *v = &g->values[vi];
     int axis = -1, readers = 0;
     for (int k = 0; k < g->n_nodes; k++) {
         const graph_node *n = &g->nodes[k];
@@ -445,6 +447,30 @@ static float *int8_scales(const graph_value *v, int axis)
     return sc;
 }
 
+/* The output of the one node that reads fp16 initializer k when that node
+ * is a Cast to float (how an fp16 model restores its fp32 weights), else
+ * -1: quantizing k then stores int8 data in place of both. */
+static int fp16_cast_output(const graph *g, int k)
+{
+    int cast = -1;
+    for (int n = 0; n < g->n_nodes; n++)
+        for (int j = 0; j < g->nodes[n].n_in; j++)
+            if (g->nodes[n].in[j] == k) {
+                if (cast >= 0)
+                    return -1;
+                cast = n;
+            }
+    if (cast < 0)
+        return -1;
+    const graph_node *n = &g->nodes[cast];
+    const graph_attr *to = mnas_graph_node_attr(n, "to");
+    const int std = !n->domain || !n->domain[0] || strcmp(n->domain, "ai.onnx") == 0;
+    if (!std || strcmp(n->op, "Cast") != 0 || n->n_in != 1 || n->n_out != 1 || !to || to->type != ATTR_INT ||
+        to->i != GRAPH_DT_FLOAT)
+        return -1;
+    return n->out[0];
+}
+
 /* Flags every value (attribute tensor, graph input/output, folded
  * DequantizeLinear and its parameters); with int8, quantizes the weights
  * (names and scales); with fp16, gives each other large fp32 initializer a
@@ -471,8 +497,12 @@ static int plan_values(write_plan *wp, int fp16, int int8)
     }
     for (int k = 0; int8 && k < g->n_values; k++) {
         const graph_value *v = &g->values[k];
-        if (!v->is_const || (wp->flag[k] & (F_ATTR | F_QPARAM)) || !v->name || !v->name[0] || !v->f ||
-            const_dtype(v) != GRAPH_DT_FLOAT || (wp->q_axis[k] = weight_axis(g, k)) < 0)
+        wp->q_out[k] = k;
+        if (v->is_const && v->f && const_dtype(v) == GRAPH_DT_FLOAT16)
+            wp->q_out[k] = fp16_cast_output(g, k);
+        if (!v->is_const || (wp->flag[k] & (F_ATTR | F_QPARAM | F_OUTPUT)) || !v->name || !v->name[0] || !v->f ||
+            (const_dtype(v) != GRAPH_DT_FLOAT && wp->q_out[k] == k) || wp->q_out[k] < 0 ||
+            (wp->q_axis[k] = weight_axis(g, wp->q_out[k], v)) < 0)
             continue;
         char **nm = &wp->q_name[3 * (size_t)k];
         if (!(nm[0] = fresh_name(g, v->name, "_quantized", wp->q_name, 3 * g->n_values)) ||
@@ -481,6 +511,11 @@ static int plan_values(write_plan *wp, int fp16, int int8)
             !(wp->q_scale[k] = int8_scales(v, wp->q_axis[k])))
             return 0;
         wp->flag[k] |= F_INT8;
+        wp->any_int8 = 1;
+        if (wp->q_out[k] != k)
+            for (int n = 0; n < g->n_nodes; n++)
+                if (g->nodes[n].n_out == 1 && g->nodes[n].out[0] == wp->q_out[k])
+                    wp->skip_node[n] = 1;
     }
     for (int k = 0; fp16 && k < g->n_values; k++) {
         const graph_value *v = &g->values[k];
@@ -631,11 +666,13 @@ static void write_graph_body(wbuf *w, const write_plan *wp)
                              v->quant->channels, v->quant->axis);
         if (wp->flag[k] & F_INT8) {
             char *const *nm = &wp->q_name[3 * (size_t)k];
-            write_dequantize(w, nm[0], nm[1], nm[2], v->name, (int)v->dims[wp->q_axis[k]], wp->q_axis[k]);
+            write_dequantize(w, nm[0], nm[1], nm[2], g->values[wp->q_out[k]].name, (int)v->dims[wp->q_axis[k]],
+                             wp->q_axis[k]);
         }
     }
     for (int k = 0; k < g->n_nodes; k++)
-        write_node(w, g, &g->nodes[k]);
+        if (!wp->skip_node[k])
+            write_node(w, g, &g->nodes[k]);
     wb_str(w, 2, "mnas");
     for (int k = 0; k < g->n_values; k++) {
         const graph_value *v = &g->values[k];
@@ -718,9 +755,19 @@ mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, u
     const size_t nv = (size_t)g->n_values + 1;
     write_plan wp = {.g = g, .flag = calloc(nv, 1), .fp16_name = calloc(nv, sizeof(char *)),
                      .q_name = calloc(3 * nv, sizeof(char *)), .q_scale = calloc(nv, sizeof(float *)),
-                     .q_axis = calloc(nv, sizeof(int))};
+                     .q_axis = calloc(nv, sizeof(int)), .q_out = calloc(nv, sizeof(int)),
+                     .skip_node = calloc((size_t)g->n_nodes + 1, 1)};
     wbuf w = {NULL, 0, 0, 0};
-    if (wp.flag && wp.fp16_name && wp.q_name && wp.q_scale && wp.q_axis && plan_values(&wp, opts->fp16, opts->int8)) {
+    const int planned = wp.flag && wp.fp16_name && wp.q_name && wp.q_scale && wp.q_axis && wp.q_out && wp.skip_node &&
+                        plan_values(&wp, opts->fp16, opts->int8);
+    int any_dq = 0;
+    for (int k = 0; planned && k < g->n_values; k++)
+        any_dq |= (wp.flag[k] & F_DQ) != 0;
+    if (planned && opts->int8 && !wp.any_int8 && !any_dq) {
+        st = mnas_fail(err, MNAS_E_UNSUPPORTED,
+                       "int8 weights: no Conv, Gemm or MatMul weight is an fp32 or fp16 initializer that only "
+                       "layers read as weights, so there is nothing to quantize");
+    } else if (planned) {
         write_model_head(&w, &wp, opts->producer ? opts->producer : g->producer);
         write_graph_body(&w, &wp);
         write_props(&w, g, opts);
@@ -737,7 +784,13 @@ mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, u
     free(wp.q_name);
     free(wp.q_scale);
     free(wp.q_axis);
+    free(wp.q_out);
+    free(wp.skip_node);
     free(wp.flag);
+    if (st) {
+        free(w.p);
+        return st;
+    }
     if (w.oom) {
         free(w.p);
         return mnas_fail(err, MNAS_E_NOMEM, "out of memory writing the model");

@@ -447,10 +447,117 @@ static void test_pack_int8(void)
     free(src);
 }
 
+static void round_half(float *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        v[k] = mnas_graph_half_to_float(mnas_graph_float_to_half(v[k]));
+}
+
+/* `mnas pack --int8` of an fp16 model (its weights fp16 initializers behind
+ * Cast nodes, as `--fp16` writes them): each weight's Cast is replaced by a
+ * DequantizeLinear of int8 data quantized from the fp16 values, and the
+ * other fp16 floats stay as they were. A model with no weight to quantize
+ * is refused with a message saying so. */
+static void test_pack_int8_from_fp16(void)
+{
+    fweights w, hq;
+    fill(w.w1, PC * 27, 41, 1.0f);
+    fill(w.b1, PC, 42, 0.5f);
+    fill(w.wd, PC * 9, 43, 1.5f);
+    fill(w.bd, PC, 44, 0.5f);
+    fill(w.wg, PN * PC, 45, 1.0f);
+    fill(w.bg, PN, 46, 0.5f);
+    fill(w.wm, PC * PN, 47, 1.0f);
+    /* the twin: what the fp16 model holds (floats of 16 or more values are
+     * stored as fp16), then the weights quantized by hand */
+    hq = w;
+    round_half(hq.w1, PC * 27);
+    round_half(hq.b1, PC);
+    round_half(hq.wd, PC * 9);
+    round_half(hq.bd, PC);
+    round_half(hq.wg, PN * PC);
+    round_half(hq.wm, PC * PN);
+    quantize(hq.w1, PC * 27, PC, 27);
+    quantize(hq.wd, PC * 9, PC, 9);
+    quantize(hq.wg, PN * PC, PN, PC);
+    quantize(hq.wm, PC * PN, PN, 1);
+    size_t len = 0, tlen = 0, hlen = 0, qlen = 0;
+    uint8_t *src = build_float(&w, 13, &len), *twin = build_float(&hq, 13, &tlen), *half = NULL, *q8 = NULL;
+    mnas_pack_options po;
+    memset(&po, 0, sizeof po);
+    po.fp16 = 1;
+    char err[256];
+    mnas_status st = mnas_pack(src, len, &po, &half, &hlen, err, sizeof err);
+    CHECK(&S, st == MNAS_OK, "pack --fp16: %s", err);
+    memset(&po, 0, sizeof po);
+    po.int8 = 1;
+    if (!st)
+        st = mnas_pack(half, hlen, &po, &q8, &qlen, err, sizeof err);
+    CHECK(&S, st == MNAS_OK, "pack --int8 of the fp16 model: %s", err);
+    if (!st) {
+        graph g;
+        mnas_err e;
+        if (mnas_onnx_read(q8, qlen, &g, &e) == MNAS_OK) {
+            static const char *const names[4] = {"w1", "wd", "wg", "wm"};
+            for (int k = 0; k < 4; k++) {
+                const int vi = mnas_graph_find_value(&g, names[k]);
+                const graph_quant *q = vi >= 0 ? g.values[vi].quant : NULL;
+                CHECK(&S, q && q->dtype == GRAPH_DT_INT8, "'%s' is not int8 after packing the fp16 model", names[k]);
+            }
+            int casts = 0, dequantize = 0;
+            for (int k = 0; k < g.n_nodes; k++) {
+                casts += strcmp(g.nodes[k].op, "Cast") == 0;
+                dequantize += strcmp(g.nodes[k].op, "DequantizeLinear") == 0;
+            }
+            /* the biases b1 and bd (16 floats) keep their fp16 Casts */
+            CHECK(&S, casts == 2, "%d Cast nodes left; want the 2 of the fp16 biases", casts);
+            mnas_graph_free(&g);
+        } else {
+            CHECK(&S, 0, "reading the int8 model: %s", e.msg);
+        }
+        float x[3 * 8 * 8], z8[PN], zt[PN];
+        fill(x, 3 * 8 * 8, 48, 3.0f);
+        run(q8, qlen, x, z8);
+        run(twin, tlen, x, zt);
+        double d = 0;
+        for (int i = 0; i < PN; i++) {
+            const double di = fabs(z8[i] - zt[i]) / fmax(1.0, fabs(zt[i]));
+            if (di > d)
+                d = di;
+        }
+        CHECK(&S, d <= 1e-5, "int8 from fp16 off its hand-quantized twin by %.3g", d);
+        CHECK(&S, qlen < hlen, "int8 from fp16: %zu bytes, not fewer than the fp16 model's %zu", qlen, hlen);
+        printf("pack --int8 of fp16: %zu -> %zu bytes; off the hand-quantized twin by %.1e\n", hlen, qlen, d);
+    }
+    mnas_buffer_free(half);
+    mnas_buffer_free(q8);
+    free(src);
+    free(twin);
+
+    /* nothing to quantize: no Conv, Gemm or MatMul weights at all */
+    onnx_builder *b = NULL;
+    ob_new(13, &b);
+    const int64_t xd[4] = {1, 3, 8, 8};
+    ob_input(b, "x", xd, 4);
+    node(b, "GlobalAveragePool", "gap", "x", NULL, NULL, "g");
+    node(b, "Flatten", "flat", "g", NULL, NULL, "logits");
+    ob_output(b, "logits", NULL, -1);
+    uint8_t *bytes = NULL, *out = NULL;
+    size_t blen = 0, olen = 0;
+    CHECK(&S, ob_finish(b, &bytes, &blen) == MNAS_OK, "builder: %s", ob_error(b));
+    ob_free(b);
+    st = bytes ? mnas_pack(bytes, blen, &po, &out, &olen, err, sizeof err) : MNAS_E_ARG;
+    CHECK(&S, st == MNAS_E_UNSUPPORTED && strstr(err, "nothing to quantize"), "--int8 without weights: %d '%s'",
+          (int)st, err);
+    mnas_buffer_free(out);
+    free(bytes);
+}
+
 int main(void)
 {
     test_dequantize_values();
     test_refused();
     test_pack_int8();
+    test_pack_int8_from_fp16();
     return check_summary(&S, "test_int8");
 }
