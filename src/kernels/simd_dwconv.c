@@ -157,12 +157,46 @@ VEC_INLINE void dw_interior(const dw_params *p, const float *in, const float *wg
     }
 }
 
-/* Edge pixels with the layer's runtime k and stride, in a function of its
- * own: the specializations below unroll only their interiors. Edges are a
- * sliver of the work, and unrolled clipped loops made each specialization
- * several times larger, which under V8 meant 10-35 ms of optimizing
- * compile per kernel before the first inference could run at full speed. */
-static void dw_edge_span(const dw_params *p, const float *in, const float *wg, float *out_row,
+/* Edge pixels [ox_a, ox_b) of one output row in every full channel group,
+ * taps clipped to [ky_a, ky_b) x the input's columns, with the layer's
+ * runtime k and stride: the same sums, in the same order, as dw_span.
+ * Pixel by pixel, so that each pixel's clipping is worked out once for all
+ * its groups rather than once per group.
+ *
+ * Kept out of line (noinline, as the tail row below): the specializations
+ * unroll only their interiors. Unrolled clipped loops made each of them
+ * several times larger, which under V8 meant 10-35 ms of optimizing compile
+ * per kernel before the first inference ran at full speed; and with these
+ * loops inlined into every specialization, clang made one 30 KB wasm
+ * function of the whole kernel, which V8 compiled into code that ran
+ * MnasNet-A1's depthwise layers some 25% slower (tools/bench/README.md). */
+static __attribute__((noinline)) void dw_edge_pixels(const dw_params *p, const float *in, const float *packed,
+                                                     float *out_row, int iy0, int ky_a, int ky_b, int ox_a,
+                                                     int ox_b, int cfull)
+{
+    const int K = p->k, S = p->stride;
+    const size_t c = (size_t)p->c, rs = (size_t)p->in_w * c;
+    const size_t gstride = (size_t)VEC_W * (size_t)(K * K + 1);
+    for (int ox = ox_a; ox < ox_b; ox++) {
+        const int ix0 = ox * S - p->pad_l;
+        const int kx_a = ix0 < 0 ? -ix0 : 0;
+        const int kx_b = p->in_w - ix0 < K ? p->in_w - ix0 : K;
+        const float *wg = packed;
+        for (int c0 = 0; c0 < cfull; c0 += VEC_W, wg += gstride) {
+            vfloat acc = vf_load(wg);
+            for (int ky = ky_a; ky < ky_b; ky++) {
+                const float *row = in + (size_t)(iy0 + ky) * rs + (size_t)c0;
+                const float *wt = wg + VEC_W + (size_t)(ky * K) * VEC_W;
+                for (int kx = kx_a; kx < kx_b; kx++)
+                    acc = vf_fma(vf_load(row + (size_t)(ix0 + kx) * c), vf_load(wt + (size_t)kx * VEC_W), acc);
+            }
+            vf_store(out_row + (size_t)ox * c + (size_t)c0, acc);
+        }
+    }
+}
+
+/* Edge pixels of the channel tail (see dw_tail_row). */
+static __attribute__((noinline)) void dw_edge_span(const dw_params *p, const float *in, const float *wg, float *out_row,
                          int iy0, int ky_a, int ky_b, int ox_a, int ox_b, int c0, int tail, int n)
 {
     if (ox_a < ox_b)
@@ -190,7 +224,7 @@ VEC_INLINE void dw_group_row(const dw_params *p, const float *in, const float *w
 /* The channel tail (c not a multiple of VEC_W, at most one group per row)
  * runs with runtime k and stride: specializing it too would double the
  * code size, which matters for the wasm module, for a sliver of the work. */
-static void dw_tail_row(const dw_params *p, const float *in, const float *wg, float *out_row,
+static __attribute__((noinline)) void dw_tail_row(const dw_params *p, const float *in, const float *wg, float *out_row,
                         int oy, int c0, int n, int ox_lo, int ox_hi)
 {
     dw_group_row(p, in, wg, out_row, oy, c0, p->k, p->stride, 1, n, ox_lo, ox_hi);
@@ -218,11 +252,24 @@ VEC_INLINE void dw_run_ks(const dw_params *p, const float *in, const float *pack
 
     for (int oy = y0; oy < y1; oy++) {
         float *out_row = out + (size_t)oy * (size_t)p->out_w * (size_t)p->c;
-        const float *wg = packed;
-        for (int c0 = 0; c0 < cfull; c0 += VEC_W, wg += gstride)
-            dw_group_row(p, in, wg, out_row, oy, c0, K, S, 0, VEC_W, ox_lo, ox_hi);
+        const int iy0 = oy * S - p->pad_t;
+        const int ky_a = iy0 < 0 ? -iy0 : 0;
+        const int ky_b = p->in_h - iy0 < K ? p->in_h - iy0 : K;
+        if (cfull && ky_a == 0 && ky_b == K) {
+            dw_edge_pixels(p, in, packed, out_row, iy0, 0, K, 0, ox_lo, cfull);
+            const float *wg = packed;
+            for (int c0 = 0; c0 < cfull; c0 += VEC_W, wg += gstride) {
+                if (K * K <= DW_MAX_TAPS)
+                    dw_interior(p, in, wg, out_row, iy0, ox_lo, ox_hi, c0, K, S, 0, VEC_W);
+                else
+                    dw_span(p, in, wg, out_row, iy0, 0, K, ox_lo, ox_hi, c0, K, S, 0, 0, VEC_W);
+            }
+            dw_edge_pixels(p, in, packed, out_row, iy0, 0, K, ox_hi, p->out_w, cfull);
+        } else if (cfull) {
+            dw_edge_pixels(p, in, packed, out_row, iy0, ky_a, ky_b, 0, p->out_w, cfull);
+        }
         if (ctail)
-            dw_tail_row(p, in, wg, out_row, oy, cfull, ctail, ox_lo, ox_hi);
+            dw_tail_row(p, in, packed + (size_t)(cfull / VEC_W) * gstride, out_row, oy, cfull, ctail, ox_lo, ox_hi);
         /* The activation runs over the finished row while it is still in
          * L1: one dispatch per row instead of per pixel, and the tap loops
          * above stay free of activation code in every specialization. */
