@@ -327,6 +327,27 @@ static void quantize(float *w, size_t count, int n, size_t inner)
     free(mx);
 }
 
+/* The weights of build_float from seeds seed, seed + 1, ... */
+static void fill_fweights(fweights *w, unsigned seed)
+{
+    fill(w->w1, PC * 27, seed, 1.0f);
+    fill(w->b1, PC, seed + 1, 0.5f);
+    fill(w->wd, PC * 9, seed + 2, 1.5f);
+    fill(w->bd, PC, seed + 3, 0.5f);
+    fill(w->wg, PN * PC, seed + 4, 1.0f);
+    fill(w->bg, PN, seed + 5, 0.5f);
+    fill(w->wm, PC * PN, seed + 6, 1.0f);
+}
+
+/* What `mnas pack --int8` should make of build_float's four weights. */
+static void quantize_weights(fweights *w)
+{
+    quantize(w->w1, PC * 27, PC, 27);
+    quantize(w->wd, PC * 9, PC, 9);
+    quantize(w->wg, PN * PC, PN, PC); /* Gemm transB: rows are the outputs */
+    quantize(w->wm, PC * PN, PN, 1);  /* MatMul: columns are the outputs */
+}
+
 static int run(const uint8_t *bytes, size_t len, const float *x, float *z)
 {
     mnas_model *m = NULL;
@@ -346,21 +367,12 @@ static int run(const uint8_t *bytes, size_t len, const float *x, float *z)
 static void test_pack_int8(void)
 {
     fweights w, hq;
-    fill(w.w1, PC * 27, 21, 1.0f);
-    fill(w.b1, PC, 22, 0.5f);
-    fill(w.wd, PC * 9, 23, 1.5f);
-    fill(w.bd, PC, 24, 0.5f);
-    fill(w.wg, PN * PC, 25, 1.0f);
-    fill(w.bg, PN, 26, 0.5f);
-    fill(w.wm, PC * PN, 27, 1.0f);
+    fill_fweights(&w, 21);
     w.w1[5] = 0.0f;
     for (int i = 0; i < 27; i++)
         w.w1[27 * 3 + i] = 0.0f; /* an all-zero output channel: scale 1, all zeros */
     hq = w;
-    quantize(hq.w1, PC * 27, PC, 27);
-    quantize(hq.wd, PC * 9, PC, 9);
-    quantize(hq.wg, PN * PC, PN, PC); /* Gemm transB: rows are the outputs */
-    quantize(hq.wm, PC * PN, PN, 1);  /* MatMul: columns are the outputs */
+    quantize_weights(&hq);
     size_t len = 0, tlen = 0;
     uint8_t *src = build_float(&w, 13, &len), *twin = build_float(&hq, 13, &tlen);
     mnas_pack_options po;
@@ -461,13 +473,7 @@ static void round_half(float *v, size_t n)
 static void test_pack_int8_from_fp16(void)
 {
     fweights w, hq;
-    fill(w.w1, PC * 27, 41, 1.0f);
-    fill(w.b1, PC, 42, 0.5f);
-    fill(w.wd, PC * 9, 43, 1.5f);
-    fill(w.bd, PC, 44, 0.5f);
-    fill(w.wg, PN * PC, 45, 1.0f);
-    fill(w.bg, PN, 46, 0.5f);
-    fill(w.wm, PC * PN, 47, 1.0f);
+    fill_fweights(&w, 41);
     /* the twin: what the fp16 model holds (floats of 16 or more values are
      * stored as fp16), then the weights quantized by hand */
     hq = w;
@@ -477,10 +483,7 @@ static void test_pack_int8_from_fp16(void)
     round_half(hq.bd, PC);
     round_half(hq.wg, PN * PC);
     round_half(hq.wm, PC * PN);
-    quantize(hq.w1, PC * 27, PC, 27);
-    quantize(hq.wd, PC * 9, PC, 9);
-    quantize(hq.wg, PN * PC, PN, PC);
-    quantize(hq.wm, PC * PN, PN, 1);
+    quantize_weights(&hq);
     size_t len = 0, tlen = 0, hlen = 0, qlen = 0;
     uint8_t *src = build_float(&w, 13, &len), *twin = build_float(&hq, 13, &tlen), *half = NULL, *q8 = NULL;
     mnas_pack_options po;
