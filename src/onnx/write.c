@@ -391,7 +391,8 @@ typedef struct {
     int *q_out;              /* the value its DequantizeLinear restores: itself, or the
                                 output of the Cast that an fp16 weight went through */
     unsigned char *skip_node; /* those Casts, which the DequantizeLinear replaces */
-    int any_fp16, any_int8;
+    int any_fp16;
+    int any_int8; /* the model written holds int8 (or other quantized) weights */
 } write_plan;
 
 /* The axis of value vi's output channels when every reader takes it as
@@ -447,10 +448,10 @@ static float *int8_scales(const graph_value *v, int axis)
     return sc;
 }
 
-/* The output of the one node that reads fp16 initializer k when that node
- * is a Cast to float (how an fp16 model restores its fp32 weights), else
- * -1: quantizing k then stores int8 data in place of both. */
-static int fp16_cast_output(const graph *g, int k)
+/* The one node that reads fp16 initializer k when that node is a Cast to
+ * float (how an fp16 model restores its fp32 weights), else -1: quantizing
+ * k then stores int8 data in place of both. */
+static int fp16_cast_node(const graph *g, int k)
 {
     int cast = -1;
     for (int n = 0; n < g->n_nodes; n++)
@@ -468,7 +469,7 @@ static int fp16_cast_output(const graph *g, int k)
     if (!std || strcmp(n->op, "Cast") != 0 || n->n_in != 1 || n->n_out != 1 || !to || to->type != ATTR_INT ||
         to->i != GRAPH_DT_FLOAT)
         return -1;
-    return n->out[0];
+    return cast;
 }
 
 /* Flags every value (attribute tensor, graph input/output, folded
@@ -491,18 +492,20 @@ static int plan_values(write_plan *wp, int fp16, int int8)
         if (!q)
             continue;
         wp->flag[k] |= F_DQ;
+        wp->any_int8 = 1;
         wp->flag[q->q_scale] |= F_QPARAM;
         if (q->q_zero >= 0)
             wp->flag[q->q_zero] |= F_QPARAM;
     }
     for (int k = 0; int8 && k < g->n_values; k++) {
         const graph_value *v = &g->values[k];
-        wp->q_out[k] = k;
-        if (v->is_const && v->f && const_dtype(v) == GRAPH_DT_FLOAT16)
-            wp->q_out[k] = fp16_cast_output(g, k);
-        if (!v->is_const || (wp->flag[k] & (F_ATTR | F_QPARAM | F_OUTPUT)) || !v->name || !v->name[0] || !v->f ||
-            (const_dtype(v) != GRAPH_DT_FLOAT && wp->q_out[k] == k) || wp->q_out[k] < 0 ||
-            (wp->q_axis[k] = weight_axis(g, wp->q_out[k], v)) < 0)
+        if (!v->is_const || (wp->flag[k] & (F_ATTR | F_QPARAM | F_OUTPUT)) || !v->name || !v->name[0] || !v->f)
+            continue;
+        const int cast = const_dtype(v) == GRAPH_DT_FLOAT16 ? fp16_cast_node(g, k) : -1;
+        if (const_dtype(v) != GRAPH_DT_FLOAT && cast < 0)
+            continue;
+        wp->q_out[k] = cast >= 0 ? g->nodes[cast].out[0] : k;
+        if ((wp->q_axis[k] = weight_axis(g, wp->q_out[k], v)) < 0)
             continue;
         char **nm = &wp->q_name[3 * (size_t)k];
         if (!(nm[0] = fresh_name(g, v->name, "_quantized", wp->q_name, 3 * g->n_values)) ||
@@ -512,10 +515,8 @@ static int plan_values(write_plan *wp, int fp16, int int8)
             return 0;
         wp->flag[k] |= F_INT8;
         wp->any_int8 = 1;
-        if (wp->q_out[k] != k)
-            for (int n = 0; n < g->n_nodes; n++)
-                if (g->nodes[n].n_out == 1 && g->nodes[n].out[0] == wp->q_out[k])
-                    wp->skip_node[n] = 1;
+        if (cast >= 0)
+            wp->skip_node[cast] = 1;
     }
     for (int k = 0; fp16 && k < g->n_values; k++) {
         const graph_value *v = &g->values[k];
@@ -760,10 +761,7 @@ mnas_status mnas_onnx_write_graph(const graph *g, const onnx_write_opts *opts, u
     wbuf w = {NULL, 0, 0, 0};
     const int planned = wp.flag && wp.fp16_name && wp.q_name && wp.q_scale && wp.q_axis && wp.q_out && wp.skip_node &&
                         plan_values(&wp, opts->fp16, opts->int8);
-    int any_dq = 0;
-    for (int k = 0; planned && k < g->n_values; k++)
-        any_dq |= (wp.flag[k] & F_DQ) != 0;
-    if (planned && opts->int8 && !wp.any_int8 && !any_dq) {
+    if (planned && opts->int8 && !wp.any_int8) {
         st = mnas_fail(err, MNAS_E_UNSUPPORTED,
                        "int8 weights: no Conv, Gemm or MatMul weight is an fp32 or fp16 initializer that only "
                        "layers read as weights, so there is nothing to quantize");
