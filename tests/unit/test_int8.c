@@ -34,6 +34,19 @@ static void fill_int(int64_t *v, int n, unsigned seed, int lo, int hi)
     }
 }
 
+/* max |a - b| / max(1, |b|) over n logits. Plain comparisons: aarch64
+ * gcc 12 crashes vectorizing an fmax reduction here. */
+static double max_rel_diff(const float *a, const float *b, int n)
+{
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        const double e = fabs(a[i] - b[i]) / fmax(1.0, fabs(b[i]));
+        if (e > worst)
+            worst = e;
+    }
+    return worst;
+}
+
 static int node(onnx_builder *b, const char *op, const char *name, const char *in0, const char *in1, const char *in2,
                 const char *out)
 {
@@ -226,13 +239,7 @@ static void test_dequantize_values(void)
             layers[t] = s.layers;
         mnas_free(m);
     }
-    double worst = 0;
-    /* plain comparisons: aarch64 gcc 12 crashes vectorizing an fmax reduction here */
-    for (int i = 0; i < NCLS; i++) {
-        const double e = fabs(z[0][i] - z[1][i]) / fmax(1.0, fabs(z[1][i]));
-        if (e > worst)
-            worst = e;
-    }
+    const double worst = max_rel_diff(z[0], z[1], NCLS);
     CHECK(&S, worst <= 1e-6, "int8 model off its float twin by %.3g", worst);
     CHECK(&S, layers[0] == layers[1] && layers[0] > 0, "int8 model %d steps, twin %d", layers[0], layers[1]);
     printf("DequantizeLinear int8/uint8/int32 per tensor and per axis: values exact, logits off by %.1e\n", worst);
@@ -418,16 +425,7 @@ static void test_pack_int8(void)
     run(packed, plen, x, z8);
     run(twin, tlen, x, zt);
     run(src, len, x, zf);
-    double d = 0, q = 0;
-    /* plain comparisons: aarch64 gcc 12 crashes vectorizing an fmax reduction here */
-    for (int i = 0; i < PN; i++) {
-        const double di = fabs(z8[i] - zt[i]) / fmax(1.0, fabs(zt[i]));
-        const double qi = fabs(z8[i] - zf[i]) / fmax(1.0, fabs(zf[i]));
-        if (di > d)
-            d = di;
-        if (qi > q)
-            q = qi;
-    }
+    const double d = max_rel_diff(z8, zt, PN), q = max_rel_diff(z8, zf, PN);
     CHECK(&S, d <= 1e-5, "int8 pack off its hand-quantized twin by %.3g", d);
     CHECK(&S, q > 0 && q < 0.05, "int8 pack vs float: %.3g", q);
     /* packed again, plain and with --int8: the int8 weights stay as they are */
@@ -520,12 +518,7 @@ static void test_pack_int8_from_fp16(void)
         fill(x, 3 * 8 * 8, 48, 3.0f);
         run(q8, qlen, x, z8);
         run(twin, tlen, x, zt);
-        double d = 0;
-        for (int i = 0; i < PN; i++) {
-            const double di = fabs(z8[i] - zt[i]) / fmax(1.0, fabs(zt[i]));
-            if (di > d)
-                d = di;
-        }
+        const double d = max_rel_diff(z8, zt, PN);
         CHECK(&S, d <= 1e-5, "int8 from fp16 off its hand-quantized twin by %.3g", d);
         CHECK(&S, qlen < hlen, "int8 from fp16: %zu bytes, not fewer than the fp16 model's %zu", qlen, hlen);
         printf("pack --int8 of fp16: %zu -> %zu bytes; off the hand-quantized twin by %.1e\n", hlen, qlen, d);
