@@ -164,7 +164,6 @@ bench:
 	$(call stage,kernels: 1x1 against the FMA peak)
 	./build/bench_kernels
 	$(call stage,kernels in wasm under Node (the SIMD build's))
-	$(EMENV) $(BUILD) build-wasm -j $(JOBS) --target bench_kernels_wasm
 	node --no-warnings tools/bench/wasi_run.mjs build-wasm/bench_kernels_wasm.wasm
 	$(call stage,native: SIMD against the scalar reference kernels)
 	node tools/bench/simd_vs_scalar.mjs
