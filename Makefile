@@ -161,7 +161,7 @@ bench:
 	$(call stage,scalar build for the SIMD comparison (build-scalar/))
 	cmake -S . -B build-scalar $(CMAKE_COMMON) -DMNAS_SCALAR=ON
 	$(BUILD) build-scalar -j $(JOBS) --target mnas_cli
-	$(call stage,kernels: 1x1 against the FMA peak)
+	$(call stage,kernels: 1x1 against the arithmetic peak)
 	./build/bench_kernels
 	$(call stage,kernels in wasm under Node (the SIMD build's))
 	node --no-warnings tools/bench/wasi_run.mjs build-wasm/bench_kernels_wasm.wasm
