@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { SHARED_MEMORY } from '../../js/src/threads.js';
+import { Reader, sections } from './wasm-reader.mjs';
 
 // mnasnet-relaxed.wasm: Node 20 compiles relaxed SIMD only behind this flag
 // (on by default from Node 22, where setting it changes nothing).
@@ -36,43 +37,23 @@ for (const need of needed) if (!exports.includes(need)) fail(`missing export: ${
 // The memory import's limits, read from the import section (the JS API
 // does not show them): flags 0x03 = shared with a maximum.
 function memoryImport(b) {
-  let pos = 8;
-  const u32 = () => {
-    let v = 0, shift = 0, x;
-    do {
-      x = b[pos++];
-      v += (x & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (x & 0x80);
-    return v;
-  };
-  const name = () => {
-    const n = u32();
-    const s = b.toString('utf8', pos, pos + n);
-    pos += n;
-    return s;
-  };
-  while (pos < b.length) {
-    const id = b[pos++];
-    const size = u32();
-    const end = pos + size;
-    if (id === 2) {
-      for (let n = u32(); n > 0; n--) {
-        const where = `${name()}.${name()}`;
-        const kind = b[pos++];
-        if (kind === 0) u32(); // function: type index
-        else if (kind === 1) { pos++; const f = u32(); u32(); if (f & 1) u32(); } // table
-        else if (kind === 3) pos += 2; // global
-        else if (kind === 2) {
-          const flags = u32();
-          const initial = u32();
-          const maximum = flags & 1 ? u32() : undefined;
-          return { where, shared: (flags & 2) !== 0, initial, maximum };
-        }
+  for (const { id, pos, end } of sections(b)) {
+    if (id !== 2) continue;
+    const r = new Reader(b, pos, end);
+    for (let n = r.u32(); n > 0; n--) {
+      const where = `${r.name()}.${r.name()}`;
+      const kind = r.byte();
+      if (kind === 0) r.u32(); // function: type index
+      else if (kind === 1) { r.skip(1); const f = r.u32(); r.u32(); if (f & 1) r.u32(); } // table
+      else if (kind === 3) r.skip(2); // global
+      else if (kind === 2) {
+        const flags = r.u32();
+        const initial = r.u32();
+        const maximum = flags & 1 ? r.u32() : undefined;
+        return { where, shared: (flags & 2) !== 0, initial, maximum };
       }
-      return null;
     }
-    pos = end;
+    return null;
   }
   return null;
 }

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { instantiate } from '../../js/src/loader.js';
+import { Reader, sections } from './wasm-reader.mjs';
 
 // mnasnet-relaxed.wasm: Node 20 compiles relaxed SIMD only behind this flag.
 setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -33,27 +34,12 @@ if (!(stackBytes > 0)) fail(`STACK_BYTES: expected a positive number, got '${sta
 // The initial value of the first global defined by the module: emscripten
 // makes it __stack_pointer, a mutable i32 initialised with i32.const.
 function stackTop(b) {
-  let pos = 8;
-  const leb = (signed) => {
-    let v = 0, shift = 0, x;
-    do {
-      x = b[pos++];
-      v += (x & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (x & 0x80);
-    if (signed && x & 0x40) v -= 2 ** shift;
-    return v;
-  };
-  while (pos < b.length) {
-    const id = b[pos++];
-    const size = leb(false);
-    if (id === 6) {
-      leb(false); // count
-      const type = b[pos++], mutable = b[pos++], op = b[pos++];
-      if (type !== 0x7f || mutable !== 1 || op !== 0x41) return null;
-      return leb(true);
-    }
-    pos += size;
+  for (const { id, pos, end } of sections(b)) {
+    if (id !== 6) continue;
+    const r = new Reader(b, pos, end);
+    if (r.u32() === 0) return null;
+    const type = r.byte(), mutable = r.byte(), op = r.byte();
+    return type === 0x7f && mutable === 1 && op === 0x41 ? r.s32() : null;
   }
   return null;
 }

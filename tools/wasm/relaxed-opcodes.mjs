@@ -14,46 +14,13 @@
 // to renumber and is left untouched.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Reader, sections } from './wasm-reader.mjs';
 
 const PROTO_F32X4_MADD = 0xaf;
 const STD_F32X4_MADD = 0x105;
 // Unassigned in the standard SIMD opcode space; the prototype used some of
 // them for relaxed instructions (fms, laneselect, min/max, ...).
 const SIMD_GAPS = new Set([0x9a, 0xa2, 0xa5, 0xa6, 0xb0, 0xb2, 0xb3, 0xb4, 0xbb, 0xc2, 0xc5, 0xc6, 0xcf, 0xd0, 0xd2, 0xd3, 0xd4, 0xe2, 0xee]);
-
-class Reader {
-  constructor(bytes, pos, end) {
-    this.b = bytes;
-    this.pos = pos;
-    this.end = end;
-  }
-  byte() {
-    if (this.pos >= this.end) throw new Error(`unexpected end at byte ${this.pos}`);
-    return this.b[this.pos++];
-  }
-  u32() {
-    let v = 0, shift = 0, x;
-    do {
-      x = this.byte();
-      v += (x & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (shift > 35) throw new Error(`LEB128 too long at byte ${this.pos}`);
-    } while (x & 0x80);
-    return v;
-  }
-  sleb(maxBytes) {
-    for (let i = 0; i < maxBytes; i++) if (!(this.byte() & 0x80)) return;
-    throw new Error(`signed LEB128 too long at byte ${this.pos}`);
-  }
-  skip(n) {
-    if (this.pos + n > this.end) throw new Error(`unexpected end at byte ${this.pos}`);
-    this.pos += n;
-  }
-  memarg() {
-    this.u32();
-    this.u32();
-  }
-}
 
 // Immediates of the 0xfd-prefixed (SIMD) instruction op; returns op.
 function simdImmediates(r, op) {
@@ -140,32 +107,23 @@ function decodeBody(r, onMadd) {
  */
 export function renumberRelaxed(input) {
   const bytes = new Uint8Array(input);
-  const head = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  if (bytes.length < 8 || head.some((b, i) => bytes[i] !== b)) throw new Error('not a WebAssembly binary (bad magic or version)');
   const sites = [];
-  const r = new Reader(bytes, 8, bytes.length);
-  while (r.pos < bytes.length) {
-    const id = r.byte();
-    const size = r.u32();
-    const end = r.pos + size;
-    if (end > bytes.length) throw new Error(`section ${id} at byte ${r.pos} runs past the end of the file`);
-    if (id === 10) {
-      const sec = new Reader(bytes, r.pos, end);
-      const count = sec.u32();
-      for (let f = 0; f < count; f++) {
-        const len = sec.u32();
-        if (sec.pos + len > end) throw new Error(`function body ${f} at byte ${sec.pos} runs past the code section`);
-        const body = new Reader(bytes, sec.pos, sec.pos + len);
-        try {
-          decodeBody(body, (at) => sites.push(at));
-        } catch (e) {
-          throw new Error(`code section, function body ${f}: ${e.message}`);
-        }
-        sec.pos += len;
+  for (const { id, pos, end } of sections(bytes)) {
+    if (id !== 10) continue;
+    const sec = new Reader(bytes, pos, end);
+    const count = sec.u32();
+    for (let f = 0; f < count; f++) {
+      const len = sec.u32();
+      if (sec.pos + len > end) throw new Error(`function body ${f} at byte ${sec.pos} runs past the code section`);
+      const body = new Reader(bytes, sec.pos, sec.pos + len);
+      try {
+        decodeBody(body, (at) => sites.push(at));
+      } catch (e) {
+        throw new Error(`code section, function body ${f}: ${e.message}`);
       }
-      if (sec.pos !== end) throw new Error(`code section ends at byte ${sec.pos}, declared ${end}`);
+      sec.pos += len;
     }
-    r.pos = end;
+    if (sec.pos !== end) throw new Error(`code section ends at byte ${sec.pos}, declared ${end}`);
   }
   if (!sites.length) return { bytes, renumbered: 0 };
   const out = bytes.slice();
