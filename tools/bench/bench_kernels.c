@@ -2,8 +2,8 @@
  * input). Prints GFLOP/s per shape and for the whole set, next to the
  * machine's arithmetic peak measured with the same vector width and the
  * same multiply-add (fused, or a multiply then an add), so the number
- * means the same thing on every ISA this builds for, wasm included. Then times the
- * depthwise layers against the scalar reference.
+ * means the same thing on every ISA this builds for, wasm included. Then
+ * times the depthwise layers against the scalar reference.
  *
  *   bench_kernels [min_seconds_per_shape]   (default 0.05) */
 /* clock_gettime is POSIX, not C11. */

@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { OPTIONS } from '../../js/src/abi.js';
 import { instantiate } from '../../js/src/loader.js';
 import { Reader, sections } from './wasm-reader.mjs';
 
@@ -59,8 +60,10 @@ const check = (st, what) => {
   if (st !== 0) fail(`${what}: status ${st}`);
 };
 check(x.mnas_warm_up(), 'mnas_warm_up');
-const scratch = x.malloc(64 + 256);
-u8().fill(0, scratch, scratch + 320);
+// The model handle, the input shape (3 ints) and zeroed mnas_options.
+const scratch = x.malloc(16 + OPTIONS.size);
+const shape = scratch + 4, opt = scratch + 16;
+u8().fill(0, scratch, opt + OPTIONS.size);
 check(x.mnas_create(scratch), 'mnas_create');
 const model = new Uint32Array(x.memory.buffer)[scratch >> 2];
 const models = fs.readdirSync(modelsDir).filter((f) => f.endsWith('.onnx')).sort();
@@ -69,8 +72,7 @@ for (const name of models) {
   const onnx = fs.readFileSync(path.join(modelsDir, name));
   const p = x.malloc(onnx.byteLength);
   u8().set(onnx, p);
-  check(x.mnas_load_owned(model, p, onnx.byteLength, scratch + 64), `${name}: mnas_load_owned`);
-  const shape = scratch + 16;
+  check(x.mnas_load_owned(model, p, onnx.byteLength, opt), `${name}: mnas_load_owned`);
   check(x.mnas_input_shape(model, shape, shape + 4, shape + 8), `${name}: mnas_input_shape`);
   const [h, w, c] = new Int32Array(x.memory.buffer, shape, 3);
   const n = h * w * c;
